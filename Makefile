@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# linux-chainIO front-end makefile.  Kbuild itself reads ./Kbuild.
+#
+#   make                     build nvme_ring_io.ko for the running kernel
+#   make KVER=6.12.x-amd64   ... for an installed kernel's headers
+#   make KDIR=/path/to/build ... for any kernel build tree
+#   make clean               remove build output
+#   make check               the test suite: every supported kernel in QEMU
+#   make check KVERS="..."   the test suite on the listed kernels only
+#   make vm                  boot the test VM and load the module in it
+#   make selftests           build the kselftests (static) into build/
+#   make install             modules_install for KVER/KDIR
+
+KVER	?= $(shell uname -r)
+KDIR	?= /lib/modules/$(KVER)/build
+O_DIR	:= $(CURDIR)/build
+
+KO	:= drivers/block/nvme_ring_io/nvme_ring_io.ko
+KBUILD_ARGS := -C $(KDIR) M=$(CURDIR) CONFIG_NVME_RING_IO=m
+
+.PHONY: all module modules clean check vm selftests install kdir-check
+
+all: module
+
+module modules: kdir-check
+	$(MAKE) $(KBUILD_ARGS) modules
+
+kdir-check:
+	@test -f "$(KDIR)/Makefile" || { \
+	  echo "error: no kernel build tree at $(KDIR)" >&2; \
+	  echo "  install the headers (apt-get install linux-headers-$(KVER))," >&2; \
+	  echo "  or pass KVER=<version> or KDIR=<build dir>; installed:" >&2; \
+	  ls /lib/modules 2>/dev/null | sed 's/^/    /' >&2; \
+	  exit 1; }
+
+install: module
+	$(MAKE) $(KBUILD_ARGS) modules_install
+
+selftests:
+	scripts/check.sh --build-selftests-only
+
+check:
+	scripts/check.sh $(if $(KVERS),--kvers "$(KVERS)")
+
+vm:
+	scripts/check.sh --vm $(if $(KVERS),--kvers "$(KVERS)")
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then \
+	  $(MAKE) $(KBUILD_ARGS) clean; \
+	else \
+	  find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
+	    -name '*.mod.c' -o -name '.*.cmd' -o -name 'modules.order' \) \
+	    -delete; \
+	  rm -f Module.symvers modules.order .module-common.o; \
+	fi
+	rm -rf $(O_DIR)
