@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test suite ("make check"): install what is missing, then for every
+# supported kernel build the module (W=1, sparse, warnings are errors), pack
+# the test VM and run the kselftests in it.  Fails on any "not ok", a missing
+# end marker, a timeout, or any oops/WARN/BUG/KASAN/lockdep line in the
+# console.  Console logs stay in build/<kver>/console.log.
+#
+# usage: scripts/check.sh [--kvers "KVER ..."] [--vm] [--build-selftests-only]
+#   --vm    boot the VM, load the module and show it (no tests)
+#   NRIO_VM_TIMEOUT   seconds one VM run may take (default 900)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kvers= mode=check
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kvers) kvers=$2; shift ;;
+	--vm) mode=vm ;;
+	--build-selftests-only) mode=selftests ;;
+	*) die "check.sh: unknown argument $1" ;;
+	esac
+	shift
+done
+
+t0=$(now_s)
+declare -a summary=()
+step_t=$t0
+step() {	# step NAME: print the time since the last step
+	local t
+	t=$(now_s)
+	say "== $1 ($((t - step_t))s)"
+	step_t=$t
+}
+
+# --- 1. packages ---------------------------------------------------------
+"$NRIO_TOP/scripts/deps.sh"
+step "dependencies"
+
+# --- 2. selftests (kernel independent, static) ---------------------------
+ksft_hdr=$("$NRIO_TOP/scripts/ksft-harness.sh")
+st_out=$NRIO_BUILD/selftests
+mkdir -p "$st_out"
+make -s -C "$NRIO_TOP/tools/testing/selftests/nvme_ring_io" \
+	KSFT_HDR="$ksft_hdr" OUTPUT="$st_out" TOP="$NRIO_TOP"
+step "selftests built ($st_out)"
+[ "$mode" = selftests ] && exit 0
+
+if [ -z "$kvers" ]; then
+	kvers=$(nrio_default_kvers | tr '\n' ' ')
+	[ -n "$kvers" ] || die "no supported kernel installed (series: $NRIO_SERIES)"
+fi
+
+# --- 3. per kernel -------------------------------------------------------
+build_module() {	# KVER -> build/KVER/src/.../nvme_ring_io.ko
+	local kver=$1 src=$NRIO_BUILD/$1/src blog=$NRIO_BUILD/$1/build.log
+	rm -rf "$src"
+	mkdir -p "$src"
+	cp -a "$NRIO_TOP/Kbuild" "$NRIO_TOP/Makefile" "$NRIO_TOP/drivers" \
+		"$NRIO_TOP/include" "$src/"
+	# A fresh copy per kernel: kbuild cannot keep two kernels' objects
+	# in one tree.  W=1 and sparse on every file; any warning fails.
+	if ! make -C "$src" KVER="$kver" W=1 C=1 KCFLAGS=-Werror module \
+			> "$blog" 2>&1; then
+		cat "$blog" >&2
+		warn "check: $kver: module build failed"
+		return 1
+	fi
+	if grep -E -i 'warning|error:' "$blog" | grep -v -E \
+		'^Skipping BTF generation' >&2; then
+		warn "check: $kver: the build printed warnings (log: $blog)"
+		return 1
+	fi
+	return 0
+}
+
+# Console lines that fail a run whatever the tests said.
+SPLAT='Oops|WARNING:|BUG:|KASAN|UBSAN|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU|kmemleak|general protection fault|Kernel panic|INFO: task .* blocked|soft lockup|hung_task'
+
+pass_total=0 fail_total=0 skip_total=0 bad=0
+job=$NRIO_BUILD/job.sh
+if [ "$mode" = vm ]; then
+	cat > "$job" <<'EOF'
+echo "nrio-guest: module parameters and device:"
+ls -l /dev/nvme_ring_io /sys/module/nvme_ring_io
+lsmod 2>/dev/null | head -n 20
+EOF
+else
+	cat > "$job" <<'EOF'
+./selftests/run_tests.sh
+EOF
+fi
+payload=$NRIO_BUILD/payload
+rm -rf "$payload"
+mkdir -p "$payload/selftests"
+cp -a "$st_out/." "$payload/selftests/"
+
+for kver in $kvers; do
+	say "== kernel $kver"
+	ks=$(now_s)
+	if ! build_module "$kver"; then
+		summary+=("kernel $kver: FAILED (module build)")
+		bad=1
+		fail_total=$((fail_total + 1))
+		continue
+	fi
+	ko=$NRIO_BUILD/$kver/src/drivers/block/nvme_ring_io/nvme_ring_io.ko
+	kb=$(now_s)
+	say "   module built in $((kb - ks))s"
+
+	log=$NRIO_BUILD/$kver/console.log
+	vrc=0
+	show=
+	[ "$mode" = vm ] && show=--show
+	"$NRIO_TOP/scripts/vm.sh" --kver "$kver" --ko "$ko" --job "$job" \
+		--payload "$payload" --log "$log" \
+		--timeout "${NRIO_VM_TIMEOUT:-900}" $show || vrc=$?
+	kv=$(now_s)
+	[ -f "$log" ] || : > "$log"
+
+	if [ "$mode" = vm ]; then
+		summary+=("kernel $kver: vm exit $vrc (console: $log)")
+		[ $vrc -eq 0 ] || bad=1
+		continue
+	fi
+
+	# Test cases are the nested "# ok N" / "# not ok N" lines of each
+	# binary; a binary that died before printing its plan counts once.
+	p=$(grep -a -c -E '^# ok [0-9]+ ' "$log" || true)
+	s=$(grep -a -c -E '^# ok [0-9]+ .*# SKIP' "$log" || true)
+	f=$(grep -a -c -E '^# not ok [0-9]+ ' "$log" || true)
+	p=$((p - s))
+	bin_fail=$(grep -a -c -E '^not ok [0-9]+ selftests:' "$log" || true)
+	[ "$f" -eq 0 ] && [ "$bin_fail" -gt 0 ] && f=$bin_fail
+	reasons=()
+	[ $vrc -eq 124 ] && reasons+=("timeout")
+	[ $vrc -eq 125 ] && reasons+=("no end marker")
+	if [ $vrc -ne 0 ] && [ $vrc -ne 124 ] && [ $vrc -ne 125 ]; then
+		reasons+=("job exit $vrc")
+	fi
+	[ "$f" -gt 0 ] && reasons+=("$f not ok")
+	[ $((p + s)) -eq 0 ] && reasons+=("no test ran")
+	if grep -a -n -E "$SPLAT" "$log" > "$NRIO_BUILD/$kver/splats.txt"; then
+		reasons+=("kernel splat: $(head -n 1 "$NRIO_BUILD/$kver/splats.txt")")
+	fi
+	pass_total=$((pass_total + p))
+	skip_total=$((skip_total + s))
+	fail_total=$((fail_total + f))
+	line="kernel $kver: pass $p, fail $f, skip $s (build $((kb - ks))s, vm $((kv - kb))s)"
+	if [ ${#reasons[@]} -gt 0 ]; then
+		bad=1
+		[ "$f" -eq 0 ] && fail_total=$((fail_total + 1))
+		line="$line FAILED: $(IFS=';'; echo "${reasons[*]}") (console: $log)"
+		grep -a -E '^# not ok|^not ok' "$log" >&2 || true
+	fi
+	summary+=("$line")
+	step "kernel $kver done"
+done
+
+say ""
+say "== summary ($(($(now_s) - t0))s)"
+for l in "${summary[@]}"; do
+	say "  $l"
+done
+if [ "$mode" = check ]; then
+	say "check: $pass_total passed, $fail_total failed, $skip_total skipped"
+fi
+exit $bad
