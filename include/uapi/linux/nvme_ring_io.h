@@ -2,11 +2,86 @@
 /*
  * nvme_ring_io: zero-copy, batch-oriented NVMe I/O through shared rings.
  *
- * The device node is /dev/nvme_ring_io, a misc character device created
- * with mode 0600 (root only).  Every open file is an independent context.
+ * Model
+ * -----
+ * /dev/nvme_ring_io is a misc character device created with mode 0600.
+ * Every open file is an independent context.  NVME_RING_IO_SETUP binds the
+ * context to one NVMe namespace, given as a file descriptor the caller
+ * opened (/dev/nvmeXnY or /dev/ngXnY), and creates the context's region:
+ * memory that the caller maps with mmap(2) at offset 0 and whose layout is
+ * described by struct nvme_ring_io_offsets.  The region holds
  *
- * ioctl numbers use the type byte NVME_RING_IO_IOC_MAGIC; any other
- * request on the device fails with ENOTTY.
+ *   - the submission (SQ) ring: struct nvme_ring_io_sqe descriptors that
+ *     userspace produces and the kernel consumes,
+ *   - the completion (CQ) ring: struct nvme_ring_io_cqe descriptors that
+ *     the kernel produces and userspace consumes,
+ *   - struct nvme_ring_io_counters, written by the kernel,
+ *   - the data area: descriptors address data by byte offset into it and
+ *     the device transfers data directly to and from it.
+ *
+ * Access to the namespace is decided by the open mode of the namespace
+ * file descriptor: a descriptor that needs write access fails with EBADF
+ * if that file was not opened for writing, and one that reads fails with
+ * EBADF if it was not opened for reading.
+ *
+ * Ring protocol
+ * -------------
+ * Both rings have a power-of-two number of entries and free-running __u32
+ * producer and consumer indices; entry i lives at desc[i & (entries - 1)].
+ * The number of filled entries is (producer - consumer), computed in
+ * unsigned 32-bit arithmetic.  Each index has exactly one writer and sits
+ * on its own cache line:
+ *
+ *   SQ producer: userspace.  Fill desc[], then store-release the producer.
+ *   SQ consumer: the kernel.  It load-acquires the producer, reads each
+ *                descriptor once into a private copy, then store-releases
+ *                the consumer; entries below the consumer may be reused.
+ *   CQ producer: the kernel.  It writes the entry, then store-releases the
+ *                producer.
+ *   CQ consumer: userspace.  Load-acquire the producer, read the entries,
+ *                then store-release the consumer to hand the slots back.
+ *
+ * In C11 terms: __atomic_store_n(p, v, __ATOMIC_RELEASE) for a release and
+ * __atomic_load_n(p, __ATOMIC_ACQUIRE) for an acquire.
+ *
+ * The kernel never drops a completion: it consumes an SQ entry only when it
+ * has reserved a CQ slot for it, so a full CQ ring stops submission (the
+ * SUBMIT count is then smaller than asked; see counters.cq_full).
+ *
+ * Every descriptor is validated; a bad one completes at once with a
+ * negative errno in its CQ entry, bumps counters.sq_invalid, and the ring
+ * goes on.  Errors a descriptor can complete with (kernel engine):
+ *
+ *   EINVAL      a reserved field or unknown flag is set; nsid is neither 0
+ *               nor the bound namespace; data_len does not match the
+ *               command (NLB * LBA size for READ/WRITE, 0 for FLUSH and
+ *               WRITE ZEROES, 16 * ranges for DSM); data_off is not a
+ *               multiple of the LBA size; metadata is given
+ *   EOPNOTSUPP  an opcode the kernel engine does not handle, a DSM without
+ *               the deallocate attribute, or a command the namespace does
+ *               not support (WRITE ZEROES, deallocate)
+ *   EFAULT      data_off/data_len reach outside the data area
+ *   ERANGE      the LBA range reaches past the end of the namespace
+ *   EBADF       the namespace fd's open mode forbids the access
+ *   EROFS       a write to a read-only namespace
+ *   EIO etc.    the device failed the command (from the block layer)
+ *
+ * ioctls
+ * ------
+ * NVME_RING_IO_SETUP, NVME_RING_IO_SUBMIT, NVME_RING_IO_COMPLETE and
+ * NVME_RING_IO_INFO, below.  Any other request fails with ENOTTY.  Before
+ * SETUP, SUBMIT and COMPLETE fail with EBADFD, as does mmap(2).
+ * read(2) and write(2) are not supported (EINVAL); lseek(2) fails with
+ * ESPIPE.
+ *
+ * Extensibility
+ * -------------
+ * The argument structs of SETUP and INFO start with a size field: the
+ * caller sets it to the sizeof() it was compiled with.  A newer kernel
+ * accepts an older, smaller struct; an older kernel accepts a newer, larger
+ * one only if the bytes it does not know are zero (else E2BIG).  Reserved
+ * fields must be zero (else EINVAL); unknown flags are refused (EINVAL).
+ * Fields never change meaning once released.
  */
 #ifndef _UAPI_LINUX_NVME_RING_IO_H
 #define _UAPI_LINUX_NVME_RING_IO_H
@@ -16,6 +91,235 @@
 
 #define NVME_RING_IO_DEVNAME	"nvme_ring_io"
 #define NVME_RING_IO_DEVPATH	"/dev/" NVME_RING_IO_DEVNAME
+
+/* Reported by NVME_RING_IO_INFO; bumped when the ABI gains features. */
+#define NVME_RING_IO_ABI_VERSION	1
+
+/* Ring sizes: powers of two from 1 to NVME_RING_IO_MAX_ENTRIES. */
+#define NVME_RING_IO_MAX_ENTRIES	32768U
+
+/* --- SQ descriptor ---------------------------------------------------- */
+
+/*
+ * An NVMe I/O command.  opcode, nsid, cdw2, cdw3 and cdw10..cdw15 are the
+ * command dwords as the NVMe specification defines them; the data and
+ * metadata pointers are byte offsets into the data area instead of
+ * addresses.  user_data is returned unchanged in the completion.
+ *
+ * The kernel engine executes these opcodes as block-layer bios:
+ *   NVME_RING_IO_OP_FLUSH         data_len 0
+ *   NVME_RING_IO_OP_WRITE         SLBA cdw10/11, NLB-1 cdw12[15:0],
+ *                                 FUA cdw12[30]; data_len = NLB * LBA size
+ *   NVME_RING_IO_OP_READ          as WRITE
+ *   NVME_RING_IO_OP_WRITE_ZEROES  SLBA, NLB as WRITE, DEAC cdw12[25]
+ *                                 (deallocate allowed); data_len 0
+ *   NVME_RING_IO_OP_DSM           NR-1 cdw10[7:0], AD cdw11[2] must be
+ *                                 set; the data area holds NR 16-byte
+ *                                 range descriptors (struct
+ *                                 nvme_ring_io_dsm_range)
+ * cdw2, cdw3, cdw13..cdw15, metadata_* and timeout_ms must be zero for the
+ * kernel engine.
+ */
+struct nvme_ring_io_sqe {
+	__u8	opcode;		/* NVMe opcode, NVME_RING_IO_OP_* */
+	__u8	flags;		/* NVME_RING_IO_SQE_F_*; none defined: 0 */
+	__u16	resv1;		/* must be zero */
+	__u32	nsid;		/* 0: the bound namespace, or its NSID */
+	__u32	cdw2;
+	__u32	cdw3;
+	__u64	metadata_off;	/* byte offset of metadata in the data area */
+	__u64	data_off;	/* byte offset of the data in the data area */
+	__u32	metadata_len;	/* bytes of metadata */
+	__u32	data_len;	/* bytes of data */
+	__u32	cdw10;
+	__u32	cdw11;
+	__u32	cdw12;
+	__u32	cdw13;
+	__u32	cdw14;
+	__u32	cdw15;
+	__u32	timeout_ms;	/* passthrough engine only; kernel engine: 0 */
+	__u32	resv2;		/* must be zero */
+	__u64	user_data;	/* echoed in the CQ entry */
+};
+
+#define NVME_RING_IO_OP_FLUSH		0x00
+#define NVME_RING_IO_OP_WRITE		0x01
+#define NVME_RING_IO_OP_READ		0x02
+#define NVME_RING_IO_OP_WRITE_ZEROES	0x08
+#define NVME_RING_IO_OP_DSM		0x09
+
+/* cdw12 bits of READ, WRITE and WRITE ZEROES */
+#define NVME_RING_IO_RW_NLB_MASK	0xffffU
+#define NVME_RING_IO_RW_DEAC		(1U << 25)
+#define NVME_RING_IO_RW_FUA		(1U << 30)
+/* cdw11 bit of DSM: deallocate */
+#define NVME_RING_IO_DSM_AD		(1U << 2)
+
+/* A DSM range as the NVMe specification lays it out (little endian). */
+struct nvme_ring_io_dsm_range {
+	__u32	cattr;
+	__u32	nlb;		/* number of logical blocks */
+	__u64	slba;		/* starting LBA */
+};
+
+/* --- CQ descriptor ---------------------------------------------------- */
+
+struct nvme_ring_io_cqe {
+	__u64	user_data;	/* from the SQ descriptor */
+	__s32	res;		/* >= 0: bytes transferred; < 0: -errno */
+	__u16	status;		/* NVMe status field, phase bit stripped;
+				 * 0 from the kernel engine, which reports
+				 * device errors as res = -errno */
+	__u16	flags;		/* none defined: 0 */
+	__u32	result0;	/* NVMe completion dword 0 */
+	__u32	result1;	/* NVMe completion dword 1 */
+	__u64	resv;		/* zero */
+};
+
+/* --- the region -------------------------------------------------------- */
+
+/* Where one ring lives in the region; all offsets in bytes from 0. */
+struct nvme_ring_io_ring_offsets {
+	__u64	producer;	/* __u32 producer index */
+	__u64	consumer;	/* __u32 consumer index */
+	__u64	flags;		/* __u32 NVME_RING_IO_RING_F_* */
+	__u64	desc;		/* the descriptor array */
+	__u32	entries;	/* number of descriptors, a power of two */
+	__u32	desc_size;	/* sizeof() one descriptor */
+};
+
+/*
+ * SQ flag: the kernel consumes the SQ only when asked (SUBMIT ioctl or the
+ * uring_cmd submit).  The kernel engine always sets it today; a caller that
+ * finds it clear need not make a call to have its entries consumed.
+ */
+#define NVME_RING_IO_RING_F_NEED_WAKEUP	(1U << 0)
+
+/* Statistics the kernel keeps current in the region (read-only to users;
+ * NVME_RING_IO_INFO returns the kernel's own copy). */
+struct nvme_ring_io_counters {
+	__u64	submitted;	/* SQ descriptors consumed */
+	__u64	completed;	/* CQ descriptors posted */
+	__u64	sq_invalid;	/* descriptors failed by validation */
+	__u64	cq_full;	/* SUBMITs cut short because the CQ ring
+				 * had no room (back-pressure, nothing is
+				 * ever dropped) */
+};
+
+struct nvme_ring_io_offsets {
+	struct nvme_ring_io_ring_offsets sq;
+	struct nvme_ring_io_ring_offsets cq;
+	__u64	counters;	/* struct nvme_ring_io_counters */
+	__u64	data;		/* the data area; 2 MiB aligned when
+				 * data_size >= 2 MiB, else page aligned */
+	__u64	data_size;	/* bytes in the data area */
+	__u64	region_size;	/* mmap(2) exactly this length at offset 0 */
+};
+
+/* --- NVME_RING_IO_SETUP ------------------------------------------------ */
+
+/*
+ * In: size, flags, sq_entries, cq_entries, data_size, nvme_fd, numa_node.
+ * Out: off.  Errors:
+ *   EBUSY      the context is already set up
+ *   EINVAL     size too small, flags or resv not zero, entries zero or not
+ *              a power of two, cq_entries < sq_entries, data_size zero or
+ *              not a multiple of 4096, numa_node not -1 and not an online
+ *              node
+ *   E2BIG      entries above NVME_RING_IO_MAX_ENTRIES, data_size above the
+ *              module's max_data_mb parameter, or non-zero bytes past the
+ *              end of the struct this kernel knows
+ *   EBADF      nvme_fd is not an open file descriptor
+ *   ENODEV     nvme_fd is not an NVMe namespace (block or generic char
+ *              device)
+ *   ENOBUFS    the region would exceed RLIMIT_MEMLOCK (callers without
+ *              CAP_IPC_LOCK are charged like mlock(2))
+ *   ENOMEM     no memory, or the caller's memory cgroup limit
+ */
+struct nvme_ring_io_setup {
+	__u32	size;		/* sizeof(struct nvme_ring_io_setup) */
+	__u32	flags;		/* none defined: 0 */
+	__u32	sq_entries;	/* power of two, 1..NVME_RING_IO_MAX_ENTRIES */
+	__u32	cq_entries;	/* 0: 2 * sq_entries; else a power of two
+				 * >= sq_entries */
+	__u64	data_size;	/* bytes; a multiple of 4096 */
+	__s32	nvme_fd;	/* the namespace, opened by the caller */
+	__s32	numa_node;	/* -1: the caller's policy; else the node */
+	__u64	resv[4];	/* must be zero */
+	struct nvme_ring_io_offsets off;	/* out */
+};
+
+/* --- NVME_RING_IO_SUBMIT ----------------------------------------------- */
+
+/*
+ * Consume up to to_submit SQ descriptors (0: all that are ready), limited
+ * by the free CQ slots.  Returns the number consumed (>= 0), including
+ * descriptors that failed validation (they already have their CQ entry).
+ */
+struct nvme_ring_io_submit {
+	__u32	to_submit;
+	__u32	flags;		/* none defined: 0 */
+	__u64	resv;		/* must be zero */
+};
+
+/* --- NVME_RING_IO_COMPLETE --------------------------------------------- */
+
+/*
+ * Wait until the CQ ring holds at least min_complete entries, or no
+ * descriptor is in flight any more, or timeout_ns passes.  Returns the
+ * number of CQ entries ready (>= 0).  min_complete 0 or timeout_ns 0 return
+ * at once; timeout_ns < 0 waits without a time limit.  Errors:
+ *   ETIME      the timeout passed with fewer than min_complete ready
+ *   EINTR      a signal arrived
+ *   EINVAL     min_complete > CQ entries, flags or resv not zero
+ */
+struct nvme_ring_io_complete {
+	__u32	min_complete;
+	__u32	flags;		/* none defined: 0 */
+	__s64	timeout_ns;
+	__u64	resv;		/* must be zero */
+};
+
+/* --- NVME_RING_IO_INFO ------------------------------------------------- */
+
+#define NVME_RING_IO_INFO_F_SETUP	(1U << 0)	/* SETUP done */
+#define NVME_RING_IO_INFO_F_READ	(1U << 1)	/* ns fd readable */
+#define NVME_RING_IO_INFO_F_WRITE	(1U << 2)	/* ns fd writable */
+#define NVME_RING_IO_INFO_F_RO_NS	(1U << 3)	/* ns is read-only */
+#define NVME_RING_IO_INFO_F_GENERIC_FD	(1U << 4)	/* fd was /dev/ngXnY */
+
+/*
+ * Facts about the context.  The caller sets size; the kernel fills at most
+ * that many bytes and sets size to what it filled.  Before SETUP only
+ * size, abi_version and flags are filled.
+ */
+struct nvme_ring_io_info {
+	__u32	size;		/* in: sizeof(); out: bytes filled */
+	__u32	abi_version;	/* NVME_RING_IO_ABI_VERSION */
+	__u32	flags;		/* NVME_RING_IO_INFO_F_* */
+	__u32	nsid;		/* the bound namespace */
+	__u32	lba_size;	/* logical block size in bytes */
+	__u32	max_segments;	/* device limit on data segments */
+	__u64	nr_lbas;	/* namespace capacity in logical blocks */
+	__u64	max_transfer;	/* device limit on one command, bytes */
+	__u64	region_size;	/* bytes of the region */
+	__u64	data_size;	/* bytes of the data area */
+	__u64	huge_bytes;	/* region bytes backed by 2 MiB folios */
+	__u32	sq_entries;
+	__u32	cq_entries;
+	__s32	numa_node;	/* as given to SETUP */
+	__u32	inflight;	/* descriptors submitted, not completed */
+	struct nvme_ring_io_counters counters;
+};
+
+#define NVME_RING_IO_SETUP	_IOWR(NVME_RING_IO_IOC_MAGIC, 0x01, \
+				      struct nvme_ring_io_setup)
+#define NVME_RING_IO_SUBMIT	_IOW(NVME_RING_IO_IOC_MAGIC, 0x02, \
+				     struct nvme_ring_io_submit)
+#define NVME_RING_IO_COMPLETE	_IOW(NVME_RING_IO_IOC_MAGIC, 0x03, \
+				     struct nvme_ring_io_complete)
+#define NVME_RING_IO_INFO	_IOWR(NVME_RING_IO_IOC_MAGIC, 0x04, \
+				      struct nvme_ring_io_info)
 
 /* ioctl type byte; see Documentation/userspace-api/ioctl/ioctl-number.rst */
 #define NVME_RING_IO_IOC_MAGIC	0xBA
