@@ -2,21 +2,57 @@
 /*
  * nvme_ring_io: zero-copy, batch-oriented NVMe I/O through shared rings.
  *
- * main.c: the misc device, file operations and ioctl dispatch.
+ * main.c: the misc device, file operations, ioctl dispatch and the
+ * context's lifetime.
  *
  * Every open file of /dev/nvme_ring_io is one context.  The context is
- * allocated at open and released when the last reference to the file goes
- * away; the misc device's file_operations carry THIS_MODULE, so the module
- * cannot be unloaded while any context exists.
+ * refcounted: the open file holds one reference and every descriptor in
+ * flight holds one, so close, munmap and exit with I/O in flight are safe.
+ * The last reference may drop in a bio's end_io, in interrupt context, so
+ * the context is freed from a work item on the module's own workqueue.
+ * Each context also holds a module reference until it is freed, and module
+ * exit destroys that workqueue, so the module cannot go away under a
+ * completion or a free.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/build_bug.h>
 #include <linux/fs.h>
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "nrio.h"
+
+static struct workqueue_struct *nrio_wq;
+
+static void nrio_ctx_free(struct work_struct *work)
+{
+	struct nrio_ctx *ctx = container_of(work, struct nrio_ctx, free_work);
+
+	if (ctx->region)
+		nrio_region_put(ctx->region);
+	nrio_ns_unbind(&ctx->ns);
+	kfree(ctx);
+	module_put(THIS_MODULE);
+}
+
+void nrio_ctx_put(struct nrio_ctx *ctx)
+{
+	if (refcount_dec_and_test(&ctx->ref))
+		queue_work(nrio_wq, &ctx->free_work);
+}
+
+/* The region, once SETUP has published it; NULL before. */
+static struct nrio_region *nrio_ctx_region(struct nrio_ctx *ctx)
+{
+	/* Pairs with the store-release at the end of SETUP. */
+	return smp_load_acquire(&ctx->region);
+}
 
 static int nrio_open(struct inode *inode, struct file *file)
 {
@@ -26,30 +62,237 @@ static int nrio_open(struct inode *inode, struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 
+	refcount_set(&ctx->ref, 1);
+	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->cq_lock);
+	init_waitqueue_head(&ctx->cq_wait);
+	INIT_WORK(&ctx->free_work, nrio_ctx_free);
+	/* Dropped by nrio_ctx_free(); we are in an fop, so this holds. */
+	__module_get(THIS_MODULE);
+
 	file->private_data = ctx;
 	return stream_open(inode, file);
 }
 
 static int nrio_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	nrio_ctx_put(file->private_data);
+	return 0;
+}
+
+static int nrio_check_setup(const struct nvme_ring_io_setup *s)
+{
+	u64 max_data = (u64)nrio_max_data_mb << 20;
+	u32 i;
+
+	if (s->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(s->resv); i++)
+		if (s->resv[i])
+			return -EINVAL;
+	if (!s->sq_entries || !is_power_of_2(s->sq_entries))
+		return -EINVAL;
+	if (s->cq_entries &&
+	    (!is_power_of_2(s->cq_entries) || s->cq_entries < s->sq_entries))
+		return -EINVAL;
+	if (!s->data_size || !IS_ALIGNED(s->data_size, SZ_4K) ||
+	    !PAGE_ALIGNED(s->data_size))
+		return -EINVAL;
+	if (s->numa_node != NUMA_NO_NODE &&
+	    (s->numa_node < 0 || s->numa_node >= MAX_NUMNODES ||
+	     !node_online(s->numa_node)))
+		return -EINVAL;
+	if (s->sq_entries > NVME_RING_IO_MAX_ENTRIES ||
+	    s->cq_entries > NVME_RING_IO_MAX_ENTRIES ||
+	    (!s->cq_entries && 2 * s->sq_entries > NVME_RING_IO_MAX_ENTRIES))
+		return -E2BIG;
+	if (s->data_size > max_data)
+		return -E2BIG;
+	return 0;
+}
+
+static long nrio_setup(struct nrio_ctx *ctx,
+		       struct nvme_ring_io_setup __user *uarg)
+{
+	struct nvme_ring_io_setup s;
+	struct nrio_region *region;
+	u32 usize, cq_entries;
+	long ret;
+
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < sizeof(s))
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
+	if (ret)
+		return ret;
+	ret = nrio_check_setup(&s);
+	if (ret)
+		return ret;
+	cq_entries = s.cq_entries ? s.cq_entries : 2 * s.sq_entries;
+
+	if (mutex_lock_interruptible(&ctx->lock))
+		return -EINTR;
+	ret = -EBUSY;
+	if (ctx->region)
+		goto out_unlock;
+
+	ret = nrio_ns_bind(&ctx->ns, s.nvme_fd);
+	if (ret)
+		goto out_unlock;
+
+	region = nrio_region_create(s.sq_entries, cq_entries, s.data_size,
+				    s.numa_node);
+	if (IS_ERR(region)) {
+		ret = PTR_ERR(region);
+		goto out_unbind;
+	}
+
+	s.off = region->off;
+	if (copy_to_user(uarg, &s, sizeof(s))) {
+		ret = -EFAULT;
+		goto out_region;
+	}
+
+	ctx->numa_node = s.numa_node;
+	ctx->sq_mask = s.sq_entries - 1;
+	ctx->cq_mask = cq_entries - 1;
+	/* Publish: everything above is visible to whoever sees region. */
+	smp_store_release(&ctx->region, region);
+	mutex_unlock(&ctx->lock);
+	return 0;
+
+out_region:
+	nrio_region_put(region);
+out_unbind:
+	nrio_ns_unbind(&ctx->ns);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+static long nrio_info(struct nrio_ctx *ctx,
+		      struct nvme_ring_io_info __user *uarg)
+{
+	struct nvme_ring_io_info info = {};
+	struct nrio_region *region = nrio_ctx_region(ctx);
+	u32 usize;
+
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < offsetofend(struct nvme_ring_io_info, flags))
+		return -EINVAL;
+	usize = min_t(u32, usize, sizeof(info));
+
+	info.size = usize;
+	info.abi_version = NVME_RING_IO_ABI_VERSION;
+	if (region) {
+		struct nrio_ns *ns = &ctx->ns;
+
+		info.flags = NVME_RING_IO_INFO_F_SETUP;
+		if (ns->can_read)
+			info.flags |= NVME_RING_IO_INFO_F_READ;
+		if (ns->can_write)
+			info.flags |= NVME_RING_IO_INFO_F_WRITE;
+		if (bdev_read_only(ns->bdev))
+			info.flags |= NVME_RING_IO_INFO_F_RO_NS;
+		if (ns->generic)
+			info.flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
+		info.nsid = ns->nsid;
+		info.lba_size = 1U << ns->lba_shift;
+		info.max_segments = ns->max_segments;
+		info.nr_lbas = bdev_nr_sectors(ns->bdev) >>
+			       (ns->lba_shift - SECTOR_SHIFT);
+		info.max_transfer = ns->max_transfer;
+		info.region_size = region->off.region_size;
+		info.data_size = region->off.data_size;
+		info.huge_bytes = region->huge_bytes;
+		info.sq_entries = ctx->sq_mask + 1;
+		info.cq_entries = ctx->cq_mask + 1;
+		info.numa_node = ctx->numa_node;
+
+		spin_lock_irq(&ctx->cq_lock);
+		info.inflight = ctx->inflight;
+		info.counters.completed = ctx->completed;
+		info.counters.sq_invalid = ctx->sq_invalid;
+		spin_unlock_irq(&ctx->cq_lock);
+		/* Written under ctx->lock; a racing SUBMIT makes them stale,
+		 * never torn on 64-bit. */
+		info.counters.submitted = READ_ONCE(ctx->submitted);
+		info.counters.cq_full = READ_ONCE(ctx->cq_full);
+	}
+	if (copy_to_user(uarg, &info, usize))
+		return -EFAULT;
 	return 0;
 }
 
 static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct nrio_ctx *ctx = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct nvme_ring_io_complete c;
+	struct nvme_ring_io_submit s;
+
 	switch (cmd) {
+	case NVME_RING_IO_SETUP:
+		return nrio_setup(ctx, uarg);
+	case NVME_RING_IO_INFO:
+		return nrio_info(ctx, uarg);
+	case NVME_RING_IO_SUBMIT:
+		if (copy_from_user(&s, uarg, sizeof(s)))
+			return -EFAULT;
+		if (s.flags || s.resv)
+			return -EINVAL;
+		if (!nrio_ctx_region(ctx))
+			return -EBADFD;
+		return nrio_submit(ctx, s.to_submit);
+	case NVME_RING_IO_COMPLETE:
+		if (copy_from_user(&c, uarg, sizeof(c)))
+			return -EFAULT;
+		if (c.flags || c.resv)
+			return -EINVAL;
+		if (!nrio_ctx_region(ctx))
+			return -EBADFD;
+		if (c.min_complete > ctx->cq_mask + 1)
+			return -EINVAL;
+		return nrio_wait_cq(ctx, c.min_complete, c.timeout_ns);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int nrio_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct nrio_region *region = nrio_ctx_region(file->private_data);
+
+	if (!region)
+		return -EBADFD;
+	return nrio_region_mmap(region, vma);
+}
+
+static unsigned long nrio_get_unmapped_area(struct file *file,
+					    unsigned long addr,
+					    unsigned long len,
+					    unsigned long pgoff,
+					    unsigned long flags)
+{
+	struct nrio_region *region = nrio_ctx_region(file->private_data);
+
+	if (!region)
+		return -EBADFD;
+	return nrio_region_get_unmapped_area(region, addr, len, pgoff, flags);
+}
+
 static const struct file_operations nrio_fops = {
-	.owner		= THIS_MODULE,
-	.open		= nrio_open,
-	.release	= nrio_release,
-	.unlocked_ioctl	= nrio_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
+	.owner			= THIS_MODULE,
+	.open			= nrio_open,
+	.release		= nrio_release,
+	.unlocked_ioctl		= nrio_ioctl,
+	.compat_ioctl		= compat_ptr_ioctl,
+	.mmap			= nrio_mmap,
+	.get_unmapped_area	= nrio_get_unmapped_area,
 };
 
 static struct miscdevice nrio_misc = {
@@ -59,22 +302,60 @@ static struct miscdevice nrio_misc = {
 	.mode	= NRIO_DEV_MODE,
 };
 
+static void nrio_build_bugs(void)
+{
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_sqe) != 80);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_cqe) != 32);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_dsm_range) != 16);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_ring_offsets) != 40);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_counters) != 32);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_offsets) != 112);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_setup) != 176);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_submit) != 16);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_complete) != 24);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_info) != 112);
+	BUILD_BUG_ON(sizeof(struct nrio_shared) > PAGE_SIZE);
+}
+
 static int __init nrio_init(void)
 {
 	int ret;
 
+	nrio_build_bugs();
+
+	nrio_wq = alloc_workqueue("nvme_ring_io", WQ_UNBOUND, 0);
+	if (!nrio_wq)
+		return -ENOMEM;
+	ret = nrio_io_init();
+	if (ret)
+		goto out_wq;
+	ret = nrio_region_init();
+	if (ret)
+		goto out_io;
 	ret = misc_register(&nrio_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", NVME_RING_IO_DEVNAME,
 		       ret);
-		return ret;
+		goto out_region;
 	}
 	return 0;
+
+out_region:
+	nrio_region_exit();
+out_io:
+	nrio_io_exit();
+out_wq:
+	destroy_workqueue(nrio_wq);
+	return ret;
 }
 
 static void __exit nrio_exit(void)
 {
 	misc_deregister(&nrio_misc);
+	/* Waits for a context free that dropped the last module reference. */
+	destroy_workqueue(nrio_wq);
+	nrio_region_exit();
+	nrio_io_exit();
 }
 
 module_init(nrio_init);

@@ -5,15 +5,126 @@
 #ifndef _NRIO_H
 #define _NRIO_H
 
+#include <linux/cache.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/nvme_ring_io.h>
 
+#include "compat.h"
+
 /* /dev/nvme_ring_io is root-only unless an administrator says otherwise. */
-#define NRIO_DEV_MODE	0600
+#define NRIO_DEV_MODE		0600
+
+/*
+ * The first page of the region: ring indices, ring flags and counters,
+ * each written by one side only and each on its own cache line.
+ */
+struct nrio_shared {
+	u32 sq_producer ____cacheline_aligned_in_smp;	/* user */
+	u32 sq_consumer ____cacheline_aligned_in_smp;	/* kernel */
+	u32 sq_flags ____cacheline_aligned_in_smp;	/* kernel */
+	u32 cq_producer ____cacheline_aligned_in_smp;	/* kernel */
+	u32 cq_consumer ____cacheline_aligned_in_smp;	/* user */
+	u32 cq_flags ____cacheline_aligned_in_smp;	/* kernel */
+	struct nvme_ring_io_counters counters ____cacheline_aligned_in_smp;
+};
+
+/*
+ * The region: a shmem file on the module's private huge-page tmpfs.  The
+ * struct lives as long as the file: it is freed by the file's ->release,
+ * after the last mapping and the context's own reference are gone, so the
+ * pages stay pinned and charged for as long as anything can reach them.
+ */
+struct nrio_region {
+	struct file		*file;
+	struct page		**pages;	/* every page, pinned */
+	unsigned long		nr_pages;
+	struct nrio_shared	*shared;	/* vmap of the ring pages */
+	unsigned long		ring_pages;
+	struct nvme_ring_io_sqe	*sqes;
+	struct nvme_ring_io_cqe	*cqes;
+	struct nvme_ring_io_offsets off;
+	u64			huge_bytes;
+	struct user_struct	*user;		/* RLIMIT_MEMLOCK charge */
+	unsigned long		charged;	/* pages charged to user */
+};
+
+/* The namespace a context is bound to. */
+struct nrio_ns {
+	struct file		*file;		/* the caller's fd, held */
+	struct block_device	*bdev;
+	struct nrio_bdev_handle	handle;		/* for a /dev/ngXnY fd */
+	bool			own_bdev;
+	bool			can_read;
+	bool			can_write;
+	bool			generic;
+	u32			nsid;
+	unsigned int		lba_shift;
+	u32			max_segments;
+	u64			max_transfer;
+};
 
 /* One open file of /dev/nvme_ring_io. */
 struct nrio_ctx {
-	unsigned long	flags;
+	refcount_t		ref;		/* file + in-flight I/O */
+	struct mutex		lock;		/* SETUP; serialises SUBMIT */
+	struct nrio_region	*region;	/* set once, by SETUP */
+	struct nrio_ns		ns;
+	int			numa_node;
+	u32			sq_mask;
+	u32			cq_mask;
+	u32			sq_head;	/* consumer index, under lock */
+	u64			submitted;	/* under lock */
+	u64			cq_full;	/* under lock */
+
+	spinlock_t		cq_lock;
+	u32			cq_tail;	/* producer index */
+	u32			inflight;	/* CQ slots reserved */
+	u64			completed;
+	u64			sq_invalid;
+	wait_queue_head_t	cq_wait;
+
+	struct work_struct	free_work;
 };
+
+/* One descriptor in flight: the bioset front-pads every bio with this. */
+struct nrio_io {
+	struct nrio_ctx		*ctx;
+	u64			user_data;
+	u32			bytes;
+	struct bio		bio;		/* must be last */
+};
+
+/* main.c */
+void nrio_ctx_put(struct nrio_ctx *ctx);
+
+/* region.c */
+int nrio_region_init(void);
+void nrio_region_exit(void);
+struct nrio_region *nrio_region_create(u32 sq_entries, u32 cq_entries,
+				       u64 data_size, int node);
+void nrio_region_put(struct nrio_region *region);
+int nrio_region_mmap(struct nrio_region *region, struct vm_area_struct *vma);
+unsigned long nrio_region_get_unmapped_area(struct nrio_region *region,
+					    unsigned long addr,
+					    unsigned long len,
+					    unsigned long pgoff,
+					    unsigned long flags);
+extern unsigned int nrio_max_data_mb;
+
+/* ns.c */
+int nrio_ns_bind(struct nrio_ns *ns, int fd);
+void nrio_ns_unbind(struct nrio_ns *ns);
+
+/* io.c */
+int nrio_io_init(void);
+void nrio_io_exit(void);
+int nrio_submit(struct nrio_ctx *ctx, u32 to_submit);
+int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns);
+u32 nrio_cq_ready(struct nrio_ctx *ctx);
 
 #endif /* _NRIO_H */

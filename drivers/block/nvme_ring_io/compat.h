@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nvme_ring_io: the differences between the supported kernels (6.1 and
+ * 6.12), and nothing else.
+ */
+#ifndef _NRIO_COMPAT_H
+#define _NRIO_COMPAT_H
+
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* vm_flags became read-only behind accessors in 6.3. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/*
+ * A block device the module opened itself (for a /dev/ngXnY fd).  6.9
+ * turned block device handles into struct file.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+struct nrio_bdev_handle {
+	struct file *file;
+};
+
+static inline struct block_device *
+nrio_bdev_open(dev_t devt, bool write, struct nrio_bdev_handle *h)
+{
+	struct file *f;
+
+	f = bdev_file_open_by_dev(devt, BLK_OPEN_READ |
+				  (write ? BLK_OPEN_WRITE : 0), NULL, NULL);
+	if (IS_ERR(f))
+		return ERR_CAST(f);
+	h->file = f;
+	return file_bdev(f);
+}
+
+static inline void nrio_bdev_close(struct nrio_bdev_handle *h)
+{
+	fput(h->file);
+}
+
+static inline struct block_device *nrio_file_bdev(struct file *file)
+{
+	return file_bdev(file);
+}
+#else
+struct nrio_bdev_handle {
+	struct block_device *bdev;
+	fmode_t mode;
+};
+
+static inline struct block_device *
+nrio_bdev_open(dev_t devt, bool write, struct nrio_bdev_handle *h)
+{
+	struct block_device *bdev;
+	fmode_t mode = FMODE_READ | (write ? FMODE_WRITE : 0);
+
+	bdev = blkdev_get_by_dev(devt, mode, NULL);
+	if (IS_ERR(bdev))
+		return bdev;
+	h->bdev = bdev;
+	h->mode = mode;
+	return bdev;
+}
+
+static inline void nrio_bdev_close(struct nrio_bdev_handle *h)
+{
+	blkdev_put(h->bdev, h->mode);
+}
+
+static inline struct block_device *nrio_file_bdev(struct file *file)
+{
+	return I_BDEV(file->f_mapping->host);
+}
+#endif
+
+#endif /* _NRIO_COMPAT_H */

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_ring_io: the kernel engine.
+ *
+ * SUBMIT consumes SQ descriptors.  Each is read once, field by field, into
+ * a private copy, validated, and turned into bios built directly on the
+ * region's pages: no pinning per I/O (the region is pinned for its whole
+ * life), one bvec per physically contiguous run (a whole 2 MiB folio can be
+ * one bvec), and a plug around the batch.  The one allocation per I/O is
+ * the bio from nrio_bio_set, front-padded with struct nrio_io; a bio with
+ * more than BIO_INLINE_VECS runs also takes its bvec array from the
+ * bioset's pool, and DSM copies its range list.
+ *
+ * A CQ slot is reserved for every descriptor before it is consumed, so the
+ * completion path (bio end_io, any context) always has room and never drops
+ * an entry.  A descriptor that fails validation completes at once with a
+ * negative errno and counts in sq_invalid.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/nospec.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "nrio.h"
+
+static struct bio_set nrio_bio_set;
+
+int nrio_io_init(void)
+{
+	return bioset_init(&nrio_bio_set, BIO_POOL_SIZE,
+			   offsetof(struct nrio_io, bio), BIOSET_NEED_BVECS);
+}
+
+void nrio_io_exit(void)
+{
+	bioset_exit(&nrio_bio_set);
+}
+
+/* The kernel's private copy of one SQ descriptor. */
+struct nrio_desc {
+	u8	opcode;
+	u8	flags;
+	u16	resv1;
+	u32	nsid;
+	u32	cdw2, cdw3;
+	u64	metadata_off;
+	u64	data_off;
+	u32	metadata_len;
+	u32	data_len;
+	u32	cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+	u32	timeout_ms;
+	u32	resv2;
+	u64	user_data;
+};
+
+static void nrio_read_sqe(struct nrio_desc *d,
+			  const struct nvme_ring_io_sqe *sqe)
+{
+	d->opcode = READ_ONCE(sqe->opcode);
+	d->flags = READ_ONCE(sqe->flags);
+	d->resv1 = READ_ONCE(sqe->resv1);
+	d->nsid = READ_ONCE(sqe->nsid);
+	d->cdw2 = READ_ONCE(sqe->cdw2);
+	d->cdw3 = READ_ONCE(sqe->cdw3);
+	d->metadata_off = READ_ONCE(sqe->metadata_off);
+	d->data_off = READ_ONCE(sqe->data_off);
+	d->metadata_len = READ_ONCE(sqe->metadata_len);
+	d->data_len = READ_ONCE(sqe->data_len);
+	d->cdw10 = READ_ONCE(sqe->cdw10);
+	d->cdw11 = READ_ONCE(sqe->cdw11);
+	d->cdw12 = READ_ONCE(sqe->cdw12);
+	d->cdw13 = READ_ONCE(sqe->cdw13);
+	d->cdw14 = READ_ONCE(sqe->cdw14);
+	d->cdw15 = READ_ONCE(sqe->cdw15);
+	d->timeout_ms = READ_ONCE(sqe->timeout_ms);
+	d->resv2 = READ_ONCE(sqe->resv2);
+	d->user_data = READ_ONCE(sqe->user_data);
+}
+
+/* Post one CQ entry into the slot reserved for it at submission. */
+static void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
+		      bool invalid)
+{
+	struct nrio_region *region = ctx->region;
+	struct nrio_shared *sh = region->shared;
+	struct nvme_ring_io_cqe *cqe;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->cq_lock, flags);
+	cqe = &region->cqes[ctx->cq_tail & ctx->cq_mask];
+	WRITE_ONCE(cqe->user_data, user_data);
+	WRITE_ONCE(cqe->res, res);
+	WRITE_ONCE(cqe->status, 0);
+	WRITE_ONCE(cqe->flags, 0);
+	WRITE_ONCE(cqe->result0, 0);
+	WRITE_ONCE(cqe->result1, 0);
+	WRITE_ONCE(cqe->resv, 0);
+	/* Pairs with the consumer's load-acquire of the producer. */
+	smp_store_release(&sh->cq_producer, ++ctx->cq_tail);
+	ctx->inflight--;
+	ctx->completed++;
+	WRITE_ONCE(sh->counters.completed, ctx->completed);
+	if (invalid) {
+		ctx->sq_invalid++;
+		WRITE_ONCE(sh->counters.sq_invalid, ctx->sq_invalid);
+	}
+	spin_unlock_irqrestore(&ctx->cq_lock, flags);
+
+	if (wq_has_sleeper(&ctx->cq_wait))
+		wake_up(&ctx->cq_wait);
+}
+
+static void nrio_end_io(struct bio *bio)
+{
+	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
+	struct nrio_ctx *ctx = io->ctx;
+	u64 user_data = io->user_data;
+	int res = io->bytes;
+
+	if (bio->bi_status)
+		res = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
+	nrio_post(ctx, user_data, res, false);
+	nrio_ctx_put(ctx);
+}
+
+static struct bio *nrio_alloc_parent(struct nrio_ctx *ctx,
+				     const struct nrio_desc *d,
+				     struct block_device *bdev,
+				     unsigned short nr_vecs, blk_opf_t opf,
+				     u32 bytes)
+{
+	struct bio *bio;
+	struct nrio_io *io;
+
+	bio = bio_alloc_bioset(bdev, nr_vecs, opf, GFP_KERNEL, &nrio_bio_set);
+	io = container_of(bio, struct nrio_io, bio);
+	io->ctx = ctx;
+	io->user_data = d->user_data;
+	io->bytes = bytes;
+	bio->bi_end_io = nrio_end_io;
+	refcount_inc(&ctx->ref);
+	return bio;
+}
+
+/* The data a descriptor names must lie inside the data area. */
+static int nrio_check_data(const struct nrio_region *region, u64 off,
+			   u32 len)
+{
+	u64 size = region->off.data_size;
+
+	if (len > size || off > size - len)
+		return -EFAULT;
+	return 0;
+}
+
+static int nrio_check_lba(const struct nrio_ns *ns, u64 slba, u64 nlb)
+{
+	u64 cap = bdev_nr_sectors(ns->bdev) >> (ns->lba_shift - SECTOR_SHIFT);
+
+	if (slba >= cap || nlb > cap - slba)
+		return -ERANGE;
+	return 0;
+}
+
+static int nrio_check_write(const struct nrio_ns *ns)
+{
+	if (!ns->can_write)
+		return -EBADF;
+	if (bdev_read_only(ns->bdev))
+		return -EROFS;
+	return 0;
+}
+
+/* The folio run that holds region offset @off, at most @len bytes. */
+static struct page *nrio_run(const struct nrio_region *region, u64 off,
+			     u32 len, u32 *run)
+{
+	unsigned long idx = array_index_nospec(off >> PAGE_SHIFT,
+					       region->nr_pages);
+	struct page *page = region->pages[idx];
+	struct folio *folio = page_folio(page);
+	u64 in_folio = ((u64)(page_to_pfn(page) - folio_pfn(folio))
+			<< PAGE_SHIFT) + offset_in_page(off);
+
+	*run = min_t(u64, len, folio_size(folio) - in_folio);
+	return page;
+}
+
+static unsigned short nrio_count_runs(const struct nrio_region *region,
+				      u64 off, u32 len)
+{
+	unsigned int n = 0;
+	u32 run;
+
+	while (len && n < BIO_MAX_VECS) {
+		nrio_run(region, off, len, &run);
+		off += run;
+		len -= run;
+		n++;
+	}
+	return n;
+}
+
+static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
+{
+	struct nrio_region *region = ctx->region;
+	struct nrio_ns *ns = &ctx->ns;
+	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
+	u64 slba = d->cdw10 | (u64)d->cdw11 << 32;
+	u32 nlb = (d->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
+	struct bio *parent, *bio;
+	blk_opf_t opf;
+	sector_t sector;
+	u32 len, run;
+	u64 off;
+	int ret;
+
+	if (d->cdw12 & ~(NVME_RING_IO_RW_NLB_MASK | NVME_RING_IO_RW_FUA))
+		return -EINVAL;
+	if (write) {
+		ret = nrio_check_write(ns);
+		if (ret)
+			return ret;
+		opf = REQ_OP_WRITE | REQ_SYNC | REQ_IDLE;
+	} else {
+		if (!ns->can_read)
+			return -EBADF;
+		opf = REQ_OP_READ;
+	}
+	if (d->cdw12 & NVME_RING_IO_RW_FUA)
+		opf |= REQ_FUA;
+	if (d->data_len != (u64)nlb << ns->lba_shift)
+		return -EINVAL;
+	if (d->data_off & ((1U << ns->lba_shift) - 1))
+		return -EINVAL;
+	ret = nrio_check_data(region, d->data_off, d->data_len);
+	if (ret)
+		return ret;
+	ret = nrio_check_lba(ns, slba, nlb);
+	if (ret)
+		return ret;
+
+	off = region->off.data + d->data_off;
+	len = d->data_len;
+	sector = slba << (ns->lba_shift - SECTOR_SHIFT);
+	parent = nrio_alloc_parent(ctx, d, ns->bdev,
+				   nrio_count_runs(region, off, len), opf, len);
+	parent->bi_iter.bi_sector = sector;
+	bio = parent;
+	while (len) {
+		struct page *page = nrio_run(region, off, len, &run);
+
+		if (bio_add_page(bio, page, run, offset_in_page(off)) != run) {
+			/* Full: chain a new bio and send the full one. */
+			struct bio *next;
+
+			next = bio_alloc_bioset(ns->bdev,
+						nrio_count_runs(region, off, len),
+						opf, GFP_KERNEL, &nrio_bio_set);
+			next->bi_iter.bi_sector = bio_end_sector(bio);
+			bio_chain(next, parent);
+			if (bio != parent)
+				submit_bio(bio);
+			bio = next;
+			continue;
+		}
+		off += run;
+		len -= run;
+	}
+	if (bio != parent)
+		submit_bio(bio);
+	submit_bio(parent);
+	return 0;
+}
+
+static int nrio_flush(struct nrio_ctx *ctx, const struct nrio_desc *d)
+{
+	struct bio *bio;
+
+	if (d->data_len || d->data_off || d->cdw10 || d->cdw11 || d->cdw12)
+		return -EINVAL;
+	bio = nrio_alloc_parent(ctx, d, ctx->ns.bdev, 0,
+				REQ_OP_WRITE | REQ_PREFLUSH, 0);
+	submit_bio(bio);
+	return 0;
+}
+
+static int nrio_write_zeroes(struct nrio_ctx *ctx, const struct nrio_desc *d)
+{
+	struct nrio_ns *ns = &ctx->ns;
+	u64 slba = d->cdw10 | (u64)d->cdw11 << 32;
+	u32 nlb = (d->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
+	blk_opf_t opf = REQ_OP_WRITE_ZEROES;
+	struct bio *bio;
+	int ret;
+
+	if (d->cdw12 & ~(NVME_RING_IO_RW_NLB_MASK | NVME_RING_IO_RW_DEAC))
+		return -EINVAL;
+	if (d->data_len || d->data_off)
+		return -EINVAL;
+	ret = nrio_check_write(ns);
+	if (ret)
+		return ret;
+	if (!bdev_write_zeroes_sectors(ns->bdev))
+		return -EOPNOTSUPP;
+	ret = nrio_check_lba(ns, slba, nlb);
+	if (ret)
+		return ret;
+	if (!(d->cdw12 & NVME_RING_IO_RW_DEAC))
+		opf |= REQ_NOUNMAP;
+
+	bio = nrio_alloc_parent(ctx, d, ns->bdev, 0, opf, 0);
+	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
+	bio->bi_iter.bi_size = nlb << ns->lba_shift;
+	submit_bio(bio);
+	return 0;
+}
+
+#define NRIO_DSM_MAX_RANGES	256
+#define NRIO_DSM_ATTR_MASK	(NVME_RING_IO_DSM_AD | 0x3)	/* AD, IDW, IDR */
+
+/* DSM with the deallocate attribute: one discard per range. */
+static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
+{
+	struct nrio_region *region = ctx->region;
+	struct nrio_ns *ns = &ctx->ns;
+	unsigned int nr = (d->cdw10 & 0xff) + 1, i;
+	unsigned int shift = ns->lba_shift - SECTOR_SHIFT;
+	struct nrio_dsm { u64 slba; u32 nlb; } *r;
+	struct bio *parent, *chain = NULL;
+	u64 off;
+	int ret;
+
+	if ((d->cdw10 & ~0xffU) || (d->cdw11 & ~NRIO_DSM_ATTR_MASK) ||
+	    d->cdw12)
+		return -EINVAL;
+	if (!(d->cdw11 & NVME_RING_IO_DSM_AD))
+		return -EOPNOTSUPP;
+	if (d->data_len != nr * sizeof(struct nvme_ring_io_dsm_range) ||
+	    !IS_ALIGNED(d->data_off, sizeof(struct nvme_ring_io_dsm_range)))
+		return -EINVAL;
+	ret = nrio_check_data(region, d->data_off, d->data_len);
+	if (ret)
+		return ret;
+	ret = nrio_check_write(ns);
+	if (ret)
+		return ret;
+	if (!bdev_max_discard_sectors(ns->bdev))
+		return -EOPNOTSUPP;
+
+	/* Copy the list once, then validate the copy. */
+	r = kmalloc_array(nr, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	off = region->off.data + d->data_off;
+	for (i = 0; i < nr; i++, off += sizeof(struct nvme_ring_io_dsm_range)) {
+		struct page *page = region->pages[array_index_nospec(
+				off >> PAGE_SHIFT, region->nr_pages)];
+		const struct nvme_ring_io_dsm_range *src;
+		void *va = kmap_local_page(page);
+
+		src = va + offset_in_page(off);
+		r[i].nlb = le32_to_cpu((__force __le32)READ_ONCE(src->nlb));
+		r[i].slba = le64_to_cpu((__force __le64)READ_ONCE(src->slba));
+		kunmap_local(va);
+		ret = nrio_check_lba(ns, r[i].slba, r[i].nlb);
+		if (ret && r[i].nlb)
+			goto out;
+	}
+
+	ret = 0;
+	parent = nrio_alloc_parent(ctx, d, NULL, 0, REQ_OP_DISCARD, 0);
+	for (i = 0; i < nr; i++) {
+		int err;
+
+		if (!r[i].nlb)
+			continue;
+		err = __blkdev_issue_discard(ns->bdev, r[i].slba << shift,
+					     (sector_t)r[i].nlb << shift,
+					     GFP_KERNEL, &chain);
+		if (err) {
+			parent->bi_status = errno_to_blk_status(err);
+			break;
+		}
+	}
+	if (chain) {
+		bio_chain(chain, parent);
+		submit_bio(chain);
+	}
+	/* The parent is never submitted: drop its own count. */
+	bio_endio(parent);
+out:
+	kfree(r);
+	return ret;
+}
+
+static int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
+{
+	if (d->flags || d->resv1 || d->resv2 || d->timeout_ms ||
+	    d->metadata_off || d->metadata_len)
+		return -EINVAL;
+
+	switch (d->opcode) {
+	case NVME_RING_IO_OP_READ:
+	case NVME_RING_IO_OP_WRITE:
+	case NVME_RING_IO_OP_FLUSH:
+	case NVME_RING_IO_OP_WRITE_ZEROES:
+	case NVME_RING_IO_OP_DSM:
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (d->cdw2 || d->cdw3 || d->cdw13 || d->cdw14 || d->cdw15)
+		return -EINVAL;
+	if (d->nsid && d->nsid != ctx->ns.nsid)
+		return -EINVAL;
+
+	switch (d->opcode) {
+	case NVME_RING_IO_OP_READ:
+	case NVME_RING_IO_OP_WRITE:
+		return nrio_rw(ctx, d);
+	case NVME_RING_IO_OP_FLUSH:
+		return nrio_flush(ctx, d);
+	case NVME_RING_IO_OP_WRITE_ZEROES:
+		return nrio_write_zeroes(ctx, d);
+	default:
+		return nrio_dsm(ctx, d);
+	}
+}
+
+/* Reserve up to @want CQ slots; the caller holds ctx->lock. */
+static u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want)
+{
+	struct nrio_shared *sh = ctx->region->shared;
+	u32 entries = ctx->cq_mask + 1;
+	u32 used, n;
+
+	spin_lock_irq(&ctx->cq_lock);
+	/* Pairs with the consumer's store-release: its reads are done. */
+	used = ctx->cq_tail - smp_load_acquire(&sh->cq_consumer);
+	/* A consumer index that lies about the ring means: full. */
+	if (used > entries)
+		used = entries;
+	used += ctx->inflight;
+	n = used >= entries ? 0 : min(want, entries - used);
+	ctx->inflight += n;
+	spin_unlock_irq(&ctx->cq_lock);
+	return n;
+}
+
+int nrio_submit(struct nrio_ctx *ctx, u32 to_submit)
+{
+	struct nrio_region *region = ctx->region;
+	struct nrio_shared *sh = region->shared;
+	u32 head, ready, n, i;
+	struct blk_plug plug;
+
+	if (mutex_lock_interruptible(&ctx->lock))
+		return -EINTR;
+
+	head = ctx->sq_head;
+	/* Pairs with the producer's store-release: descriptors are written. */
+	ready = smp_load_acquire(&sh->sq_producer) - head;
+	/* A producer index that lies yields at most one ring of garbage,
+	 * which validation fails descriptor by descriptor. */
+	ready = min(ready, ctx->sq_mask + 1);
+	if (to_submit)
+		ready = min(ready, to_submit);
+
+	n = nrio_reserve_cq(ctx, ready);
+	if (n < ready) {
+		ctx->cq_full++;
+		WRITE_ONCE(sh->counters.cq_full, ctx->cq_full);
+	}
+
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		struct nrio_desc d;
+		int ret;
+
+		nrio_read_sqe(&d, &region->sqes[(head + i) & ctx->sq_mask]);
+		ret = nrio_issue(ctx, &d);
+		if (ret)
+			nrio_post(ctx, d.user_data, ret, true);
+	}
+	blk_finish_plug(&plug);
+
+	ctx->sq_head = head + n;
+	/* The slots are read: userspace may refill them. */
+	smp_store_release(&sh->sq_consumer, ctx->sq_head);
+	ctx->submitted += n;
+	WRITE_ONCE(sh->counters.submitted, ctx->submitted);
+	mutex_unlock(&ctx->lock);
+	return n;
+}
+
+u32 nrio_cq_ready(struct nrio_ctx *ctx)
+{
+	struct nrio_shared *sh = ctx->region->shared;
+	u32 ready = READ_ONCE(ctx->cq_tail) - READ_ONCE(sh->cq_consumer);
+
+	return min(ready, ctx->cq_mask + 1);
+}
+
+static bool nrio_cq_done_waiting(struct nrio_ctx *ctx, u32 min_complete)
+{
+	return nrio_cq_ready(ctx) >= min_complete || !READ_ONCE(ctx->inflight);
+}
+
+int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns)
+{
+	int ret;
+
+	if (!min_complete || !timeout_ns)
+		return nrio_cq_ready(ctx);
+
+	if (timeout_ns < 0)
+		ret = wait_event_interruptible(ctx->cq_wait,
+				nrio_cq_done_waiting(ctx, min_complete));
+	else
+		ret = wait_event_interruptible_hrtimeout(ctx->cq_wait,
+				nrio_cq_done_waiting(ctx, min_complete),
+				ns_to_ktime(timeout_ns));
+	if (ret == -ERESTARTSYS)
+		return -EINTR;
+	if (ret && !nrio_cq_done_waiting(ctx, min_complete))
+		return ret;
+	return nrio_cq_ready(ctx);
+}

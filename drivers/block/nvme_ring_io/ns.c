@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_ring_io: binding a context to an NVMe namespace.
+ *
+ * The caller passes a file descriptor it opened itself: the namespace block
+ * device (/dev/nvmeXnY) or its generic character device (/dev/ngXnY).  The
+ * file's open mode is the context's permission: FMODE_READ allows reads,
+ * FMODE_WRITE allows writes, nothing else does.  The module holds the file
+ * for the life of the context, which keeps the namespace open.
+ *
+ * For a generic character device the kernel engine still needs the block
+ * device: it is the ng device's sibling in the device model (both hang off
+ * the controller, or off the subsystem for a multipath head) named
+ * nvme<i>n<h> with the same head instance h.  The module opens it itself,
+ * with the access mode of the caller's ng file, and checks that both report
+ * the same NSID.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/nvme_ioctl.h>
+
+#include "nrio.h"
+
+/* NVME_IOCTL_ID through the disk's own ioctl; the namespace is open. */
+static int nrio_bdev_nsid(struct block_device *bdev)
+{
+	const struct block_device_operations *fops = bdev->bd_disk->fops;
+
+	if (!fops->ioctl)
+		return -ENODEV;
+	return fops->ioctl(bdev, 0, NVME_IOCTL_ID, 0);
+}
+
+static bool nrio_is_nvme_disk_name(const char *name, unsigned int *head)
+{
+	unsigned int a, b;
+	int len = 0;
+
+	if (sscanf(name, "nvme%un%u%n", &a, &b, &len) != 2 ||
+	    name[len] != '\0')
+		return false;
+	*head = b;
+	return true;
+}
+
+struct nrio_ng_match {
+	unsigned int head;
+};
+
+static int nrio_match_disk(struct device *dev, void *data)
+{
+	struct nrio_ng_match *m = data;
+	unsigned int head;
+
+	if (!dev->class || strcmp(dev->class->name, "block"))
+		return 0;
+	return nrio_is_nvme_disk_name(dev_name(dev), &head) &&
+	       head == m->head;
+}
+
+/* Open the block device behind a /dev/ngXnY file. */
+static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct nrio_ng_match m;
+	struct device *ngdev, *disk;
+	struct block_device *bdev;
+	unsigned int ctrl;
+	int len = 0;
+
+	if (!inode->i_cdev || !inode->i_cdev->kobj.parent)
+		return -ENODEV;
+	ngdev = kobj_to_dev(inode->i_cdev->kobj.parent);
+	if (!ngdev->class || strcmp(ngdev->class->name, "nvme-generic") ||
+	    !ngdev->parent)
+		return -ENODEV;
+	if (sscanf(dev_name(ngdev), "ng%un%u%n", &ctrl, &m.head, &len) != 2 ||
+	    dev_name(ngdev)[len] != '\0')
+		return -ENODEV;
+
+	disk = device_find_child(ngdev->parent, &m, nrio_match_disk);
+	if (!disk)
+		return -ENODEV;
+	/* Holding the device keeps its dev_t from being reused meanwhile. */
+	bdev = nrio_bdev_open(disk->devt, file->f_mode & FMODE_WRITE,
+			      &ns->handle);
+	put_device(disk);
+	if (IS_ERR(bdev))
+		return -ENODEV;
+	ns->bdev = bdev;
+	ns->own_bdev = true;
+	ns->generic = true;
+	return 0;
+}
+
+int nrio_ns_bind(struct nrio_ns *ns, int fd)
+{
+	struct request_queue *q;
+	struct file *file;
+	struct inode *inode;
+	unsigned int head;
+	long nsid;
+	int ret;
+
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	inode = file_inode(file);
+
+	ret = -ENODEV;
+	if (S_ISBLK(inode->i_mode)) {
+		ns->bdev = nrio_file_bdev(file);
+		/* A partition is not a namespace: LBAs would be shifted. */
+		if (bdev_is_partition(ns->bdev) ||
+		    !nrio_is_nvme_disk_name(ns->bdev->bd_disk->disk_name,
+					    &head))
+			goto out_fput;
+	} else if (S_ISCHR(inode->i_mode)) {
+		ret = nrio_bind_generic(ns, file);
+		if (ret)
+			goto out_fput;
+		ret = -ENODEV;
+	} else {
+		goto out_fput;
+	}
+
+	nsid = nrio_bdev_nsid(ns->bdev);
+	if (nsid <= 0)
+		goto out_bdev;
+	if (ns->generic &&
+	    file->f_op->unlocked_ioctl(file, NVME_IOCTL_ID, 0) != nsid)
+		goto out_bdev;
+
+	q = bdev_get_queue(ns->bdev);
+	ns->file = file;
+	ns->nsid = nsid;
+	ns->lba_shift = ilog2(bdev_logical_block_size(ns->bdev));
+	ns->max_transfer = (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT;
+	ns->max_segments = queue_max_segments(q);
+	ns->can_read = file->f_mode & FMODE_READ;
+	ns->can_write = file->f_mode & FMODE_WRITE;
+	return 0;
+
+out_bdev:
+	if (ns->own_bdev)
+		nrio_bdev_close(&ns->handle);
+out_fput:
+	fput(file);
+	memset(ns, 0, sizeof(*ns));
+	return ret;
+}
+
+void nrio_ns_unbind(struct nrio_ns *ns)
+{
+	if (!ns->file)
+		return;
+	if (ns->own_bdev)
+		nrio_bdev_close(&ns->handle);
+	fput(ns->file);
+	ns->file = NULL;
+}
