@@ -47,12 +47,35 @@ make -s -C "$NRIO_TOP/tools/testing/selftests/nvme_ring_io" \
 step "selftests built ($st_out)"
 [ "$mode" = selftests ] && exit 0
 
+pass_total=0 fail_total=0 skip_total=0 bad=0
+
+# --- 3. host tests: the userspace ring helpers under ThreadSanitizer ------
+if [ "$mode" = check ]; then
+	hlog=$NRIO_BUILD/host-tests.log
+	hrc=0
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+		"$st_out/host/ring_stress" > "$hlog" 2>&1 || hrc=$?
+	p=$(grep -c -E '^ok [0-9]+ ' "$hlog" || true)
+	f=$(grep -c -E '^not ok [0-9]+ ' "$hlog" || true)
+	if [ $hrc -ne 0 ] || [ "$f" -gt 0 ] || [ "$p" -eq 0 ]; then
+		cat "$hlog" >&2
+		summary+=("host ring_stress (TSan): FAILED (exit $hrc, log $hlog)")
+		bad=1
+		[ "$f" -gt 0 ] || f=1
+	else
+		summary+=("host ring_stress (TSan): pass $p")
+	fi
+	pass_total=$((pass_total + p))
+	fail_total=$((fail_total + f))
+	step "host tests"
+fi
+
 if [ -z "$kvers" ]; then
 	kvers=$(nrio_default_kvers | tr '\n' ' ')
 	[ -n "$kvers" ] || die "no supported kernel installed (series: $NRIO_SERIES)"
 fi
 
-# --- 3. per kernel -------------------------------------------------------
+# --- 4. per kernel -------------------------------------------------------
 build_module() {	# KVER -> build/KVER/src/.../nvme_ring_io.ko
 	local kver=$1 src=$NRIO_BUILD/$1/src blog=$NRIO_BUILD/$1/build.log
 	rm -rf "$src"
@@ -78,7 +101,6 @@ build_module() {	# KVER -> build/KVER/src/.../nvme_ring_io.ko
 # Console lines that fail a run whatever the tests said.
 SPLAT='Oops|WARNING:|BUG:|KASAN|UBSAN|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU|kmemleak|general protection fault|Kernel panic|INFO: task .* blocked|soft lockup|hung_task'
 
-pass_total=0 fail_total=0 skip_total=0 bad=0
 job=$NRIO_BUILD/job.sh
 if [ "$mode" = vm ]; then
 	cat > "$job" <<'EOF'
@@ -95,6 +117,7 @@ payload=$NRIO_BUILD/payload
 rm -rf "$payload"
 mkdir -p "$payload/selftests"
 cp -a "$st_out/." "$payload/selftests/"
+rm -rf "$payload/selftests/host"
 
 for kver in $kvers; do
 	say "== kernel $kver"
