@@ -49,8 +49,31 @@ step "selftests built ($st_out)"
 
 pass_total=0 fail_total=0 skip_total=0 bad=0
 
-# --- 3. host tests: the userspace ring helpers under ThreadSanitizer ------
+# --- 3. host tests: the headers, and the ring helpers under TSan ----------
 if [ "$mode" = check ]; then
+	# The UAPI header and the ring helpers must build in C and C++ with
+	# every warning on.
+	hdr_ok=1
+	for lang in "gcc -x c -std=c99" "gcc -x c -std=c11" \
+		    "g++ -x c++ -std=c++11" "g++ -x c++ -std=c++17"; do
+		printf '%s\n' '#include <linux/nvme_ring_io.h>' \
+			'#include "nrio_ring.h"' 'int main(void) { return 0; }' |
+		$lang -Wall -Wextra -pedantic -Werror -fsyntax-only \
+			-I "$NRIO_TOP/include/uapi" \
+			-I "$NRIO_TOP/tools/lib/nvme_ring_io" - || {
+			hdr_ok=0
+			warn "check: headers do not build with: $lang"
+		}
+	done
+	if [ $hdr_ok = 1 ]; then
+		summary+=("host headers (C99/C11/C++11/C++17, -pedantic): pass 4")
+		pass_total=$((pass_total + 4))
+	else
+		summary+=("host headers: FAILED")
+		fail_total=$((fail_total + 1))
+		bad=1
+	fi
+
 	hlog=$NRIO_BUILD/host-tests.log
 	hrc=0
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \

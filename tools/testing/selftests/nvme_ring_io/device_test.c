@@ -17,6 +17,8 @@
 
 #include <linux/nvme_ring_io.h>
 
+#include "nrio_test.h"
+
 #include "kselftest_harness.h"
 
 #define MOD_NAME	"nvme_ring_io"
@@ -225,6 +227,33 @@ TEST_F(module, unload_refused_while_open)
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	EXPECT_TRUE(mod_loaded());
 	EXPECT_EQ(0, close(fd));
+}
+
+/* A mapped region pins the module even after every fd is closed. */
+TEST_F(module, unload_refused_while_mapped)
+{
+	struct nt_ctx c;
+	void *region;
+	size_t size;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	ASSERT_EQ(0, nt_open(&c, NS1_BLK, O_RDWR, 8, 0, 2 * MiB));
+	region = c.region;
+	size = c.s.off.region_size;
+	c.region = NULL;
+	nt_close(&c);
+	errno = 0;
+	EXPECT_EQ(-1, syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	ASSERT_EQ(0, munmap(region, size));
+	/* The region's file is released asynchronously: allow a moment. */
+	for (int i = 0; i < 100; i++) {
+		if (!syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK))
+			break;
+		usleep(10000);
+	}
+	EXPECT_FALSE(mod_loaded());
 }
 
 TEST_F(module, unload_reload)
