@@ -65,8 +65,15 @@ if [ "$mode" = check ]; then
 			warn "check: headers do not build with: $lang"
 		}
 	done
+	# The documentation must be valid reStructuredText.
+	for rst in "$NRIO_TOP"/Documentation/block/*.rst; do
+		/usr/bin/python3 -m docutils --halt=warning "$rst" > /dev/null || {
+			hdr_ok=0
+			warn "check: $rst is not valid reStructuredText"
+		}
+	done
 	if [ $hdr_ok = 1 ]; then
-		summary+=("host headers (C99/C11/C++11/C++17, -pedantic): pass 4")
+		summary+=("host headers (C99/C11/C++11/C++17, -pedantic) and rst: pass 4")
 		pass_total=$((pass_total + 4))
 	else
 		summary+=("host headers: FAILED")
