@@ -7,6 +7,7 @@
 #define _NRIO_COMPAT_H
 
 #include <linux/blkdev.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/version.h>
@@ -86,5 +87,20 @@ static inline struct block_device *nrio_file_bdev(struct file *file)
 	return I_BDEV(file->f_mapping->host);
 }
 #endif
+
+/*
+ * May a process that opened /dev/ngXnY do block I/O on its namespace?
+ * From 6.2 the kernel lets any opener of the generic node issue I/O
+ * commands (writes need the node open for writing); 6.1 requires
+ * CAP_SYS_ADMIN for every passthrough command.
+ */
+static inline bool nrio_generic_io_allowed(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return true;
+#else
+	return capable(CAP_SYS_ADMIN);
+#endif
+}
 
 #endif /* _NRIO_COMPAT_H */

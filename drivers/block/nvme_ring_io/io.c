@@ -100,8 +100,9 @@ static void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
 	WRITE_ONCE(cqe->result1, 0);
 	WRITE_ONCE(cqe->resv, 0);
 	/* Pairs with the consumer's load-acquire of the producer. */
-	smp_store_release(&sh->cq_producer, ++ctx->cq_tail);
-	ctx->inflight--;
+	WRITE_ONCE(ctx->cq_tail, ctx->cq_tail + 1);
+	smp_store_release(&sh->cq_producer, ctx->cq_tail);
+	WRITE_ONCE(ctx->inflight, ctx->inflight - 1);
 	ctx->completed++;
 	WRITE_ONCE(sh->counters.completed, ctx->completed);
 	if (invalid) {
@@ -128,22 +129,36 @@ static void nrio_end_io(struct bio *bio)
 	nrio_ctx_put(ctx);
 }
 
-static struct bio *nrio_alloc_parent(struct nrio_ctx *ctx,
-				     const struct nrio_desc *d,
-				     struct block_device *bdev,
-				     unsigned short nr_vecs, blk_opf_t opf,
-				     u32 bytes)
+/*
+ * bio_alloc_bioset() with GFP_KERNEL waits on the bio set's mempool rather
+ * than fail, and nr_vecs never exceeds BIO_MAX_VECS.
+ */
+static struct bio *nrio_alloc(struct block_device *bdev,
+			      unsigned short nr_vecs, blk_opf_t opf)
 {
-	struct bio *bio;
-	struct nrio_io *io;
+	return bio_alloc_bioset(bdev, nr_vecs, opf, GFP_KERNEL, &nrio_bio_set);
+}
 
-	bio = bio_alloc_bioset(bdev, nr_vecs, opf, GFP_KERNEL, &nrio_bio_set);
-	io = container_of(bio, struct nrio_io, bio);
+/* Make @bio the one whose completion completes descriptor @d. */
+static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
+		     struct bio *bio, u32 bytes)
+{
+	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
+
 	io->ctx = ctx;
 	io->user_data = d->user_data;
 	io->bytes = bytes;
 	bio->bi_end_io = nrio_end_io;
 	refcount_inc(&ctx->ref);
+}
+
+static struct bio *nrio_alloc_parent(struct nrio_ctx *ctx,
+				     const struct nrio_desc *d,
+				     struct block_device *bdev, blk_opf_t opf)
+{
+	struct bio *bio = nrio_alloc(bdev, 0, opf);
+
+	nrio_own(ctx, d, bio, 0);
 	return bio;
 }
 
@@ -213,7 +228,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
 	u64 slba = d->cdw10 | (u64)d->cdw11 << 32;
 	u32 nlb = (d->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
-	struct bio *parent, *bio;
+	struct bio *bio;
 	blk_opf_t opf;
 	sector_t sector;
 	u32 len, run;
@@ -232,8 +247,12 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 			return -EBADF;
 		opf = REQ_OP_READ;
 	}
-	if (d->cdw12 & NVME_RING_IO_RW_FUA)
+	if (d->cdw12 & NVME_RING_IO_RW_FUA) {
+		/* The block layer has no FUA read. */
+		if (!write)
+			return -EINVAL;
 		opf |= REQ_FUA;
+	}
 	if (d->data_len != (u64)nlb << ns->lba_shift)
 		return -EINVAL;
 	if (d->data_off & ((1U << ns->lba_shift) - 1))
@@ -248,33 +267,32 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	off = region->off.data + d->data_off;
 	len = d->data_len;
 	sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	parent = nrio_alloc_parent(ctx, d, ns->bdev,
-				   nrio_count_runs(region, off, len), opf, len);
-	parent->bi_iter.bi_sector = sector;
-	bio = parent;
+	bio = nrio_alloc(ns->bdev, nrio_count_runs(region, off, len), opf);
+	bio->bi_iter.bi_sector = sector;
 	while (len) {
 		struct page *page = nrio_run(region, off, len, &run);
 
 		if (bio_add_page(bio, page, run, offset_in_page(off)) != run) {
-			/* Full: chain a new bio and send the full one. */
+			/*
+			 * Full (more runs than BIO_MAX_VECS): chain on a new
+			 * bio and send the full one, as blk_next_bio() does.
+			 * The last bio completes the descriptor.
+			 */
 			struct bio *next;
 
-			next = bio_alloc_bioset(ns->bdev,
-						nrio_count_runs(region, off, len),
-						opf, GFP_KERNEL, &nrio_bio_set);
+			next = nrio_alloc(ns->bdev,
+					  nrio_count_runs(region, off, len), opf);
 			next->bi_iter.bi_sector = bio_end_sector(bio);
-			bio_chain(next, parent);
-			if (bio != parent)
-				submit_bio(bio);
+			bio_chain(bio, next);
+			submit_bio(bio);
 			bio = next;
 			continue;
 		}
 		off += run;
 		len -= run;
 	}
-	if (bio != parent)
-		submit_bio(bio);
-	submit_bio(parent);
+	nrio_own(ctx, d, bio, d->data_len);
+	submit_bio(bio);
 	return 0;
 }
 
@@ -284,8 +302,8 @@ static int nrio_flush(struct nrio_ctx *ctx, const struct nrio_desc *d)
 
 	if (d->data_len || d->data_off || d->cdw10 || d->cdw11 || d->cdw12)
 		return -EINVAL;
-	bio = nrio_alloc_parent(ctx, d, ctx->ns.bdev, 0,
-				REQ_OP_WRITE | REQ_PREFLUSH, 0);
+	bio = nrio_alloc_parent(ctx, d, ctx->ns.bdev,
+				REQ_OP_WRITE | REQ_PREFLUSH);
 	submit_bio(bio);
 	return 0;
 }
@@ -314,7 +332,11 @@ static int nrio_write_zeroes(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	if (!(d->cdw12 & NVME_RING_IO_RW_DEAC))
 		opf |= REQ_NOUNMAP;
 
-	bio = nrio_alloc_parent(ctx, d, ns->bdev, 0, opf, 0);
+	/* bi_size is 32 bits: 65536 LBAs of 64 KiB would not fit. */
+	if ((u64)nlb << ns->lba_shift > UINT_MAX)
+		return -EINVAL;
+
+	bio = nrio_alloc_parent(ctx, d, ns->bdev, opf);
 	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
 	bio->bi_iter.bi_size = nlb << ns->lba_shift;
 	submit_bio(bio);
@@ -365,8 +387,8 @@ static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		void *va = kmap_local_page(page);
 
 		src = va + offset_in_page(off);
-		r[i].nlb = le32_to_cpu((__force __le32)READ_ONCE(src->nlb));
-		r[i].slba = le64_to_cpu((__force __le64)READ_ONCE(src->slba));
+		r[i].nlb = le32_to_cpu(READ_ONCE(src->nlb));
+		r[i].slba = le64_to_cpu(READ_ONCE(src->slba));
 		kunmap_local(va);
 		ret = nrio_check_lba(ns, r[i].slba, r[i].nlb);
 		if (ret && r[i].nlb)
@@ -374,7 +396,7 @@ static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	}
 
 	ret = 0;
-	parent = nrio_alloc_parent(ctx, d, NULL, 0, REQ_OP_DISCARD, 0);
+	parent = nrio_alloc_parent(ctx, d, NULL, REQ_OP_DISCARD);
 	for (i = 0; i < nr; i++) {
 		int err;
 
@@ -448,9 +470,20 @@ static u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want)
 		used = entries;
 	used += ctx->inflight;
 	n = used >= entries ? 0 : min(want, entries - used);
-	ctx->inflight += n;
+	WRITE_ONCE(ctx->inflight, ctx->inflight + n);
 	spin_unlock_irq(&ctx->cq_lock);
 	return n;
+}
+
+/* Give back CQ slots reserved for descriptors that were not consumed. */
+static void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n)
+{
+	spin_lock_irq(&ctx->cq_lock);
+	WRITE_ONCE(ctx->inflight, ctx->inflight - n);
+	spin_unlock_irq(&ctx->cq_lock);
+	/* COMPLETE waiters may be waiting for "nothing in flight". */
+	if (wq_has_sleeper(&ctx->cq_wait))
+		wake_up(&ctx->cq_wait);
 }
 
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit)
@@ -466,15 +499,17 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit)
 	head = ctx->sq_head;
 	/* Pairs with the producer's store-release: descriptors are written. */
 	ready = smp_load_acquire(&sh->sq_producer) - head;
-	/* A producer index that lies yields at most one ring of garbage,
-	 * which validation fails descriptor by descriptor. */
+	/*
+	 * A producer index that lies yields at most one ring of garbage,
+	 * which validation fails descriptor by descriptor.
+	 */
 	ready = min(ready, ctx->sq_mask + 1);
 	if (to_submit)
 		ready = min(ready, to_submit);
 
 	n = nrio_reserve_cq(ctx, ready);
 	if (n < ready) {
-		ctx->cq_full++;
+		WRITE_ONCE(ctx->cq_full, ctx->cq_full + 1);
 		WRITE_ONCE(sh->counters.cq_full, ctx->cq_full);
 	}
 
@@ -483,20 +518,25 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit)
 		struct nrio_desc d;
 		int ret;
 
+		/* A batch of large discards can take a while: let kill in. */
+		if (fatal_signal_pending(current))
+			break;
 		nrio_read_sqe(&d, &region->sqes[(head + i) & ctx->sq_mask]);
 		ret = nrio_issue(ctx, &d);
 		if (ret)
 			nrio_post(ctx, d.user_data, ret, true);
 	}
 	blk_finish_plug(&plug);
+	if (i < n)
+		nrio_unreserve_cq(ctx, n - i);
 
-	ctx->sq_head = head + n;
+	ctx->sq_head = head + i;
 	/* The slots are read: userspace may refill them. */
 	smp_store_release(&sh->sq_consumer, ctx->sq_head);
-	ctx->submitted += n;
+	WRITE_ONCE(ctx->submitted, ctx->submitted + i);
 	WRITE_ONCE(sh->counters.submitted, ctx->submitted);
 	mutex_unlock(&ctx->lock);
-	return n;
+	return i;
 }
 
 u32 nrio_cq_ready(struct nrio_ctx *ctx)

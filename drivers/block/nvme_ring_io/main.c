@@ -2,8 +2,8 @@
 /*
  * nvme_ring_io: zero-copy, batch-oriented NVMe I/O through shared rings.
  *
- * main.c: the misc device, file operations, ioctl dispatch and the
- * context's lifetime.
+ * The misc device, file operations, ioctl dispatch and the context's
+ * lifetime.
  *
  * Every open file of /dev/nvme_ring_io is one context.  The context is
  * refcounted: the open file holds one reference and every descriptor in
@@ -22,6 +22,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
+#include <linux/nospec.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -100,7 +101,8 @@ static int nrio_check_setup(const struct nvme_ring_io_setup *s)
 		return -EINVAL;
 	if (s->numa_node != NUMA_NO_NODE &&
 	    (s->numa_node < 0 || s->numa_node >= MAX_NUMNODES ||
-	     !node_online(s->numa_node)))
+	     !node_state(array_index_nospec(s->numa_node, MAX_NUMNODES),
+			 N_MEMORY)))
 		return -EINVAL;
 	if (s->sq_entries > NVME_RING_IO_MAX_ENTRIES ||
 	    s->cq_entries > NVME_RING_IO_MAX_ENTRIES ||
@@ -218,8 +220,7 @@ static long nrio_info(struct nrio_ctx *ctx,
 		info.counters.completed = ctx->completed;
 		info.counters.sq_invalid = ctx->sq_invalid;
 		spin_unlock_irq(&ctx->cq_lock);
-		/* Written under ctx->lock; a racing SUBMIT makes them stale,
-		 * never torn on 64-bit. */
+		/* Written under ctx->lock; a racing SUBMIT makes them stale. */
 		info.counters.submitted = READ_ONCE(ctx->submitted);
 		info.counters.cq_full = READ_ONCE(ctx->cq_full);
 	}

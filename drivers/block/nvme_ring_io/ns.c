@@ -26,14 +26,25 @@
 
 #include "nrio.h"
 
+/*
+ * NVME_IOCTL_ID returns the NSID (a u32) as an int, or -errno; 0 and
+ * 0xffffffff are not namespace IDs.
+ */
+static u32 nrio_nsid(long ret)
+{
+	if (IS_ERR_VALUE(ret) || (u32)ret == 0 || (u32)ret == U32_MAX)
+		return 0;
+	return ret;
+}
+
 /* NVME_IOCTL_ID through the disk's own ioctl; the namespace is open. */
-static int nrio_bdev_nsid(struct block_device *bdev)
+static u32 nrio_bdev_nsid(struct block_device *bdev)
 {
 	const struct block_device_operations *fops = bdev->bd_disk->fops;
 
 	if (!fops->ioctl)
-		return -ENODEV;
-	return fops->ioctl(bdev, 0, NVME_IOCTL_ID, 0);
+		return 0;
+	return nrio_nsid(fops->ioctl(bdev, 0, NVME_IOCTL_ID, 0));
 }
 
 static bool nrio_is_nvme_disk_name(const char *name, unsigned int *head)
@@ -73,7 +84,8 @@ static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
 	unsigned int ctrl;
 	int len = 0;
 
-	if (!inode->i_cdev || !inode->i_cdev->kobj.parent)
+	if (!inode->i_cdev || !inode->i_cdev->kobj.parent ||
+	    !file->f_op->unlocked_ioctl)
 		return -ENODEV;
 	ngdev = kobj_to_dev(inode->i_cdev->kobj.parent);
 	if (!ngdev->class || strcmp(ngdev->class->name, "nvme-generic") ||
@@ -83,6 +95,14 @@ static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
 	    dev_name(ngdev)[len] != '\0')
 		return -ENODEV;
 
+	/*
+	 * The module opens the block device itself, which bypasses the
+	 * permissions of its /dev node; allow that only where the kernel's
+	 * own passthrough policy would let this ng file do the same I/O.
+	 */
+	if (!nrio_generic_io_allowed())
+		return -EPERM;
+
 	disk = device_find_child(ngdev->parent, &m, nrio_match_disk);
 	if (!disk)
 		return -ENODEV;
@@ -91,7 +111,12 @@ static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
 			      &ns->handle);
 	put_device(disk);
 	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	/* Both nodes must belong to the same driver. */
+	if (bdev->bd_disk->fops->owner != file->f_op->owner) {
+		nrio_bdev_close(&ns->handle);
 		return -ENODEV;
+	}
 	ns->bdev = bdev;
 	ns->own_bdev = true;
 	ns->generic = true;
@@ -104,9 +129,10 @@ int nrio_ns_bind(struct nrio_ns *ns, int fd)
 	struct file *file;
 	struct inode *inode;
 	unsigned int head;
-	long nsid;
+	u32 nsid;
 	int ret;
 
+	memset(ns, 0, sizeof(*ns));
 	file = fget(fd);
 	if (!file)
 		return -EBADF;
@@ -130,10 +156,10 @@ int nrio_ns_bind(struct nrio_ns *ns, int fd)
 	}
 
 	nsid = nrio_bdev_nsid(ns->bdev);
-	if (nsid <= 0)
+	if (!nsid)
 		goto out_bdev;
 	if (ns->generic &&
-	    file->f_op->unlocked_ioctl(file, NVME_IOCTL_ID, 0) != nsid)
+	    nrio_nsid(file->f_op->unlocked_ioctl(file, NVME_IOCTL_ID, 0)) != nsid)
 		goto out_bdev;
 
 	q = bdev_get_queue(ns->bdev);
@@ -162,5 +188,5 @@ void nrio_ns_unbind(struct nrio_ns *ns)
 	if (ns->own_bdev)
 		nrio_bdev_close(&ns->handle);
 	fput(ns->file);
-	ns->file = NULL;
+	memset(ns, 0, sizeof(*ns));
 }

@@ -26,6 +26,7 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/nodemask.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
@@ -50,8 +51,9 @@ MODULE_PARM_DESC(max_data_mb,
  */
 static DEFINE_MUTEX(nrio_mnt_lock);
 static struct vfsmount *nrio_mnts[2][MAX_NUMNODES + 1];
-static bool nrio_fops_ready;
-static struct file_operations nrio_shmem_fops;
+
+/* shmem's file_operations with our changes, filled in at module init. */
+static struct file_operations nrio_shmem_fops __ro_after_init;
 
 static struct vfsmount *nrio_mount(int node, bool huge)
 {
@@ -73,8 +75,8 @@ static struct vfsmount *nrio_mount(int node, bool huge)
 		return mnt;
 
 	/* No THP in this kernel: ordinary pages, reported as such in INFO. */
-	pr_info("tmpfs refused huge=always (%ld); regions use small pages\n",
-		PTR_ERR(mnt));
+	pr_info_once("tmpfs refused huge=always (%ld); regions use small pages\n",
+		     PTR_ERR(mnt));
 	return nrio_mount(node, false);
 }
 
@@ -82,7 +84,7 @@ static struct vfsmount *nrio_get_mount(int node, bool huge)
 {
 	struct vfsmount **slot, *mnt;
 
-	slot = &nrio_mnts[huge][node == NUMA_NO_NODE ? 0 : node + 1];
+	slot = &nrio_mnts[huge][array_index_nospec(node + 1, MAX_NUMNODES + 1)];
 	mutex_lock(&nrio_mnt_lock);
 	mnt = *slot;
 	if (!mnt) {
@@ -94,11 +96,33 @@ static struct vfsmount *nrio_get_mount(int node, bool huge)
 	return mnt;
 }
 
+static int nrio_shmem_release(struct inode *inode, struct file *file);
+
 int nrio_region_init(void)
 {
 	struct vfsmount *mnt = nrio_get_mount(NUMA_NO_NODE, true);
+	struct file *file;
 
-	return PTR_ERR_OR_ZERO(mnt);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+
+	/* shmem's file_operations are not exported: copy a file's. */
+	file = shmem_file_setup_with_mnt(mnt, "nvme_ring_io", 0, VM_NORESERVE);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	nrio_shmem_fops = *file->f_op;
+	fput(file);
+
+	nrio_shmem_fops.owner = THIS_MODULE;
+	/* MADV_REMOVE and fallocate(PUNCH_HOLE) would unhook pinned pages. */
+	nrio_shmem_fops.fallocate = NULL;
+	nrio_shmem_fops.release = nrio_shmem_release;
+	/*
+	 * shmem_get_unmapped_area() insists on shmem's own f_op; the THP
+	 * helper gives the same 2 MiB alignment for any file.
+	 */
+	nrio_shmem_fops.get_unmapped_area = thp_get_unmapped_area;
+	return 0;
 }
 
 void nrio_region_exit(void)
@@ -292,7 +316,13 @@ struct nrio_region *nrio_region_create(u32 sq_entries, u32 cq_entries,
 		goto out_unaccount;
 	}
 
-	file = shmem_file_setup_with_mnt(mnt, "nvme_ring_io", size,
+	/*
+	 * A huge region's file ends on a 2 MiB boundary, so its last folio
+	 * does not straddle EOF (which would put it on shmem's split list);
+	 * the mapping is still exactly region_size long.
+	 */
+	file = shmem_file_setup_with_mnt(mnt, "nvme_ring_io",
+					 huge ? ALIGN(size, SZ_2M) : size,
 					 VM_NORESERVE);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
@@ -300,17 +330,10 @@ struct nrio_region *nrio_region_create(u32 sq_entries, u32 cq_entries,
 	}
 	region->file = file;
 
-	mutex_lock(&nrio_mnt_lock);
-	if (!nrio_fops_ready) {
-		nrio_shmem_fops = *file->f_op;
-		nrio_shmem_fops.owner = THIS_MODULE;
-		nrio_shmem_fops.fallocate = NULL;
-		nrio_shmem_fops.release = nrio_shmem_release;
-		nrio_fops_ready = true;
-	}
-	mutex_unlock(&nrio_mnt_lock);
-	/* The file pins the module; we run in one of its ioctls, so this
-	 * reference cannot fail. */
+	/*
+	 * The file pins the module; we run in one of its ioctls, so this
+	 * reference cannot fail.
+	 */
 	__module_get(THIS_MODULE);
 	fops_put(file->f_op);
 	file->f_op = &nrio_shmem_fops;
@@ -380,11 +403,6 @@ unsigned long nrio_region_get_unmapped_area(struct nrio_region *region,
 					    unsigned long pgoff,
 					    unsigned long flags)
 {
-	struct file *file = region->file;
-
-	/* shmem picks a 2 MiB aligned address, so huge folios map as PMDs. */
-	if (file->f_op->get_unmapped_area)
-		return file->f_op->get_unmapped_area(file, addr, len, pgoff,
-						     flags);
-	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+	/* A 2 MiB aligned address lets huge folios map as PMDs. */
+	return thp_get_unmapped_area(region->file, addr, len, pgoff, flags);
 }

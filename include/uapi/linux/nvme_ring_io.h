@@ -53,7 +53,8 @@
  * goes on.  Errors a descriptor can complete with (kernel engine):
  *
  *   EINVAL      a reserved field or unknown flag is set; nsid is neither 0
- *               nor the bound namespace; data_len does not match the
+ *               nor the bound namespace; FUA on a READ (the block layer
+ *               has no FUA read); data_len does not match the
  *               command (NLB * LBA size for READ/WRITE, 0 for FLUSH and
  *               WRITE ZEROES, 16 * ranges for DSM); data_off is not a
  *               multiple of the LBA size; metadata is given
@@ -77,11 +78,12 @@
  * Extensibility
  * -------------
  * The argument structs of SETUP and INFO start with a size field: the
- * caller sets it to the sizeof() it was compiled with.  A newer kernel
- * accepts an older, smaller struct; an older kernel accepts a newer, larger
- * one only if the bytes it does not know are zero (else E2BIG).  Reserved
- * fields must be zero (else EINVAL); unknown flags are refused (EINVAL).
- * Fields never change meaning once released.
+ * caller sets it to the sizeof() it was compiled with.  Structs only ever
+ * grow at the end: later kernels keep accepting this ABI's sizes, and a
+ * kernel given a larger struct than it knows accepts it only if the bytes
+ * it does not know are zero (else E2BIG).  Reserved fields must be zero
+ * (else EINVAL); unknown flags are refused (EINVAL).  Fields never change
+ * meaning once released.
  */
 #ifndef _UAPI_LINUX_NVME_RING_IO_H
 #define _UAPI_LINUX_NVME_RING_IO_H
@@ -107,16 +109,19 @@
  * addresses.  user_data is returned unchanged in the completion.
  *
  * The kernel engine executes these opcodes as block-layer bios:
- *   NVME_RING_IO_OP_FLUSH         data_len 0
+ *   NVME_RING_IO_OP_FLUSH         data_off, data_len, cdw10..12 zero;
+ *                                 needs no write access
  *   NVME_RING_IO_OP_WRITE         SLBA cdw10/11, NLB-1 cdw12[15:0],
- *                                 FUA cdw12[30]; data_len = NLB * LBA size
- *   NVME_RING_IO_OP_READ          as WRITE
+ *                                 FUA cdw12[30]; data_len = NLB * LBA size;
+ *                                 data_off a multiple of the LBA size
+ *   NVME_RING_IO_OP_READ          as WRITE, without FUA
  *   NVME_RING_IO_OP_WRITE_ZEROES  SLBA, NLB as WRITE, DEAC cdw12[25]
  *                                 (deallocate allowed); data_len 0
  *   NVME_RING_IO_OP_DSM           NR-1 cdw10[7:0], AD cdw11[2] must be
  *                                 set; the data area holds NR 16-byte
  *                                 range descriptors (struct
- *                                 nvme_ring_io_dsm_range)
+ *                                 nvme_ring_io_dsm_range), data_off a
+ *                                 multiple of 16
  * cdw2, cdw3, cdw13..cdw15, metadata_* and timeout_ms must be zero for the
  * kernel engine.
  */
@@ -155,11 +160,11 @@ struct nvme_ring_io_sqe {
 /* cdw11 bit of DSM: deallocate */
 #define NVME_RING_IO_DSM_AD		(1U << 2)
 
-/* A DSM range as the NVMe specification lays it out (little endian). */
+/* A DSM range as the NVMe specification lays it out. */
 struct nvme_ring_io_dsm_range {
-	__u32	cattr;
-	__u32	nlb;		/* number of logical blocks */
-	__u64	slba;		/* starting LBA */
+	__le32	cattr;
+	__le32	nlb;		/* number of logical blocks */
+	__le64	slba;		/* starting LBA */
 };
 
 /* --- CQ descriptor ---------------------------------------------------- */
@@ -189,9 +194,9 @@ struct nvme_ring_io_ring_offsets {
 };
 
 /*
- * SQ flag: the kernel consumes the SQ only when asked (SUBMIT ioctl or the
- * uring_cmd submit).  The kernel engine always sets it today; a caller that
- * finds it clear need not make a call to have its entries consumed.
+ * SQ flag: the kernel consumes the SQ only when asked (NVME_RING_IO_SUBMIT).
+ * The kernel engine always sets it today; a caller that finds it clear need
+ * not make a call to have its entries consumed.
  */
 #define NVME_RING_IO_RING_F_NEED_WAKEUP	(1U << 0)
 
@@ -224,14 +229,17 @@ struct nvme_ring_io_offsets {
  *   EBUSY      the context is already set up
  *   EINVAL     size too small, flags or resv not zero, entries zero or not
  *              a power of two, cq_entries < sq_entries, data_size zero or
- *              not a multiple of 4096, numa_node not -1 and not an online
- *              node
+ *              not a multiple of the page size (4096 on x86-64), numa_node
+ *              not -1 and not a node with memory
  *   E2BIG      entries above NVME_RING_IO_MAX_ENTRIES, data_size above the
  *              module's max_data_mb parameter, or non-zero bytes past the
  *              end of the struct this kernel knows
  *   EBADF      nvme_fd is not an open file descriptor
  *   ENODEV     nvme_fd is not an NVMe namespace (block or generic char
- *              device)
+ *              device); partitions are refused
+ *   EPERM      nvme_fd is /dev/ngXnY and the kernel's own policy would not
+ *              let this caller do I/O through it (before Linux 6.2: without
+ *              CAP_SYS_ADMIN)
  *   ENOBUFS    the region would exceed RLIMIT_MEMLOCK (callers without
  *              CAP_IPC_LOCK are charged like mlock(2))
  *   ENOMEM     no memory, or the caller's memory cgroup limit
@@ -242,7 +250,7 @@ struct nvme_ring_io_setup {
 	__u32	sq_entries;	/* power of two, 1..NVME_RING_IO_MAX_ENTRIES */
 	__u32	cq_entries;	/* 0: 2 * sq_entries; else a power of two
 				 * >= sq_entries */
-	__u64	data_size;	/* bytes; a multiple of 4096 */
+	__u64	data_size;	/* bytes; a multiple of the page size */
 	__s32	nvme_fd;	/* the namespace, opened by the caller */
 	__s32	numa_node;	/* -1: the caller's policy; else the node */
 	__u64	resv[4];	/* must be zero */

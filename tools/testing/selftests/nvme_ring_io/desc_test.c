@@ -4,6 +4,8 @@
  * entry, counts in sq_invalid, and the ring goes on.  And the namespace
  * fd's open mode decides what a context may do.
  */
+#include <endian.h>
+
 #include "nrio_test.h"
 
 #include "kselftest_harness.h"
@@ -50,6 +52,7 @@ BAD_DESC(cdw13_set, EINVAL, sqe->cdw13 = 1);
 BAD_DESC(cdw14_set, EINVAL, sqe->cdw14 = 1);
 BAD_DESC(cdw15_set, EINVAL, sqe->cdw15 = 1);
 BAD_DESC(cdw12_reserved, EINVAL, sqe->cdw12 |= 1U << 20);
+BAD_DESC(read_fua, EINVAL, sqe->cdw12 |= NVME_RING_IO_RW_FUA);
 BAD_DESC(nsid_other, EINVAL, sqe->nsid = 2);
 BAD_DESC(nsid_broadcast, EINVAL, sqe->nsid = 0xffffffffU);
 BAD_DESC(len_short, EINVAL, sqe->data_len -= b->lba);
@@ -178,8 +181,8 @@ static int try_op(struct nt_ctx *c, __u8 op)
 	case NVME_RING_IO_OP_DSM:
 		r = (struct nvme_ring_io_dsm_range *)c->data;
 		memset(r, 0, sizeof(*r));
-		r->slba = 100;
-		r->nlb = 1;
+		r->slba = htole64(100);
+		r->nlb = htole32(1);
 		nt_prep(&sqe, op, 0, 0, 0, 16, 1);
 		sqe.cdw12 = 0;
 		sqe.cdw11 = NVME_RING_IO_DSM_AD;

@@ -4,6 +4,7 @@
  * O_DIRECT I/O on the block device, on both namespaces and through both
  * kinds of namespace fd.
  */
+#include <endian.h>
 #include <sys/wait.h>
 
 #include "nrio_test.h"
@@ -227,10 +228,10 @@ TEST_F(io, flush_zeroes_deallocate)
 	/* Deallocate two ranges (the second one LBA long). */
 	r = (struct nvme_ring_io_dsm_range *)(c->data + 4096);
 	memset(r, 0, 2 * sizeof(*r));
-	r[0].slba = slba;
-	r[0].nlb = nlb;
-	r[1].slba = slba + nlb + 10;
-	r[1].nlb = 1;
+	r[0].slba = htole64(slba);
+	r[0].nlb = htole32(nlb);
+	r[1].slba = htole64(slba + nlb + 10);
+	r[1].nlb = htole32(1);
 	nt_prep(&sqe, NVME_RING_IO_OP_DSM, 0, 0, 4096, 2 * sizeof(*r), 3);
 	sqe.cdw10 = 1;		/* two ranges */
 	sqe.cdw11 = NVME_RING_IO_DSM_AD;
