@@ -103,4 +103,46 @@ static inline bool nrio_generic_io_allowed(void)
 #endif
 }
 
+/*
+ * io_uring commands: the header moved in 6.5 (io_uring/cmd.h), the SQE
+ * pointer replaced the raw command pointer, and only 6.7+ can cancel a
+ * queued command when the ring goes away.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+
+static inline const void *nrio_uring_payload(struct io_uring_cmd *cmd)
+{
+	return io_uring_sqe_cmd(cmd->sqe);
+}
+
+static inline bool nrio_uring_is_cancel(unsigned int issue_flags)
+{
+	return issue_flags & IO_URING_F_CANCEL;
+}
+
+static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
+					      unsigned int issue_flags)
+{
+	io_uring_cmd_mark_cancelable(cmd, issue_flags);
+}
+#else
+#include <linux/io_uring.h>
+
+static inline const void *nrio_uring_payload(struct io_uring_cmd *cmd)
+{
+	return cmd->cmd;
+}
+
+static inline bool nrio_uring_is_cancel(unsigned int issue_flags)
+{
+	return false;
+}
+
+static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
+					      unsigned int issue_flags)
+{
+}
+#endif
+
 #endif /* _NRIO_COMPAT_H */

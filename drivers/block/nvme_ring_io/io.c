@@ -109,6 +109,8 @@ static void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
 		ctx->sq_invalid++;
 		WRITE_ONCE(sh->counters.sq_invalid, ctx->sq_invalid);
 	}
+	if (unlikely(!list_empty(&ctx->uring_waiters)))
+		nrio_uring_wake(ctx);
 	spin_unlock_irqrestore(&ctx->cq_lock, flags);
 
 	if (wq_has_sleeper(&ctx->cq_wait))
@@ -480,21 +482,26 @@ static void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n)
 {
 	spin_lock_irq(&ctx->cq_lock);
 	WRITE_ONCE(ctx->inflight, ctx->inflight - n);
+	nrio_uring_wake(ctx);
 	spin_unlock_irq(&ctx->cq_lock);
 	/* COMPLETE waiters may be waiting for "nothing in flight". */
 	if (wq_has_sleeper(&ctx->cq_wait))
 		wake_up(&ctx->cq_wait);
 }
 
-int nrio_submit(struct nrio_ctx *ctx, u32 to_submit)
+int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
 	u32 head, ready, n, i;
 	struct blk_plug plug;
 
-	if (mutex_lock_interruptible(&ctx->lock))
+	if (nowait) {
+		if (!mutex_trylock(&ctx->lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&ctx->lock)) {
 		return -EINTR;
+	}
 
 	head = ctx->sq_head;
 	/* Pairs with the producer's store-release: descriptors are written. */

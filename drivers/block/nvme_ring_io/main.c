@@ -67,6 +67,7 @@ static int nrio_open(struct inode *inode, struct file *file)
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->cq_lock);
 	init_waitqueue_head(&ctx->cq_wait);
+	INIT_LIST_HEAD(&ctx->uring_waiters);
 	INIT_WORK(&ctx->free_work, nrio_ctx_free);
 	/* Dropped by nrio_ctx_free(); we are in an fop, so this holds. */
 	__module_get(THIS_MODULE);
@@ -248,7 +249,7 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EINVAL;
 		if (!nrio_ctx_region(ctx))
 			return -EBADFD;
-		return nrio_submit(ctx, s.to_submit);
+		return nrio_submit(ctx, s.to_submit, false);
 	case NVME_RING_IO_COMPLETE:
 		if (copy_from_user(&c, uarg, sizeof(c)))
 			return -EFAULT;
@@ -294,6 +295,7 @@ static const struct file_operations nrio_fops = {
 	.compat_ioctl		= compat_ptr_ioctl,
 	.mmap			= nrio_mmap,
 	.get_unmapped_area	= nrio_get_unmapped_area,
+	.uring_cmd		= nrio_uring_cmd,
 };
 
 static struct miscdevice nrio_misc = {
@@ -315,6 +317,7 @@ static void nrio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_submit) != 16);
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_complete) != 24);
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_info) != 112);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_uring_cmd) != 16);
 	BUILD_BUG_ON(sizeof(struct nrio_shared) > PAGE_SIZE);
 }
 

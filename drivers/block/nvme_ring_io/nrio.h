@@ -6,6 +6,7 @@
 #define _NRIO_H
 
 #include <linux/cache.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -87,6 +88,7 @@ struct nrio_ctx {
 	u64			completed;
 	u64			sq_invalid;
 	wait_queue_head_t	cq_wait;
+	struct list_head	uring_waiters;	/* parked URING_WAITs */
 
 	struct work_struct	free_work;
 };
@@ -123,8 +125,12 @@ void nrio_ns_unbind(struct nrio_ns *ns);
 /* io.c */
 int nrio_io_init(void);
 void nrio_io_exit(void);
-int nrio_submit(struct nrio_ctx *ctx, u32 to_submit);
+int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
 int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns);
 u32 nrio_cq_ready(struct nrio_ctx *ctx);
+
+/* uring.c */
+int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+void nrio_uring_wake(struct nrio_ctx *ctx);
 
 #endif /* _NRIO_H */

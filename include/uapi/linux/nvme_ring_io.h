@@ -194,7 +194,8 @@ struct nvme_ring_io_ring_offsets {
 };
 
 /*
- * SQ flag: the kernel consumes the SQ only when asked (NVME_RING_IO_SUBMIT).
+ * SQ flag: the kernel consumes the SQ only when asked (NVME_RING_IO_SUBMIT
+ * or NVME_RING_IO_URING_SUBMIT).
  * The kernel engine always sets it today; a caller that finds it clear need
  * not make a call to have its entries consumed.
  */
@@ -328,6 +329,42 @@ struct nvme_ring_io_info {
 				     struct nvme_ring_io_complete)
 #define NVME_RING_IO_INFO	_IOWR(NVME_RING_IO_IOC_MAGIC, 0x04, \
 				      struct nvme_ring_io_info)
+
+/* --- io_uring: IORING_OP_URING_CMD on /dev/nvme_ring_io --------------- */
+
+/*
+ * The same SUBMIT and COMPLETE, as io_uring commands: sqe->opcode
+ * IORING_OP_URING_CMD, sqe->fd the /dev/nvme_ring_io fd (or its registered
+ * index), sqe->cmd_op one of the two below, and struct
+ * nvme_ring_io_uring_cmd at sqe->cmd (it fits a 64-byte SQE).  An
+ * application can then wait on one io_uring for everything, and with
+ * SQPOLL submit without any system call.
+ *
+ * NVME_RING_IO_URING_SUBMIT  consumes up to count descriptors (0: all),
+ *                            as NVME_RING_IO_SUBMIT; the CQE's res is the
+ *                            number consumed or -errno.  It completes as
+ *                            soon as the descriptors are queued.
+ * NVME_RING_IO_URING_WAIT    completes when the CQ ring holds at least
+ *                            count entries, or nothing is in flight; res
+ *                            is the number ready.  On kernels with
+ *                            io_uring command cancelation (6.7 and
+ *                            later) tearing down the io_uring cancels it
+ *                            (-ECANCELED); before that it ends at the
+ *                            latest when the last descriptor in flight
+ *                            completes.
+ * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
+ * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op).
+ */
+struct nvme_ring_io_uring_cmd {
+	__u32	count;
+	__u32	flags;		/* none defined: 0 */
+	__u64	resv;		/* must be zero */
+};
+
+#define NVME_RING_IO_URING_SUBMIT _IOW(NVME_RING_IO_IOC_MAGIC, 0x10, \
+				       struct nvme_ring_io_uring_cmd)
+#define NVME_RING_IO_URING_WAIT	_IOW(NVME_RING_IO_IOC_MAGIC, 0x11, \
+				     struct nvme_ring_io_uring_cmd)
 
 /* ioctl type byte; see Documentation/userspace-api/ioctl/ioctl-number.rst */
 #define NVME_RING_IO_IOC_MAGIC	0xBA

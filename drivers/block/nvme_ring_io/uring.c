@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_ring_io: SUBMIT and COMPLETE as io_uring commands.
+ *
+ * NVME_RING_IO_URING_SUBMIT runs the same SQ consumer as the SUBMIT ioctl
+ * and completes at once.  NVME_RING_IO_URING_WAIT completes at once when
+ * its condition holds; otherwise it is parked on the context's waiter list
+ * (under cq_lock) and the CQ posting path completes it, through io_uring
+ * task work, when enough entries are ready or nothing is in flight any
+ * more.  A parked command holds a reference on the device file through its
+ * io_uring request, so the context outlives it.  Where io_uring can cancel
+ * commands (6.7+) tearing down the ring completes it with -ECANCELED; on
+ * older kernels it ends at the latest with the last descriptor in flight.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/list.h>
+
+#include "nrio.h"
+
+/* What a parked WAIT keeps in the command's private area. */
+struct nrio_uring_pdu {
+	struct list_head	node;
+	u32			min;
+};
+
+static struct nrio_uring_pdu *nrio_pdu(struct io_uring_cmd *cmd)
+{
+	BUILD_BUG_ON(sizeof(struct nrio_uring_pdu) > sizeof(cmd->pdu));
+	return (struct nrio_uring_pdu *)cmd->pdu;
+}
+
+static bool nrio_wait_done(struct nrio_ctx *ctx, u32 min)
+{
+	return nrio_cq_ready(ctx) >= min || !READ_ONCE(ctx->inflight);
+}
+
+static void nrio_uring_wait_tw(struct io_uring_cmd *cmd, unsigned int flags)
+{
+	struct nrio_ctx *ctx = cmd->file->private_data;
+
+	io_uring_cmd_done(cmd, nrio_cq_ready(ctx), 0, flags);
+}
+
+/*
+ * Complete the parked WAITs whose condition now holds.  Called with
+ * cq_lock held, from the CQ posting path (any context).
+ */
+void nrio_uring_wake(struct nrio_ctx *ctx)
+{
+	struct nrio_uring_pdu *pdu, *tmp;
+
+	lockdep_assert_held(&ctx->cq_lock);
+	list_for_each_entry_safe(pdu, tmp, &ctx->uring_waiters, node) {
+		if (!nrio_wait_done(ctx, pdu->min))
+			continue;
+		list_del_init(&pdu->node);
+		io_uring_cmd_complete_in_task(container_of((void *)pdu,
+					      struct io_uring_cmd, pdu),
+					      nrio_uring_wait_tw);
+	}
+}
+
+static int nrio_uring_wait(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+			   u32 min, unsigned int issue_flags)
+{
+	struct nrio_uring_pdu *pdu = nrio_pdu(cmd);
+
+	if (min > ctx->cq_mask + 1)
+		return -EINVAL;
+
+	spin_lock_irq(&ctx->cq_lock);
+	if (nrio_wait_done(ctx, min)) {
+		spin_unlock_irq(&ctx->cq_lock);
+		return nrio_cq_ready(ctx);
+	}
+	pdu->min = min;
+	list_add_tail(&pdu->node, &ctx->uring_waiters);
+	spin_unlock_irq(&ctx->cq_lock);
+
+	nrio_uring_mark_cancelable(cmd, issue_flags);
+	return -EIOCBQUEUED;
+}
+
+/* io_uring tears down: finish a parked WAIT unless completion won. */
+static void nrio_uring_cancel(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+			      unsigned int issue_flags)
+{
+	struct nrio_uring_pdu *pdu = nrio_pdu(cmd);
+	bool parked;
+
+	spin_lock_irq(&ctx->cq_lock);
+	parked = !list_empty(&pdu->node);
+	if (parked)
+		list_del_init(&pdu->node);
+	spin_unlock_irq(&ctx->cq_lock);
+	if (parked)
+		io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
+}
+
+int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	struct nrio_ctx *ctx = cmd->file->private_data;
+	const struct nvme_ring_io_uring_cmd *u;
+	u32 count, flags;
+	u64 resv;
+
+	if (nrio_uring_is_cancel(issue_flags)) {
+		nrio_uring_cancel(ctx, cmd, issue_flags);
+		return 0;
+	}
+
+	/* The command may sit in the shared SQ ring: read it once. */
+	u = nrio_uring_payload(cmd);
+	count = READ_ONCE(u->count);
+	flags = READ_ONCE(u->flags);
+	resv = READ_ONCE(u->resv);
+	if (flags || resv)
+		return -EINVAL;
+	if (!smp_load_acquire(&ctx->region))
+		return -EBADFD;
+
+	switch (cmd->cmd_op) {
+	case NVME_RING_IO_URING_SUBMIT:
+		/* Inline issue must not sleep on the lock: io-wq retries. */
+		return nrio_submit(ctx, count,
+				   issue_flags & IO_URING_F_NONBLOCK);
+	case NVME_RING_IO_URING_WAIT:
+		return nrio_uring_wait(ctx, cmd, count, issue_flags);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
