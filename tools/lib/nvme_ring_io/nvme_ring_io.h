@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * libnvme_ring_io: the API applications program against.
+ *
+ * A handle owns a /dev/nvme_ring_io context bound to one NVMe namespace,
+ * its mapped region (SQ ring, CQ ring, data area) and an io_uring
+ * (SQE128 | CQE32) with the data area registered as fixed buffers.  The
+ * application writes struct nvme_ring_io_sqe descriptors whose data lives
+ * in the data area, submits them and reaps struct nvme_ring_io_cqe
+ * completions; the engine chosen at open executes them:
+ *
+ *   NRIO_ENGINE_KERNEL    the module's kernel engine (bios on the region);
+ *                         submitted by ioctl or, with NRIO_OPEN_URING,
+ *                         by IORING_OP_URING_CMD on the io_uring
+ *   NRIO_ENGINE_PASSTHRU  the library turns descriptors into NVMe
+ *                         passthrough commands (NVME_URING_CMD_IO,
+ *                         fixed buffers) on the namespace's /dev/ngXnY;
+ *                         any NVMe I/O command works, and completions
+ *                         carry the device's status and result dwords
+ *
+ * Every function returns 0 or a count on success and a negative errno on
+ * failure (nrio_strerror() names it); nothing prints or aborts.  A handle
+ * is not thread-safe: one thread at a time may use it.
+ */
+#ifndef NVME_RING_IO_LIB_H
+#define NVME_RING_IO_LIB_H
+
+#include <linux/nvme_ring_io.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nrio;
+
+enum nrio_engine {
+	NRIO_ENGINE_KERNEL	= 0,
+	NRIO_ENGINE_PASSTHRU	= 1,
+};
+
+/* nrio_opts.flags */
+#define NRIO_OPEN_URING		(1U << 0)  /* kernel engine: submit and
+					    * wait through io_uring */
+
+struct nrio_opts {
+	uint32_t	engine;		/* enum nrio_engine */
+	uint32_t	flags;		/* NRIO_OPEN_* */
+	uint32_t	sq_entries;	/* 0: 256 */
+	uint32_t	cq_entries;	/* 0: 2 * sq_entries */
+	uint64_t	data_size;	/* 0: 64 MiB */
+	int32_t		numa_node;	/* -1: no preference (0 means node 0) */
+	uint32_t	resv;		/* 0 */
+};
+
+/* Fill @o with the defaults. */
+void nrio_opts_init(struct nrio_opts *o);
+
+/*
+ * Open a handle on the namespace at @path (/dev/nvmeXnY or /dev/ngXnY),
+ * opened with @oflags (O_RDONLY, O_WRONLY or O_RDWR: the access the handle
+ * gets).  @o may be NULL for the defaults.
+ */
+int nrio_open(const char *path, int oflags, const struct nrio_opts *o,
+	      struct nrio **out);
+/* The same for a namespace fd the caller opened; the handle dup()s it. */
+int nrio_open_fd(int nvme_fd, const struct nrio_opts *o, struct nrio **out);
+void nrio_close(struct nrio *n);
+
+/* Facts about an open handle. */
+struct nrio_facts {
+	uint32_t	nsid;
+	uint32_t	lba_size;
+	uint64_t	nr_lbas;
+	uint64_t	max_transfer;	/* bytes per command, device limit */
+	uint64_t	data_size;
+	uint64_t	huge_bytes;	/* region bytes in 2 MiB folios */
+	uint32_t	engine;
+	uint32_t	nr_bufs;	/* io_uring fixed buffers registered */
+	uint64_t	buf_size;	/* bytes per fixed buffer (last: rest) */
+	char		generic[64];	/* the /dev/ngXnY path, if known */
+};
+const struct nrio_facts *nrio_facts(const struct nrio *n);
+
+/* The data area: descriptors address it by byte offset. */
+void *nrio_data(const struct nrio *n);
+/* The module context's fd (for NVME_RING_IO_INFO and friends). */
+int nrio_fd(const struct nrio *n);
+
+/*
+ * Get a free SQ descriptor, zeroed, or NULL if the SQ ring is full.  It is
+ * handed to the engine by the next nrio_submit().
+ */
+struct nvme_ring_io_sqe *nrio_get_sqe(struct nrio *n);
+/* Helpers that fill a descriptor for the common commands. */
+void nrio_prep_rw(const struct nrio *n, struct nvme_ring_io_sqe *sqe,
+		  uint8_t opcode, uint64_t slba, uint32_t nlb,
+		  uint64_t data_off, uint64_t user_data);
+
+/* Hand every descriptor got so far to the engine; returns how many. */
+int nrio_submit(struct nrio *n);
+
+/*
+ * Copy up to @max completions into @cqes, waiting until at least @min are
+ * there or @timeout_ns passes (< 0: no limit; 0: do not wait).  Returns
+ * the number copied (possibly fewer than @min after a timeout, or when
+ * nothing is in flight), or -errno.
+ */
+int nrio_reap(struct nrio *n, struct nvme_ring_io_cqe *cqes, unsigned int max,
+	      unsigned int min, int64_t timeout_ns);
+
+/* Descriptors submitted and not yet completed. */
+unsigned int nrio_inflight(const struct nrio *n);
+
+/* The message for a negative errno this library returned. */
+const char *nrio_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVME_RING_IO_LIB_H */
