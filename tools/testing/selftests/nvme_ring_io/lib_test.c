@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libnvme_ring_io: both engines and every submission path on both
+ * namespaces, cross-checked against each other and against O_DIRECT;
+ * fixed-buffer coverage; NVMe status through passthrough; io_uring
+ * teardown and SIGKILL with commands outstanding.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "nrio_test.h"
+#include "../../../lib/nvme_ring_io/nvme_ring_io.h"
+
+#include "kselftest_harness.h"
+
+#define DATA_SIZE	(16 * MiB)
+#define NS_BASE		(128 * MiB)	/* scratch bytes, clear of io_test */
+#define TIMEOUT_NS	(10LL * 1000 * 1000 * 1000)
+
+static int lib_open(struct nrio **n, const char *dev, uint32_t engine,
+		    uint32_t flags, uint64_t data_size)
+{
+	struct nrio_opts o;
+
+	nrio_opts_init(&o);
+	o.engine = engine;
+	o.flags = flags;
+	o.sq_entries = 64;
+	o.data_size = data_size;
+	return nrio_open(dev, O_RDWR, &o, n);
+}
+
+/* One descriptor, submitted and reaped: the CQE. */
+static int lib_sync(struct nrio *n, const struct nvme_ring_io_sqe *in,
+		    struct nvme_ring_io_cqe *cqe)
+{
+	struct nvme_ring_io_sqe *sqe = nrio_get_sqe(n);
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	*sqe = *in;
+	ret = nrio_submit(n);
+	if (ret != 1)
+		return ret < 0 ? ret : -EIO;
+	ret = nrio_reap(n, cqe, 1, 1, TIMEOUT_NS);
+	if (ret != 1)
+		return ret < 0 ? ret : -ETIME;
+	return cqe->res;
+}
+
+static int lib_rw(struct nrio *n, uint8_t op, uint64_t slba, uint32_t nlb,
+		  uint64_t off)
+{
+	struct nvme_ring_io_sqe sqe;
+	struct nvme_ring_io_cqe cqe;
+
+	nrio_prep_rw(n, &sqe, op, slba, nlb, off, slba);
+	return lib_sync(n, &sqe, &cqe);
+}
+
+FIXTURE(engine) {
+	struct nrio *n;
+	int direct_fd;
+	void *buf;
+};
+
+FIXTURE_VARIANT(engine) {
+	const char *dev;
+	uint32_t engine;
+	uint32_t flags;
+	uint32_t lba;
+};
+
+#define ENGINE_VARIANT(name, dev_, engine_, flags_, lba_)		\
+	FIXTURE_VARIANT_ADD(engine, name) {				\
+		.dev = dev_, .engine = engine_, .flags = flags_,	\
+		.lba = lba_,						\
+	}
+
+ENGINE_VARIANT(ns1_kernel_ioctl, NS1_BLK, NRIO_ENGINE_KERNEL, 0, 512);
+ENGINE_VARIANT(ns1_kernel_uring, NS1_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_URING, 512);
+ENGINE_VARIANT(ns1_passthru, NS1_BLK, NRIO_ENGINE_PASSTHRU, 0, 512);
+ENGINE_VARIANT(ns2_kernel_ioctl, NS2_BLK, NRIO_ENGINE_KERNEL, 0, 4096);
+ENGINE_VARIANT(ns2_kernel_uring, NS2_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_URING, 4096);
+ENGINE_VARIANT(ns2_passthru, NS2_BLK, NRIO_ENGINE_PASSTHRU, 0, 4096);
+ENGINE_VARIANT(ng2_passthru, NS2_CHR, NRIO_ENGINE_PASSTHRU, 0, 4096);
+
+FIXTURE_SETUP(engine)
+{
+	int ret;
+
+	if (!nt_have(variant->dev))
+		SKIP(return, "no %s", variant->dev);
+	ret = lib_open(&self->n, variant->dev, variant->engine,
+		       variant->flags, DATA_SIZE);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("nrio_open %s: %s", variant->dev, nrio_strerror(ret));
+	}
+	ASSERT_EQ(variant->lba, nrio_facts(self->n)->lba_size);
+	self->direct_fd = open(variant->lba == 512 ? NS1_BLK : NS2_BLK,
+			       O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, self->direct_fd);
+	ASSERT_EQ(0, posix_memalign(&self->buf, 4096, 4 * MiB));
+}
+
+FIXTURE_TEARDOWN(engine)
+{
+	nrio_close(self->n);
+	close(self->direct_fd);
+	free(self->buf);
+}
+
+TEST_F(engine, write_read_verify)
+{
+	const struct nrio_facts *f = nrio_facts(self->n);
+	unsigned char *data = nrio_data(self->n);
+	uint64_t lba = f->lba_size, slba = NS_BASE / lba;
+	uint64_t lens[] = { lba, 16384, 131072, f->max_transfer };
+	/* In a buffer, and across the first fixed-buffer boundary. */
+	uint64_t offs[] = { 0, f->buf_size < DATA_SIZE ?
+			       f->buf_size - 8192 : 4 * MiB + 8192 };
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (j = 0; j < 2; j++) {
+			uint64_t len = lens[i], off = offs[j];
+			uint64_t roff = 8 * MiB + off, seed = i * 7 + j + lba;
+			uint32_t nlb = len / lba;
+			int res;
+
+			if (len > 4 * MiB || roff + len > DATA_SIZE)
+				continue;
+			nt_fill(data + off, len, seed);
+			memset(data + roff, 0, len);
+			res = lib_rw(self->n, NVME_RING_IO_OP_WRITE, slba, nlb,
+				     off);
+			ASSERT_EQ((int)len, res) {
+				TH_LOG("write %llu at +%llu: %s",
+				       (unsigned long long)len,
+				       (unsigned long long)off,
+				       nrio_strerror(res));
+			}
+			res = lib_rw(self->n, NVME_RING_IO_OP_READ, slba, nlb,
+				     roff);
+			ASSERT_EQ((int)len, res);
+			ASSERT_EQ(0, nt_check(data + roff, len, seed));
+			ASSERT_EQ((ssize_t)len, pread(self->direct_fd,
+						      self->buf, len,
+						      slba * lba));
+			ASSERT_EQ(0, nt_check(self->buf, len, seed));
+			slba += nlb;
+		}
+	}
+}
+
+TEST_F(engine, batch)
+{
+	const struct nrio_facts *f = nrio_facts(self->n);
+	unsigned char *data = nrio_data(self->n);
+	struct nvme_ring_io_cqe cqes[64];
+	uint64_t lba = f->lba_size, slba = NS_BASE / lba + 8 * MiB / lba;
+	unsigned int total = 512, queued = 0, done = 0, i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		uint8_t op = pass ? NVME_RING_IO_OP_READ : NVME_RING_IO_OP_WRITE;
+
+		if (!pass)
+			for (i = 0; i < total; i++)
+				nt_fill(data + i * lba, lba, i + 99);
+		else
+			memset(data, 0, total * lba);
+		queued = done = 0;
+		while (done < total) {
+			struct nvme_ring_io_sqe *sqe;
+			int ret;
+
+			while (queued < total && (sqe = nrio_get_sqe(self->n))) {
+				nrio_prep_rw(self->n, sqe, op, slba + queued, 1,
+					     queued * lba, queued);
+				queued++;
+			}
+			ASSERT_LE(0, nrio_submit(self->n));
+			ret = nrio_reap(self->n, cqes, 64, 1, TIMEOUT_NS);
+			ASSERT_LT(0, ret);
+			for (i = 0; i < (unsigned int)ret; i++) {
+				ASSERT_EQ((int)lba, cqes[i].res);
+				ASSERT_EQ(0, cqes[i].status);
+			}
+			done += ret;
+		}
+		EXPECT_EQ(0, nrio_inflight(self->n));
+	}
+	for (i = 0; i < total; i++)
+		ASSERT_EQ(0, nt_check(data + i * lba, lba, i + 99));
+}
+
+/* Every fixed buffer works, and together they cover the data area. */
+TEST_F(engine, fixed_buffers_cover_data)
+{
+	const struct nrio_facts *f = nrio_facts(self->n);
+	uint64_t lba = f->lba_size, b;
+
+	ASSERT_LT(0, f->nr_bufs);
+	EXPECT_LE(DATA_SIZE, f->nr_bufs * f->buf_size);
+	EXPECT_GT(DATA_SIZE, (f->nr_bufs - 1) * f->buf_size);
+	TH_LOG("%u fixed buffers of %llu bytes", f->nr_bufs,
+	       (unsigned long long)f->buf_size);
+	for (b = 0; b < f->nr_bufs; b++) {
+		uint64_t first = b * f->buf_size;
+		uint64_t last = first + f->buf_size - lba;
+
+		if (last > DATA_SIZE - lba)
+			last = DATA_SIZE - lba;
+		ASSERT_EQ((int)lba, lib_rw(self->n, NVME_RING_IO_OP_READ, 0, 1,
+					   first));
+		ASSERT_EQ((int)lba, lib_rw(self->n, NVME_RING_IO_OP_READ, 0, 1,
+					   last));
+	}
+}
+
+/* Data written by one engine is read back by the other. */
+TEST(cross_engine)
+{
+	struct nrio *k, *p;
+	unsigned char *kd, *pd;
+	uint64_t slba = NS_BASE / 4096 + 1024;
+
+	if (!nt_have(NS2_BLK))
+		SKIP(return, "no %s", NS2_BLK);
+	ASSERT_EQ(0, lib_open(&k, NS2_BLK, NRIO_ENGINE_KERNEL, 0, 4 * MiB));
+	ASSERT_EQ(0, lib_open(&p, NS2_BLK, NRIO_ENGINE_PASSTHRU, 0, 4 * MiB));
+	kd = nrio_data(k);
+	pd = nrio_data(p);
+
+	nt_fill(kd, 65536, 1);
+	ASSERT_EQ(65536, lib_rw(k, NVME_RING_IO_OP_WRITE, slba, 16, 0));
+	memset(pd, 0, 65536);
+	ASSERT_EQ(65536, lib_rw(p, NVME_RING_IO_OP_READ, slba, 16, 0));
+	EXPECT_EQ(0, nt_check(pd, 65536, 1));
+
+	nt_fill(pd + 65536, 65536, 2);
+	ASSERT_EQ(65536, lib_rw(p, NVME_RING_IO_OP_WRITE, slba + 16, 16,
+				65536));
+	memset(kd + 65536, 0, 65536);
+	ASSERT_EQ(65536, lib_rw(k, NVME_RING_IO_OP_READ, slba + 16, 16,
+				65536));
+	EXPECT_EQ(0, nt_check(kd + 65536, 65536, 2));
+	nrio_close(k);
+	nrio_close(p);
+}
+
+/* A command the kernel engine refuses goes through passthrough, and the
+ * device's NVMe status comes back intact. */
+TEST(passthru_compare)
+{
+	struct nvme_ring_io_sqe sqe;
+	struct nvme_ring_io_cqe cqe;
+	uint64_t slba = NS_BASE / 512 + 4096;
+	unsigned char *d;
+	struct nrio *p, *k;
+	int res;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	ASSERT_EQ(0, lib_open(&p, NS1_BLK, NRIO_ENGINE_PASSTHRU, 0, 1 * MiB));
+	d = nrio_data(p);
+	nt_fill(d, 4096, 5);
+	ASSERT_EQ(4096, lib_rw(p, NVME_RING_IO_OP_WRITE, slba, 8, 0));
+
+	nrio_prep_rw(p, &sqe, 0x05 /* Compare */, slba, 8, 0, 42);
+	res = lib_sync(p, &sqe, &cqe);
+	EXPECT_EQ(4096, res);
+	EXPECT_EQ(0, cqe.status);
+	EXPECT_EQ(42, cqe.user_data);
+
+	d[100] ^= 0xff;
+	res = lib_sync(p, &sqe, &cqe);
+	EXPECT_EQ(-EIO, res);
+	/* Compare Failure: status code type 2, status code 0x85. */
+	EXPECT_EQ(0x285, cqe.status & 0x7ff) {
+		TH_LOG("status 0x%x", cqe.status);
+	}
+
+	/* The kernel engine refuses Compare outright. */
+	ASSERT_EQ(0, lib_open(&k, NS1_BLK, NRIO_ENGINE_KERNEL, 0, 1 * MiB));
+	nrio_prep_rw(k, &sqe, 0x05, slba, 8, 0, 43);
+	EXPECT_EQ(-EOPNOTSUPP, lib_sync(k, &sqe, &cqe));
+	nrio_close(k);
+	nrio_close(p);
+}
+
+TEST(bad_opts)
+{
+	struct nrio_opts o;
+	struct nrio *n = (struct nrio *)1;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	nrio_opts_init(&o);
+	o.engine = 7;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	EXPECT_EQ(NULL, n);
+	nrio_opts_init(&o);
+	o.flags = 0x80;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	nrio_opts_init(&o);
+	o.sq_entries = 3;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	EXPECT_EQ(-ENOENT, nrio_open("/dev/nonexistent", O_RDWR, NULL, &n));
+	EXPECT_EQ(-ENODEV, nrio_open("/dev/null", O_RDWR, NULL, &n));
+	EXPECT_STREQ("No such device", nrio_strerror(-ENODEV));
+}
+
+/* A parked io_uring WAIT and I/O in flight when the ring goes away. */
+static void child_ring_exit(int kill_self)
+{
+	struct nvme_ring_io_cqe cqe[64];
+	struct nvme_ring_io_sqe *sqe;
+	struct nrio *n;
+	unsigned int i;
+
+	if (lib_open(&n, NS1_BLK, NRIO_ENGINE_KERNEL, NRIO_OPEN_URING,
+		     8 * MiB))
+		_exit(2);
+	for (;;) {
+		for (i = 0; (sqe = nrio_get_sqe(n)); i++)
+			nrio_prep_rw(n, sqe, NVME_RING_IO_OP_READ, i * 16, 16,
+				     (i * 8192) % (8 * MiB), i);
+		if (nrio_submit(n) < 0)
+			_exit(3);
+		/* Park a WAIT for all of them, and give up on it at once. */
+		nrio_reap(n, cqe, 64, 64, 1);
+		if (!kill_self)
+			break;
+	}
+	nrio_close(n);
+	_exit(0);
+}
+
+TEST(uring_teardown_with_commands_outstanding)
+{
+	int round;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	for (round = 0; round < 4; round++) {
+		int status;
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			child_ring_exit(round & 1);
+		if (round & 1) {
+			usleep(50000);
+			kill(pid, SIGKILL);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		if (round & 1) {
+			EXPECT_TRUE(WIFSIGNALED(status));
+		} else {
+			EXPECT_EQ(0, WEXITSTATUS(status));
+		}
+	}
+}
+
+TEST_HARNESS_MAIN
