@@ -2,7 +2,8 @@
 #
 # linux-chainIO front-end makefile.  Kbuild itself reads ./Kbuild.
 #
-#   make                     build nvme_ring_io.ko for the running kernel
+#   make                     build nvme_ring_io.ko for the running kernel,
+#                            libnvme_ring_io and the samples
 #   make KVER=6.12.x-amd64   ... for an installed kernel's headers
 #   make KDIR=/path/to/build ... for any kernel build tree
 #   make clean               remove build output
@@ -10,7 +11,9 @@
 #   make check KVERS="..."   the test suite on the listed kernels only
 #   make vm                  boot the test VM and load the module in it
 #   make selftests           build the kselftests (static) into build/
-#   make install             modules_install for KVER/KDIR
+#   make module | lib | samples   one of them
+#   make install             modules_install for KVER/KDIR, and the library
+#                            (PREFIX=/usr/local, DESTDIR=)
 
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -19,9 +22,16 @@ O_DIR	:= $(CURDIR)/build
 KO	:= drivers/block/nvme_ring_io/nvme_ring_io.ko
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR) CONFIG_NVME_RING_IO=m
 
-.PHONY: all module modules clean check vm selftests install kdir-check
+.PHONY: all module modules lib samples clean check vm selftests install \
+	kdir-check
 
-all: module
+all: module lib samples
+
+lib:
+	$(MAKE) -C tools/lib/nvme_ring_io OUTPUT=$(O_DIR)/lib
+
+samples:
+	$(MAKE) -C samples/nvme_ring_io OUTPUT=$(O_DIR)/samples
 
 module modules: kdir-check
 	$(MAKE) $(KBUILD_ARGS) modules
@@ -34,8 +44,9 @@ kdir-check:
 	  ls /lib/modules 2>/dev/null | sed 's/^/    /' >&2; \
 	  exit 1; }
 
-install: module
+install: module lib
 	$(MAKE) $(KBUILD_ARGS) modules_install
+	$(MAKE) -C tools/lib/nvme_ring_io OUTPUT=$(O_DIR)/lib install
 
 selftests:
 	scripts/check.sh --build-selftests-only

@@ -44,7 +44,9 @@ st_out=$NRIO_BUILD/selftests
 mkdir -p "$st_out"
 make -s -C "$NRIO_TOP/tools/testing/selftests/nvme_ring_io" \
 	KSFT_HDR="$ksft_hdr" OUTPUT="$st_out" TOP="$NRIO_TOP"
-step "selftests built ($st_out)"
+make -s -C "$NRIO_TOP/samples/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
+	OUTPUT="$NRIO_BUILD/samples-static"
+step "selftests and samples built ($st_out)"
 [ "$mode" = selftests ] && exit 0
 
 pass_total=0 fail_total=0 skip_total=0 bad=0
@@ -65,6 +67,24 @@ if [ "$mode" = check ]; then
 			warn "check: headers do not build with: $lang"
 		}
 	done
+	# The library installs, and a program builds against it with only
+	# its pkg-config file.
+	inst=$NRIO_BUILD/install-test
+	rm -rf "$inst"
+	if make -s -C "$NRIO_TOP/tools/lib/nvme_ring_io" TOP="$NRIO_TOP" \
+		OUTPUT="$inst/obj" DESTDIR="$inst/root" PREFIX=/usr install &&
+	   PKG_CONFIG_PATH="$inst/root/usr/lib/pkgconfig" \
+	   PKG_CONFIG_SYSROOT_DIR="$inst/root" sh -c 'cc -Wall -Werror -o "$1" \
+		"$2" $(pkg-config --cflags --libs libnvme_ring_io)' \
+		sh "$inst/example" "$NRIO_TOP/samples/nvme_ring_io/nrio_example.c" \
+		> "$inst.log" 2>&1; then
+		:
+	else
+		cat "$inst.log" >&2
+		hdr_ok=0
+		warn "check: the library does not install or link via pkg-config"
+	fi
+
 	# The documentation must be valid reStructuredText.
 	for rst in "$NRIO_TOP"/Documentation/block/*.rst; do
 		/usr/bin/python3 -m docutils --halt=warning "$rst" > /dev/null || {
@@ -73,7 +93,7 @@ if [ "$mode" = check ]; then
 		}
 	done
 	if [ $hdr_ok = 1 ]; then
-		summary+=("host headers (C99/C11/C++11/C++17, -pedantic) and rst: pass 4")
+		summary+=("host headers (C99/C11/C++11/C++17, -pedantic), rst, library install: pass 4")
 		pass_total=$((pass_total + 4))
 	else
 		summary+=("host headers: FAILED")
@@ -147,6 +167,8 @@ payload=$NRIO_BUILD/payload
 rm -rf "$payload"
 mkdir -p "$payload/selftests"
 cp -a "$st_out/." "$payload/selftests/"
+mkdir -p "$payload/samples"
+cp -a "$NRIO_BUILD/samples-static/nrio_example" "$payload/samples/"
 rm -rf "$payload/selftests/host"
 
 for kver in $kvers; do

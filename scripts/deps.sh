@@ -10,7 +10,7 @@
 set -euo pipefail
 
 PKGS=(
-	gcc g++ make kmod cpio xz-utils libtsan2 python3-docutils
+	gcc g++ make pkg-config kmod cpio xz-utils libtsan2 python3-docutils
 	sparse
 	qemu-system-x86 busybox-static
 	liburing-dev libnvme-dev libjson-c-dev libkeyutils-dev libssl-dev
