@@ -103,6 +103,16 @@ static inline bool nrio_generic_io_allowed(void)
 #endif
 }
 
+/* Can bios to @bdev be polled (REQ_POLLED)?  6.11 made it a feature bit. */
+static inline bool nrio_bdev_can_poll(struct block_device *bdev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return bdev_get_queue(bdev)->limits.features & BLK_FEAT_POLL;
+#else
+	return test_bit(QUEUE_FLAG_POLL, &bdev_get_queue(bdev)->queue_flags);
+#endif
+}
+
 /*
  * io_uring commands: the header moved in 6.5 (io_uring/cmd.h), the SQE
  * pointer replaced the raw command pointer, and only 6.7+ can cancel a

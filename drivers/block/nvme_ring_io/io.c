@@ -81,9 +81,12 @@ static void nrio_read_sqe(struct nrio_desc *d,
 	d->user_data = READ_ONCE(sqe->user_data);
 }
 
-/* Post one CQ entry into the slot reserved for it at submission. */
+/*
+ * Post one CQ entry into the slot reserved for it at submission; @io, if
+ * given, is the completing I/O, taken off the poll list here.
+ */
 static void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
-		      bool invalid)
+		      bool invalid, struct nrio_io *io)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
@@ -91,6 +94,8 @@ static void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->cq_lock, flags);
+	if (io && io->polled)
+		list_del(&io->poll_node);
 	cqe = &region->cqes[ctx->cq_tail & ctx->cq_mask];
 	WRITE_ONCE(cqe->user_data, user_data);
 	WRITE_ONCE(cqe->res, res);
@@ -126,8 +131,9 @@ static void nrio_end_io(struct bio *bio)
 
 	if (bio->bi_status)
 		res = blk_status_to_errno(bio->bi_status);
+	/* Off the poll list before the bio can go: a poller may hold it. */
+	nrio_post(ctx, user_data, res, false, io);
 	bio_put(bio);
-	nrio_post(ctx, user_data, res, false);
 	nrio_ctx_put(ctx);
 }
 
@@ -150,8 +156,25 @@ static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	io->ctx = ctx;
 	io->user_data = d->user_data;
 	io->bytes = bytes;
+	io->polled = false;
 	bio->bi_end_io = nrio_end_io;
 	refcount_inc(&ctx->ref);
+}
+
+/*
+ * Send @bio as polled I/O: on the poll list (oldest first) before it can
+ * complete, so that a poller always finds the oldest bio in flight.
+ */
+static void nrio_submit_polled(struct nrio_ctx *ctx, struct bio *bio)
+{
+	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
+
+	bio->bi_opf |= REQ_POLLED;
+	io->polled = true;
+	spin_lock_irq(&ctx->cq_lock);
+	list_add_tail(&io->poll_node, &ctx->poll_list);
+	spin_unlock_irq(&ctx->cq_lock);
+	submit_bio(bio);
 }
 
 static struct bio *nrio_alloc_parent(struct nrio_ctx *ctx,
@@ -230,7 +253,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
 	u64 slba = d->cdw10 | (u64)d->cdw11 << 32;
 	u32 nlb = (d->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
-	struct bio *bio;
+	struct bio *bio, *first;
 	blk_opf_t opf;
 	sector_t sector;
 	u32 len, run;
@@ -269,7 +292,8 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	off = region->off.data + d->data_off;
 	len = d->data_len;
 	sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	bio = nrio_alloc(ns->bdev, nrio_count_runs(region, off, len), opf);
+	first = bio = nrio_alloc(ns->bdev, nrio_count_runs(region, off, len),
+				 opf);
 	bio->bi_iter.bi_sector = sector;
 	while (len) {
 		struct page *page = nrio_run(region, off, len, &run);
@@ -294,7 +318,11 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		len -= run;
 	}
 	nrio_own(ctx, d, bio, d->data_len);
-	submit_bio(bio);
+	/* Only an unchained bio is polled: a chain may span queues. */
+	if (ctx->polled && bio == first)
+		nrio_submit_polled(ctx, bio);
+	else
+		submit_bio(bio);
 	return 0;
 }
 
@@ -531,7 +559,7 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 		nrio_read_sqe(&d, &region->sqes[(head + i) & ctx->sq_mask]);
 		ret = nrio_issue(ctx, &d);
 		if (ret)
-			nrio_post(ctx, d.user_data, ret, true);
+			nrio_post(ctx, d.user_data, ret, true, NULL);
 	}
 	blk_finish_plug(&plug);
 	if (i < n)
@@ -578,4 +606,55 @@ int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns)
 	if (ret && !nrio_cq_done_waiting(ctx, min_complete))
 		return ret;
 	return nrio_cq_ready(ctx);
+}
+
+/* Poll the queue of the oldest polled bio in flight, once. */
+static void nrio_poll_once(struct nrio_ctx *ctx)
+{
+	struct nrio_io *io;
+
+	spin_lock_irq(&ctx->cq_lock);
+	io = list_first_entry_or_null(&ctx->poll_list, struct nrio_io,
+				      poll_node);
+	if (io)
+		bio_get(&io->bio);
+	spin_unlock_irq(&ctx->cq_lock);
+	if (io) {
+		bio_poll(&io->bio, NULL, 0);
+		bio_put(&io->bio);
+	}
+}
+
+/* COMPLETE without sleeping: spin on the CQ and poll the device. */
+int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns)
+{
+	ktime_t deadline = 0;
+
+	if (timeout_ns > 0)
+		deadline = ktime_add_ns(ktime_get(), timeout_ns);
+	for (;;) {
+		if (ctx->polled)
+			nrio_poll_once(ctx);
+		if (!min_complete || !timeout_ns ||
+		    nrio_cq_done_waiting(ctx, min_complete))
+			return nrio_cq_ready(ctx);
+		if (deadline && ktime_after(ktime_get(), deadline))
+			return -ETIME;
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/*
+ * Polled I/O raises no interrupt: before the context lets go of its file,
+ * poll until nothing polled is in flight.  The block layer's timeout
+ * handling bounds this.
+ */
+void nrio_poll_drain(struct nrio_ctx *ctx)
+{
+	while (!list_empty_careful(&ctx->poll_list)) {
+		nrio_poll_once(ctx);
+		cond_resched();
+	}
 }

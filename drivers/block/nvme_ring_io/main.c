@@ -68,6 +68,7 @@ static int nrio_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->cq_lock);
 	init_waitqueue_head(&ctx->cq_wait);
 	INIT_LIST_HEAD(&ctx->uring_waiters);
+	INIT_LIST_HEAD(&ctx->poll_list);
 	INIT_WORK(&ctx->free_work, nrio_ctx_free);
 	/* Dropped by nrio_ctx_free(); we are in an fop, so this holds. */
 	__module_get(THIS_MODULE);
@@ -78,7 +79,11 @@ static int nrio_open(struct inode *inode, struct file *file)
 
 static int nrio_release(struct inode *inode, struct file *file)
 {
-	nrio_ctx_put(file->private_data);
+	struct nrio_ctx *ctx = file->private_data;
+
+	if (ctx->polled)
+		nrio_poll_drain(ctx);
+	nrio_ctx_put(ctx);
 	return 0;
 }
 
@@ -87,7 +92,7 @@ static int nrio_check_setup(const struct nvme_ring_io_setup *s)
 	u64 max_data = (u64)nrio_max_data_mb << 20;
 	u32 i;
 
-	if (s->flags)
+	if (s->flags & ~NVME_RING_IO_SETUP_F_IOPOLL)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(s->resv); i++)
 		if (s->resv[i])
@@ -160,6 +165,8 @@ static long nrio_setup(struct nrio_ctx *ctx,
 	}
 
 	ctx->numa_node = s.numa_node;
+	ctx->polled = (s.flags & NVME_RING_IO_SETUP_F_IOPOLL) &&
+		      nrio_bdev_can_poll(ctx->ns.bdev);
 	ctx->sq_mask = s.sq_entries - 1;
 	ctx->cq_mask = cq_entries - 1;
 	/* Publish: everything above is visible to whoever sees region. */
@@ -203,6 +210,8 @@ static long nrio_info(struct nrio_ctx *ctx,
 			info.flags |= NVME_RING_IO_INFO_F_RO_NS;
 		if (ns->generic)
 			info.flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
+		if (ctx->polled)
+			info.flags |= NVME_RING_IO_INFO_F_POLLED;
 		info.nsid = ns->nsid;
 		info.lba_size = 1U << ns->lba_shift;
 		info.max_segments = ns->max_segments;
@@ -253,12 +262,14 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case NVME_RING_IO_COMPLETE:
 		if (copy_from_user(&c, uarg, sizeof(c)))
 			return -EFAULT;
-		if (c.flags || c.resv)
+		if ((c.flags & ~NVME_RING_IO_COMPLETE_F_POLL) || c.resv)
 			return -EINVAL;
 		if (!nrio_ctx_region(ctx))
 			return -EBADFD;
 		if (c.min_complete > ctx->cq_mask + 1)
 			return -EINVAL;
+		if (ctx->polled || (c.flags & NVME_RING_IO_COMPLETE_F_POLL))
+			return nrio_poll_cq(ctx, c.min_complete, c.timeout_ns);
 		return nrio_wait_cq(ctx, c.min_complete, c.timeout_ns);
 	default:
 		return -ENOTTY;

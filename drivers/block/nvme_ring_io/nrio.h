@@ -76,6 +76,7 @@ struct nrio_ctx {
 	struct nrio_region	*region;	/* set once, by SETUP */
 	struct nrio_ns		ns;
 	int			numa_node;
+	bool			polled;		/* READ/WRITE use REQ_POLLED */
 	u32			sq_mask;
 	u32			cq_mask;
 	u32			sq_head;	/* consumer index, under lock */
@@ -89,6 +90,7 @@ struct nrio_ctx {
 	u64			sq_invalid;
 	wait_queue_head_t	cq_wait;
 	struct list_head	uring_waiters;	/* parked URING_WAITs */
+	struct list_head	poll_list;	/* polled I/O, oldest first */
 
 	struct work_struct	free_work;
 };
@@ -98,6 +100,8 @@ struct nrio_io {
 	struct nrio_ctx		*ctx;
 	u64			user_data;
 	u32			bytes;
+	bool			polled;
+	struct list_head	poll_node;	/* on ctx->poll_list, if polled */
 	struct bio		bio;		/* must be last */
 };
 
@@ -127,6 +131,8 @@ int nrio_io_init(void);
 void nrio_io_exit(void);
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
 int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns);
+int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns);
+void nrio_poll_drain(struct nrio_ctx *ctx);
 u32 nrio_cq_ready(struct nrio_ctx *ctx);
 
 /* uring.c */

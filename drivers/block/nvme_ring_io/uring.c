@@ -126,6 +126,9 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		return nrio_submit(ctx, count,
 				   issue_flags & IO_URING_F_NONBLOCK);
 	case NVME_RING_IO_URING_WAIT:
+		/* Nothing would poll the device for it. */
+		if (ctx->polled)
+			return -EOPNOTSUPP;
 		return nrio_uring_wait(ctx, cmd, count, issue_flags);
 	default:
 		return -EOPNOTSUPP;

@@ -228,7 +228,7 @@ struct nvme_ring_io_offsets {
  * In: size, flags, sq_entries, cq_entries, data_size, nvme_fd, numa_node.
  * Out: off.  Errors:
  *   EBUSY      the context is already set up
- *   EINVAL     size too small, flags or resv not zero, entries zero or not
+ *   EINVAL     size too small, unknown flags, resv not zero, entries zero or not
  *              a power of two, cq_entries < sq_entries, data_size zero or
  *              not a multiple of the page size (4096 on x86-64), numa_node
  *              not -1 and not a node with memory
@@ -245,9 +245,21 @@ struct nvme_ring_io_offsets {
  *              CAP_IPC_LOCK are charged like mlock(2))
  *   ENOMEM     no memory, or the caller's memory cgroup limit
  */
+/*
+ * SETUP flag: polled completions.  Where the namespace's queue has poll
+ * queues (nvme.poll_queues=N), the kernel engine issues READ and WRITE
+ * bios as polled I/O: they raise no interrupt and complete only while
+ * someone polls, which COMPLETE then always does (it never sleeps), and
+ * closing the context polls until they are done.  INFO reports with
+ * NVME_RING_IO_INFO_F_POLLED whether polling is in use; without poll
+ * queues the flag is accepted and I/O completes by interrupt as usual.
+ * NVME_RING_IO_URING_WAIT is refused (EOPNOTSUPP) on a polled context.
+ */
+#define NVME_RING_IO_SETUP_F_IOPOLL	(1U << 0)
+
 struct nvme_ring_io_setup {
 	__u32	size;		/* sizeof(struct nvme_ring_io_setup) */
-	__u32	flags;		/* none defined: 0 */
+	__u32	flags;		/* NVME_RING_IO_SETUP_F_* */
 	__u32	sq_entries;	/* power of two, 1..NVME_RING_IO_MAX_ENTRIES */
 	__u32	cq_entries;	/* 0: 2 * sq_entries; else a power of two
 				 * >= sq_entries */
@@ -274,17 +286,23 @@ struct nvme_ring_io_submit {
 /* --- NVME_RING_IO_COMPLETE --------------------------------------------- */
 
 /*
+ * COMPLETE flag: busy-poll the CQ ring (and, on a polled context, the
+ * device) instead of sleeping.  A polled context always polls.
+ */
+#define NVME_RING_IO_COMPLETE_F_POLL	(1U << 0)
+
+/*
  * Wait until the CQ ring holds at least min_complete entries, or no
  * descriptor is in flight any more, or timeout_ns passes.  Returns the
  * number of CQ entries ready (>= 0).  min_complete 0 or timeout_ns 0 return
  * at once; timeout_ns < 0 waits without a time limit.  Errors:
  *   ETIME      the timeout passed with fewer than min_complete ready
  *   EINTR      a signal arrived
- *   EINVAL     min_complete > CQ entries, flags or resv not zero
+ *   EINVAL     min_complete > CQ entries, unknown flags, resv not zero
  */
 struct nvme_ring_io_complete {
 	__u32	min_complete;
-	__u32	flags;		/* none defined: 0 */
+	__u32	flags;		/* NVME_RING_IO_COMPLETE_F_* */
 	__s64	timeout_ns;
 	__u64	resv;		/* must be zero */
 };
@@ -296,6 +314,7 @@ struct nvme_ring_io_complete {
 #define NVME_RING_IO_INFO_F_WRITE	(1U << 2)	/* ns fd writable */
 #define NVME_RING_IO_INFO_F_RO_NS	(1U << 3)	/* ns is read-only */
 #define NVME_RING_IO_INFO_F_GENERIC_FD	(1U << 4)	/* fd was /dev/ngXnY */
+#define NVME_RING_IO_INFO_F_POLLED	(1U << 5)	/* polled I/O in use */
 
 /*
  * Facts about the context.  The caller sets size; the kernel fills at most
@@ -353,7 +372,8 @@ struct nvme_ring_io_info {
  *                            latest when the last descriptor in flight
  *                            completes.
  * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
- * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op).
+ * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op; WAIT on a
+ * context with polled I/O).
  */
 struct nvme_ring_io_uring_cmd {
 	__u32	count;
