@@ -230,7 +230,8 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 		o = &def;
 	}
 	if (o->resv || o->engine > NRIO_ENGINE_PASSTHRU ||
-	    (o->flags & ~NRIO_OPEN_URING) ||
+	    (o->flags & ~(NRIO_OPEN_URING | NRIO_OPEN_POLL)) ||
+	    (o->flags & NRIO_OPEN_URING && o->flags & NRIO_OPEN_POLL) ||
 	    (o->engine == NRIO_ENGINE_PASSTHRU && o->flags)) {
 		close(nvme_fd);
 		return -EINVAL;
@@ -258,6 +259,8 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 	n->s.data_size = o->data_size ? o->data_size : NRIO_DEF_DATA;
 	n->s.nvme_fd = nvme_fd;
 	n->s.numa_node = o->numa_node;
+	if (o->flags & NRIO_OPEN_POLL)
+		n->s.flags |= NVME_RING_IO_SETUP_F_IOPOLL;
 	if (ioctl(n->fd, NVME_RING_IO_SETUP, &n->s)) {
 		ret = -errno;
 		goto fail;
@@ -285,6 +288,7 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 	n->f.max_transfer = info.max_transfer;
 	n->f.data_size = info.data_size;
 	n->f.huge_bytes = info.huge_bytes;
+	n->f.polled = !!(info.flags & NVME_RING_IO_INFO_F_POLLED);
 	if (path)
 		nrio_find_generic(n, path);
 
@@ -447,6 +451,8 @@ static int nrio_kernel_wait(struct nrio *n, unsigned int min,
 	struct nvme_ring_io_complete w = {
 		.min_complete = min,
 		.timeout_ns = timeout_ns,
+		.flags = n->flags & NRIO_OPEN_POLL ?
+			 NVME_RING_IO_COMPLETE_F_POLL : 0,
 	};
 	struct __kernel_timespec ts;
 	int ret;

@@ -11,7 +11,8 @@
  *
  *   NRIO_ENGINE_KERNEL    the module's kernel engine (bios on the region);
  *                         submitted by ioctl or, with NRIO_OPEN_URING,
- *                         by IORING_OP_URING_CMD on the io_uring
+ *                         by IORING_OP_URING_CMD on the io_uring; with
+ *                         NRIO_OPEN_POLL, polled completions
  *   NRIO_ENGINE_PASSTHRU  the library turns descriptors into NVMe
  *                         passthrough commands (NVME_URING_CMD_IO,
  *                         fixed buffers) on the namespace's /dev/ngXnY;
@@ -42,6 +43,10 @@ enum nrio_engine {
 /* nrio_opts.flags */
 #define NRIO_OPEN_URING		(1U << 0)  /* kernel engine: submit and
 					    * wait through io_uring */
+#define NRIO_OPEN_POLL		(1U << 1)  /* kernel engine: polled I/O
+					    * where the namespace has poll
+					    * queues, and reap busy-polls
+					    * instead of sleeping */
 
 struct nrio_opts {
 	uint32_t	engine;		/* enum nrio_engine */
@@ -77,6 +82,7 @@ struct nrio_facts {
 	uint64_t	huge_bytes;	/* region bytes in 2 MiB folios */
 	uint32_t	engine;
 	uint32_t	nr_bufs;	/* io_uring fixed buffers registered */
+	uint32_t	polled;		/* polled I/O in use */
 	uint64_t	buf_size;	/* bytes per fixed buffer (last: rest) */
 	char		generic[64];	/* the /dev/ngXnY path, if known */
 };

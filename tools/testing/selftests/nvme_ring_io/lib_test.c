@@ -81,10 +81,14 @@ FIXTURE_VARIANT(engine) {
 ENGINE_VARIANT(ns1_kernel_ioctl, NS1_BLK, NRIO_ENGINE_KERNEL, 0, 512);
 ENGINE_VARIANT(ns1_kernel_uring, NS1_BLK, NRIO_ENGINE_KERNEL,
 	       NRIO_OPEN_URING, 512);
+ENGINE_VARIANT(ns1_kernel_poll, NS1_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_POLL, 512);
 ENGINE_VARIANT(ns1_passthru, NS1_BLK, NRIO_ENGINE_PASSTHRU, 0, 512);
 ENGINE_VARIANT(ns2_kernel_ioctl, NS2_BLK, NRIO_ENGINE_KERNEL, 0, 4096);
 ENGINE_VARIANT(ns2_kernel_uring, NS2_BLK, NRIO_ENGINE_KERNEL,
 	       NRIO_OPEN_URING, 4096);
+ENGINE_VARIANT(ns2_kernel_poll, NS2_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_POLL, 4096);
 ENGINE_VARIANT(ns2_passthru, NS2_BLK, NRIO_ENGINE_PASSTHRU, 0, 4096);
 ENGINE_VARIANT(ng2_passthru, NS2_CHR, NRIO_ENGINE_PASSTHRU, 0, 4096);
 
@@ -100,6 +104,9 @@ FIXTURE_SETUP(engine)
 		TH_LOG("nrio_open %s: %s", variant->dev, nrio_strerror(ret));
 	}
 	ASSERT_EQ(variant->lba, nrio_facts(self->n)->lba_size);
+	/* The VM's controller has a poll queue: polling must be real. */
+	ASSERT_EQ(!!(variant->flags & NRIO_OPEN_POLL),
+		  nrio_facts(self->n)->polled);
 	self->direct_fd = open(variant->lba == 512 ? NS1_BLK : NS2_BLK,
 			       O_RDWR | O_DIRECT | O_CLOEXEC);
 	ASSERT_LE(0, self->direct_fd);
@@ -308,6 +315,9 @@ TEST(bad_opts)
 	o.flags = 0x80;
 	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
 	nrio_opts_init(&o);
+	o.flags = NRIO_OPEN_URING | NRIO_OPEN_POLL;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	nrio_opts_init(&o);
 	o.sq_entries = 3;
 	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
 	EXPECT_EQ(-ENOENT, nrio_open("/dev/nonexistent", O_RDWR, NULL, &n));
@@ -364,6 +374,28 @@ TEST(uring_teardown_with_commands_outstanding)
 		} else {
 			EXPECT_EQ(0, WEXITSTATUS(status));
 		}
+	}
+}
+
+/* Closing a polled context with I/O in flight polls it to the end. */
+TEST(close_polled_with_io_in_flight)
+{
+	struct nvme_ring_io_sqe *sqe;
+	struct nrio *n;
+	int round, i;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	for (round = 0; round < 4; round++) {
+		ASSERT_EQ(0, lib_open(&n, NS1_BLK, NRIO_ENGINE_KERNEL,
+				      NRIO_OPEN_POLL, 4 * MiB));
+		ASSERT_TRUE(nrio_facts(n)->polled);
+		for (i = 0; (sqe = nrio_get_sqe(n)); i++)
+			nrio_prep_rw(n, sqe, round & 1 ? NVME_RING_IO_OP_WRITE :
+				     NVME_RING_IO_OP_READ, i * 8, 8,
+				     (i * 4096) % (4 * MiB), i);
+		ASSERT_EQ(i, nrio_submit(n));
+		nrio_close(n);
 	}
 }
 
