@@ -9,6 +9,8 @@
 #   make clean               remove build output
 #   make check               the test suite: every supported kernel in QEMU
 #   make check KVERS="..."   the test suite on the listed kernels only
+#   make check-debug         the test suite on the debug kernel only (KASAN,
+#                            lockdep, kmemleak; KDEBUG_DIR=its .debs)
 #   make vm                  boot the test VM and load the module in it
 #   make selftests           build the kselftests (static) into build/
 #   make module | lib | samples   one of them
@@ -22,8 +24,8 @@ O_DIR	:= $(CURDIR)/build
 KO	:= drivers/block/nvme_ring_io/nvme_ring_io.ko
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR) CONFIG_NVME_RING_IO=m
 
-.PHONY: all module modules lib samples clean check vm selftests install \
-	kdir-check
+.PHONY: all module modules lib samples clean check check-debug vm selftests \
+	install kdir-check
 
 all: module lib samples
 
@@ -53,6 +55,9 @@ selftests:
 
 check:
 	scripts/check.sh $(if $(KVERS),--kvers "$(KVERS)")
+
+check-debug:
+	scripts/check.sh --debug-only
 
 vm:
 	scripts/check.sh --vm $(if $(KVERS),--kvers "$(KVERS)")

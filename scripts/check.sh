@@ -13,10 +13,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kvers= mode=check
+kvers= mode=check debug=auto
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kvers) kvers=$2; shift ;;
+	--debug-only) debug=only ;;
 	--vm) mode=vm ;;
 	--build-selftests-only) mode=selftests ;;
 	*) die "check.sh: unknown argument $1" ;;
@@ -120,9 +121,18 @@ if [ "$mode" = check ]; then
 	step "host tests"
 fi
 
-if [ -z "$kvers" ]; then
+if [ "$debug" = only ]; then
+	kvers=$("$NRIO_TOP/scripts/kdebug.sh") ||
+		die "no debug kernel: set KDEBUG_DIR to a folder with its .debs"
+elif [ -z "$kvers" ]; then
 	kvers=$(nrio_default_kvers | tr '\n' ' ')
 	[ -n "$kvers" ] || die "no supported kernel installed (series: $NRIO_SERIES)"
+	# The debug kernel leg runs too wherever its prebuilt packages are.
+	if [ "$mode" = check ] && kd=$("$NRIO_TOP/scripts/kdebug.sh"); then
+		kvers="$kvers $kd"
+	else
+		say "check: no debug kernel found (KDEBUG_DIR); skipping that leg"
+	fi
 fi
 
 # --- 4. per kernel -------------------------------------------------------
@@ -149,7 +159,8 @@ build_module() {	# KVER -> build/KVER/src/.../nvme_ring_io.ko
 }
 
 # Console lines that fail a run whatever the tests said.
-SPLAT='Oops|WARNING:|BUG:|KASAN|UBSAN|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU|kmemleak|general protection fault|Kernel panic|INFO: task .* blocked|soft lockup|hung_task'
+# (Report markers, not the detectors' boot banners.)
+SPLAT='Oops|WARNING:|BUG:|KASAN:|UBSAN:|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|unreferenced object|general protection fault|Kernel panic|INFO: task .* blocked|soft lockup|hung_task'
 
 job=$NRIO_BUILD/job.sh
 if [ "$mode" = vm ]; then
@@ -161,6 +172,15 @@ EOF
 else
 	cat > "$job" <<'EOF'
 ./selftests/run_tests.sh
+rc=$?
+# On a kernel with kmemleak, report leaks (check.sh fails on them).
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+exit $rc
 EOF
 fi
 payload=$NRIO_BUILD/payload

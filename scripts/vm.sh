@@ -103,13 +103,20 @@ while read -r name params; do
 	rel=$(modpath "$name")
 	if [ -z "$rel" ]; then
 		if grep -qE "/${name//-/[-_]}\.ko\$" "$moddir/modules.builtin" 2>/dev/null; then
-			continue	# built in
+			# Built in: its parameters go on the command line.
+			for p in $params; do
+				append="$append ${name//-/_}.$p"
+			done
+			continue
 		fi
 		say "vm: $kver has no module $name; skipped"
 		continue
 	fi
 	add_module "$rel" "$params"
 done < "$NRIO_TOP/scripts/guest/modules"
+
+# The guest's tests ask what is built in.
+cp "$moddir/modules.builtin" "$stage/lib/modules/" 2>/dev/null || true
 
 initrd=$out/initramfs.cpio.gz
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) |
