@@ -170,7 +170,13 @@ ls -l /dev/nvme_ring_io /sys/module/nvme_ring_io
 lsmod 2>/dev/null | head -n 20
 EOF
 else
-	cat > "$job" <<'EOF'
+	# The fuzzer's knobs reach the guest.
+	{
+		echo "export NRIO_FUZZ_SECONDS=${NRIO_FUZZ_SECONDS:-20}"
+		[ -n "${NRIO_FUZZ_SEED:-}" ] &&
+			echo "export NRIO_FUZZ_SEED=$NRIO_FUZZ_SEED"
+	} > "$job"
+	cat >> "$job" <<'EOF'
 ./selftests/run_tests.sh
 rc=$?
 # On a kernel with kmemleak, report leaks (check.sh fails on them).

@@ -531,6 +531,13 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 		return -EINTR;
 	}
 
+	/* A removed namespace does not come back: the context is dead. */
+	if (unlikely(ctx->dead || !disk_live(ctx->ns.bdev->bd_disk))) {
+		WRITE_ONCE(ctx->dead, true);
+		mutex_unlock(&ctx->lock);
+		return -ENODEV;
+	}
+
 	head = ctx->sq_head;
 	/* Pairs with the producer's store-release: descriptors are written. */
 	ready = smp_load_acquire(&sh->sq_producer) - head;

@@ -212,6 +212,8 @@ static long nrio_info(struct nrio_ctx *ctx,
 			info.flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
 		if (ctx->polled)
 			info.flags |= NVME_RING_IO_INFO_F_POLLED;
+		if (READ_ONCE(ctx->dead) || !disk_live(ns->bdev->bd_disk))
+			info.flags |= NVME_RING_IO_INFO_F_DEAD;
 		info.nsid = ns->nsid;
 		info.lba_size = 1U << ns->lba_shift;
 		info.max_segments = ns->max_segments;

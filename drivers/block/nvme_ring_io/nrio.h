@@ -77,6 +77,7 @@ struct nrio_ctx {
 	struct nrio_ns		ns;
 	int			numa_node;
 	bool			polled;		/* READ/WRITE use REQ_POLLED */
+	bool			dead;		/* namespace gone, under lock */
 	u32			sq_mask;
 	u32			cq_mask;
 	u32			sq_head;	/* consumer index, under lock */

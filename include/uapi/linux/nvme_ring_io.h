@@ -276,6 +276,13 @@ struct nvme_ring_io_setup {
  * Consume up to to_submit SQ descriptors (0: all that are ready), limited
  * by the free CQ slots.  Returns the number consumed (>= 0), including
  * descriptors that failed validation (they already have their CQ entry).
+ * Errors:
+ *   ENODEV     the namespace has gone away (removed, or its controller
+ *              deleted): the context is dead for good.  Descriptors in
+ *              flight complete with the device's error; COMPLETE and INFO
+ *              keep working so the CQ can be drained, and INFO sets
+ *              NVME_RING_IO_INFO_F_DEAD.
+ *   EINTR      a signal arrived while waiting for the context's lock
  */
 struct nvme_ring_io_submit {
 	__u32	to_submit;
@@ -315,6 +322,7 @@ struct nvme_ring_io_complete {
 #define NVME_RING_IO_INFO_F_RO_NS	(1U << 3)	/* ns is read-only */
 #define NVME_RING_IO_INFO_F_GENERIC_FD	(1U << 4)	/* fd was /dev/ngXnY */
 #define NVME_RING_IO_INFO_F_POLLED	(1U << 5)	/* polled I/O in use */
+#define NVME_RING_IO_INFO_F_DEAD	(1U << 6)	/* namespace gone */
 
 /*
  * Facts about the context.  The caller sets size; the kernel fills at most
