@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,49 @@ TEST_F(module, unload_refused_while_mapped)
 		usleep(10000);
 	}
 	EXPECT_FALSE(mod_loaded());
+}
+
+/*
+ * Unload and reload in a loop while another process keeps opening,
+ * setting up and closing contexts: unload succeeds only in the gaps.
+ */
+TEST_F(module, reload_loop_with_contexts)
+{
+	int status, i, unloads = 0, busy = 0;
+	pid_t pid;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (;;) {
+			struct nt_ctx c;
+
+			/* The node comes and goes: failures are expected. */
+			if (!nt_open(&c, NS1_BLK, O_RDWR, 8, 0, 256 * 1024)) {
+				nt_rw_sync(&c, NVME_RING_IO_OP_READ, 0, 8, 0);
+				nt_close(&c);
+			}
+			usleep(5000);
+		}
+	}
+	for (i = 0; i < 20000 && unloads < 10; i++) {
+		if (syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK)) {
+			EXPECT_EQ(EWOULDBLOCK, errno);
+			busy++;
+			usleep(1000);
+			continue;
+		}
+		unloads++;
+		ASSERT_EQ(0, mod_load(self->ko));
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("%d unloads, %d refused while a context was open", unloads,
+	       busy);
+	EXPECT_EQ(10, unloads);
+	EXPECT_TRUE(mod_loaded());
 }
 
 TEST_F(module, unload_reload)
