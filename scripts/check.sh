@@ -194,7 +194,8 @@ rm -rf "$payload"
 mkdir -p "$payload/selftests"
 cp -a "$st_out/." "$payload/selftests/"
 mkdir -p "$payload/samples"
-cp -a "$NRIO_BUILD/samples-static/nrio_example" "$payload/samples/"
+cp -a "$NRIO_BUILD/samples-static/nrio_example" \
+	"$NRIO_BUILD/samples-static/nvme_ring_io_test" "$payload/samples/"
 rm -rf "$payload/selftests/host"
 
 for kver in $kvers; do
