@@ -160,7 +160,17 @@ build_module() {	# KVER -> build/KVER/src/.../nvme_ring_io.ko
 
 # Console lines that fail a run whatever the tests said.
 # (Report markers, not the detectors' boot banners.)
-SPLAT='Oops|WARNING:|BUG:|KASAN:|UBSAN:|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|unreferenced object|general protection fault|Kernel panic|INFO: task .* blocked|soft lockup|hung_task'
+SPLAT='Oops|WARNING:|BUG:|KASAN:|UBSAN:|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|general protection fault|Kernel panic|INFO: task .* blocked|soft lockup|hung_task'
+
+# kmemleak reports (one block per object, up to a blank line) that involve
+# this module; leaks elsewhere in the kernel are listed, not failed.
+leaks() {	# console-log -> lines "ours|other <first line>"
+	awk '/^unreferenced object/ { if (b) print (m ? "ours " : "other ") h;
+				      b = 1; m = 0; h = $0; next }
+	     b && /nvme_ring_io|nrio_/ { m = 1 }
+	     b && /^$/ { print (m ? "ours " : "other ") h; b = 0 }
+	     END { if (b) print (m ? "ours " : "other ") h }' "$1"
+}
 
 job=$NRIO_BUILD/job.sh
 if [ "$mode" = vm ]; then
@@ -245,6 +255,13 @@ for kver in $kvers; do
 	[ $((p + s)) -eq 0 ] && reasons+=("no test ran")
 	if grep -a -n -E "$SPLAT" "$log" > "$NRIO_BUILD/$kver/splats.txt"; then
 		reasons+=("kernel splat: $(head -n 1 "$NRIO_BUILD/$kver/splats.txt")")
+	fi
+	leaks "$log" > "$NRIO_BUILD/$kver/leaks.txt"
+	if grep -q '^ours' "$NRIO_BUILD/$kver/leaks.txt"; then
+		reasons+=("kmemleak: $(grep -m1 '^ours' "$NRIO_BUILD/$kver/leaks.txt")")
+	fi
+	if grep -q '^other' "$NRIO_BUILD/$kver/leaks.txt"; then
+		say "   kmemleak: $(grep -c '^other' "$NRIO_BUILD/$kver/leaks.txt") leak(s) outside the module, see $NRIO_BUILD/$kver/leaks.txt"
 	fi
 	pass_total=$((pass_total + p))
 	skip_total=$((skip_total + s))

@@ -149,11 +149,19 @@ FIXTURE_SETUP(target)
 FIXTURE_TEARDOWN(target)
 {
 	char ctrl[128], path[160];
+	double t0;
 
 	find_ctrl(ctrl, sizeof(ctrl));
 	if (ctrl[0]) {
 		snprintf(path, sizeof(path), "%s/delete_controller", ctrl);
 		wr(path, "1");
+	}
+	/* The next test must not find this controller's leftovers. */
+	for (t0 = now(); now() - t0 < 20; usleep(50000)) {
+		find_ctrl(ctrl, sizeof(ctrl));
+		find_dev(path, sizeof(path));
+		if (!ctrl[0] && !path[0])
+			break;
 	}
 	unlink(PORT "/subsystems/" NQN);
 	rmdir(PORT);

@@ -281,8 +281,8 @@ TEST(memcg_limit)
 		if (mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 			SKIP(return, "no cgroup2");
 	}
-	ASSERT_EQ(0, write_file("/sys/fs/cgroup/cgroup.subtree_control",
-				"+memory"));
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no memory cgroup controller in this kernel");
 	mkdir(cg, 0755);
 	ASSERT_EQ(0, write_file("/sys/fs/cgroup/nrio/memory.max", "16M"));
 	write_file("/sys/fs/cgroup/nrio/memory.swap.max", "0");
