@@ -24,18 +24,6 @@
 #define BAD_FIRST	2048		/* 512-byte sectors of the backing */
 #define BAD_LAST	4095
 
-static int wr(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 static int rd(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -112,10 +100,10 @@ FIXTURE_SETUP(target)
 
 	/* A memory-backed null_blk with a range of bad blocks. */
 	ASSERT_EQ(0, mkdir(NULLB "/nriofault", 0755));
-	ASSERT_EQ(0, wr(NULLB "/nriofault/size", "64"));
-	ASSERT_EQ(0, wr(NULLB "/nriofault/memory_backed", "1"));
-	ASSERT_EQ(0, wr(NULLB "/nriofault/badblocks", "+2048-4095"));
-	ASSERT_EQ(0, wr(NULLB "/nriofault/power", "1"));
+	ASSERT_EQ(0, nt_write_file(NULLB "/nriofault/size", "64"));
+	ASSERT_EQ(0, nt_write_file(NULLB "/nriofault/memory_backed", "1"));
+	ASSERT_EQ(0, nt_write_file(NULLB "/nriofault/badblocks", "+2048-4095"));
+	ASSERT_EQ(0, nt_write_file(NULLB "/nriofault/power", "1"));
 	/* 6.12 names the disk after the configfs item, 6.1 by index. */
 	if (!access("/dev/nriofault", F_OK)) {
 		snprintf(self->nullb, sizeof(self->nullb), "/dev/nriofault");
@@ -126,17 +114,17 @@ FIXTURE_SETUP(target)
 
 	/* Export it over nvmet-tcp and connect. */
 	ASSERT_EQ(0, mkdir(SUBSYS, 0755));
-	ASSERT_EQ(0, wr(SUBSYS "/attr_allow_any_host", "1"));
+	ASSERT_EQ(0, nt_write_file(SUBSYS "/attr_allow_any_host", "1"));
 	ASSERT_EQ(0, mkdir(NS, 0755));
-	ASSERT_EQ(0, wr(NS "/device_path", self->nullb));
-	ASSERT_EQ(0, wr(NS "/enable", "1"));
+	ASSERT_EQ(0, nt_write_file(NS "/device_path", self->nullb));
+	ASSERT_EQ(0, nt_write_file(NS "/enable", "1"));
 	ASSERT_EQ(0, mkdir(PORT, 0755));
-	ASSERT_EQ(0, wr(PORT "/addr_trtype", "tcp"));
-	ASSERT_EQ(0, wr(PORT "/addr_adrfam", "ipv4"));
-	ASSERT_EQ(0, wr(PORT "/addr_traddr", "127.0.0.1"));
-	ASSERT_EQ(0, wr(PORT "/addr_trsvcid", "4427"));
+	ASSERT_EQ(0, nt_write_file(PORT "/addr_trtype", "tcp"));
+	ASSERT_EQ(0, nt_write_file(PORT "/addr_adrfam", "ipv4"));
+	ASSERT_EQ(0, nt_write_file(PORT "/addr_traddr", "127.0.0.1"));
+	ASSERT_EQ(0, nt_write_file(PORT "/addr_trsvcid", "4427"));
 	ASSERT_EQ(0, symlink(SUBSYS, PORT "/subsystems/" NQN));
-	ASSERT_EQ(0, wr("/dev/nvme-fabrics", "transport=tcp,traddr=127.0.0.1,"
+	ASSERT_EQ(0, nt_write_file("/dev/nvme-fabrics", "transport=tcp,traddr=127.0.0.1,"
 			"trsvcid=4427,nqn=" NQN));
 	for (t0 = now(); now() - t0 < 10; usleep(50000)) {
 		find_dev(self->dev, sizeof(self->dev));
@@ -154,7 +142,7 @@ FIXTURE_TEARDOWN(target)
 	find_ctrl(ctrl, sizeof(ctrl));
 	if (ctrl[0]) {
 		snprintf(path, sizeof(path), "%s/delete_controller", ctrl);
-		wr(path, "1");
+		nt_write_file(path, "1");
 	}
 	/* The next test must not find this controller's leftovers. */
 	for (t0 = now(); now() - t0 < 20; usleep(50000)) {
@@ -165,10 +153,10 @@ FIXTURE_TEARDOWN(target)
 	}
 	unlink(PORT "/subsystems/" NQN);
 	rmdir(PORT);
-	wr(NS "/enable", "0");
+	nt_write_file(NS "/enable", "0");
 	rmdir(NS);
 	rmdir(SUBSYS);
-	wr(NULLB "/nriofault/power", "0");
+	nt_write_file(NULLB "/nriofault/power", "0");
 	rmdir(NULLB "/nriofault");
 }
 
@@ -265,7 +253,7 @@ TEST_F_TIMEOUT(target, namespace_removed_in_flight, 120)
 
 	ASSERT_EQ(0, nt_open(&c, self->dev, O_RDWR, 256, 0, 8 * MiB));
 	ASSERT_EQ(256, queue_reads(&c, 256, 8192));
-	ASSERT_EQ(0, wr(NS "/enable", "0"));
+	ASSERT_EQ(0, nt_write_file(NS "/enable", "0"));
 	ret = reap_all(&c, 256, 30);
 	ASSERT_LE(0, ret) {
 		TH_LOG("not every descriptor in flight completed");
@@ -289,7 +277,7 @@ static void *delete_ctrl(void *arg)
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/delete_controller", (char *)arg);
-	wr(path, "1");
+	nt_write_file(path, "1");
 	return NULL;
 }
 
@@ -331,7 +319,7 @@ TEST_F(target, exit_while_namespace_goes)
 		_exit(0);
 	}
 	usleep(1000);
-	wr(NS "/enable", "0");
+	nt_write_file(NS "/enable", "0");
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }

@@ -15,18 +15,6 @@
 
 #include "kselftest_harness.h"
 
-static int wr(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 FIXTURE(inject) {
 	char disk[64];		/* nvme0n1 */
 	char knobs[128];	/* its fault_inject debugfs directory */
@@ -50,11 +38,11 @@ FIXTURE_TEARDOWN(inject)
 	char path[192];
 
 	snprintf(path, sizeof(path), "%s/probability", self->knobs);
-	wr(path, "0");
-	wr("/sys/kernel/debug/fail_io_timeout/probability", "0");
+	nt_write_file(path, "0");
+	nt_write_file("/sys/kernel/debug/fail_io_timeout/probability", "0");
 	snprintf(path, sizeof(path), "/sys/block/%s/io-timeout-fail",
 		 self->disk);
-	wr(path, "0");
+	nt_write_file(path, "0");
 }
 
 TEST_F(inject, nvme_errors)
@@ -66,15 +54,15 @@ TEST_F(inject, nvme_errors)
 	ASSERT_EQ(0, nt_open(&c, NS1_BLK, O_RDWR, 16, 0, 1 * MiB));
 	/* Unrecovered Read Error, not retried, on the next four commands. */
 	snprintf(path, sizeof(path), "%s/status", self->knobs);
-	ASSERT_EQ(0, wr(path, "0x281"));
+	ASSERT_EQ(0, nt_write_file(path, "0x281"));
 	snprintf(path, sizeof(path), "%s/dont_retry", self->knobs);
-	ASSERT_EQ(0, wr(path, "1"));
+	ASSERT_EQ(0, nt_write_file(path, "1"));
 	snprintf(path, sizeof(path), "%s/times", self->knobs);
-	ASSERT_EQ(0, wr(path, "4"));
+	ASSERT_EQ(0, nt_write_file(path, "4"));
 	snprintf(path, sizeof(path), "%s/verbose", self->knobs);
-	wr(path, "0");
+	nt_write_file(path, "0");
 	snprintf(path, sizeof(path), "%s/probability", self->knobs);
-	ASSERT_EQ(0, wr(path, "100"));
+	ASSERT_EQ(0, nt_write_file(path, "100"));
 
 	for (i = 0; i < 8; i++) {
 		int res = nt_rw_sync(&c, NVME_RING_IO_OP_READ, i * 8, 8, 0);
@@ -112,13 +100,13 @@ TEST_F_TIMEOUT(inject, lost_completion_times_out, 180)
 	ASSERT_EQ(0, nt_open(&c, NS1_BLK, O_RDWR, 16, 0, 1 * MiB));
 	snprintf(path, sizeof(path), "/sys/block/%s/queue/io_timeout",
 		 self->disk);
-	ASSERT_EQ(0, wr(path, "2000"));
+	ASSERT_EQ(0, nt_write_file(path, "2000"));
 	snprintf(path, sizeof(path), "/sys/block/%s/io-timeout-fail",
 		 self->disk);
-	ASSERT_EQ(0, wr(path, "1"));
-	ASSERT_EQ(0, wr("/sys/kernel/debug/fail_io_timeout/times", "1"));
-	wr("/sys/kernel/debug/fail_io_timeout/verbose", "0");
-	ASSERT_EQ(0, wr("/sys/kernel/debug/fail_io_timeout/probability",
+	ASSERT_EQ(0, nt_write_file(path, "1"));
+	ASSERT_EQ(0, nt_write_file("/sys/kernel/debug/fail_io_timeout/times", "1"));
+	nt_write_file("/sys/kernel/debug/fail_io_timeout/verbose", "0");
+	ASSERT_EQ(0, nt_write_file("/sys/kernel/debug/fail_io_timeout/probability",
 			"100"));
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -139,7 +127,7 @@ TEST_F_TIMEOUT(inject, lost_completion_times_out, 180)
 	EXPECT_EQ(77, cqe.user_data);
 	EXPECT_TRUE(res == 4096 || res < 0);
 	/* And the context goes on. */
-	wr("/sys/kernel/debug/fail_io_timeout/probability", "0");
+	nt_write_file("/sys/kernel/debug/fail_io_timeout/probability", "0");
 	EXPECT_EQ(4096, nt_rw_sync(&c, NVME_RING_IO_OP_READ, 128, 8, 0));
 	nt_close(&c);
 }

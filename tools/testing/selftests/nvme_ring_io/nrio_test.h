@@ -50,6 +50,19 @@ static inline int nt_have(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* Write @val to a sysfs/configfs/debugfs file: 0 or -errno. */
+static inline int nt_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
 static inline void nt_setup_args(struct nvme_ring_io_setup *s, int nvme_fd,
 				 __u32 sq, __u32 cq, __u64 data_size)
 {

@@ -8,6 +8,7 @@
  * reordered entries either way.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "nrio_test.h"
@@ -57,6 +58,8 @@ static void *producer(void *arg)
 		}
 		nrio_ring_submit(&r, n);
 		sent += n;
+		if (!n)
+			sched_yield();	/* full: let the consumer run */
 	}
 	return NULL;
 }
@@ -88,6 +91,8 @@ static void *consumer(void *arg)
 		}
 		nrio_ring_release(&r, n);
 		got += n;
+		if (!n)
+			sched_yield();	/* empty: let the producer run */
 	}
 	return (void *)bad;
 }

@@ -256,17 +256,6 @@ static int in_small_memcg(void *unused)
 	return 0;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (int)strlen(val) ? 0 : -1;
-}
-
 TEST(memcg_limit)
 {
 	const char *cg = "/sys/fs/cgroup/nrio";
@@ -281,16 +270,16 @@ TEST(memcg_limit)
 		if (mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 			SKIP(return, "no cgroup2");
 	}
-	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+	if (nt_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
 		SKIP(return, "no memory cgroup controller in this kernel");
 	mkdir(cg, 0755);
-	ASSERT_EQ(0, write_file("/sys/fs/cgroup/nrio/memory.max", "16M"));
-	write_file("/sys/fs/cgroup/nrio/memory.swap.max", "0");
+	ASSERT_EQ(0, nt_write_file("/sys/fs/cgroup/nrio/memory.max", "16M"));
+	nt_write_file("/sys/fs/cgroup/nrio/memory.swap.max", "0");
 	child = fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_file("/sys/fs/cgroup/nrio/cgroup.procs", pid))
+		if (nt_write_file("/sys/fs/cgroup/nrio/cgroup.procs", pid))
 			_exit(60);
 		_exit(in_small_memcg(NULL));
 	}
