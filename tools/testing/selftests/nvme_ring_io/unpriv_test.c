@@ -205,6 +205,47 @@ TEST_F(unpriv, generic_node_policy)
 	}
 }
 
+/*
+ * Regression: a SETUP that binds /dev/ngXnY and then fails (here on
+ * RLIMIT_MEMLOCK) must leave nothing bound behind; a later SETUP with the
+ * block device must not inherit "generic" state, nor close the block
+ * device opened for the first one a second time at close.
+ */
+static int failed_generic_setup(void *unused)
+{
+	struct rlimit rl = { 1 << 20, 1 << 20 };
+	struct nvme_ring_io_setup s;
+	struct nvme_ring_io_info info;
+	int fd, ng, blk;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return 70;
+	ng = open(NS1_CHR, O_RDONLY | O_CLOEXEC);
+	blk = open(NS1_BLK, O_RDONLY | O_CLOEXEC);
+	fd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	if (ng < 0 || blk < 0 || fd < 0)
+		return 71;
+	nt_setup_args(&s, ng, 8, 0, 4 * MiB);
+	if (!ioctl(fd, NVME_RING_IO_SETUP, &s))
+		return 72;
+	nt_setup_args(&s, blk, 8, 0, 256 * 1024);
+	if (ioctl(fd, NVME_RING_IO_SETUP, &s))
+		return 73;
+	if (nt_info(fd, &info))
+		return 74;
+	if (info.flags & NVME_RING_IO_INFO_F_GENERIC_FD)
+		return 75;
+	close(fd);
+	close(ng);
+	close(blk);
+	return 0;
+}
+
+TEST_F(unpriv, failed_generic_setup_leaves_nothing)
+{
+	EXPECT_EQ(0, as_user(failed_generic_setup, NULL));
+}
+
 static int fresh_region(void *unused)
 {
 	struct nt_ctx c;
