@@ -1,0 +1,1619 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrio_bench: nvme_ring_io's engines beside what an application would use
+ * instead, on one device, in one run.
+ *
+ *   nrio_bench run --device NAME --path /dev/nvmeXnY [--generic /dev/ngXnY]
+ *                  [--kernel KVER] [--seconds S] [--repeats R] [--count N]
+ *                  [--workloads a,b] [--engines a,b] [--fio PATH]
+ *                  [--tracing DIR] [--csv FILE]
+ *   nrio_bench report [--markdown] FILE.csv ...
+ *   nrio_bench list
+ *
+ * "run" goes through every workload; for each it runs every engine in
+ * turn, R times over (A B C A B C ...), so that drift hits all engines
+ * alike.  Each run keeps the workload's queue depth in flight, submitting
+ * in batches of its batch size and waiting for as many completions as it
+ * takes to submit the next batch (fio's iodepth_batch_submit and
+ * iodepth_batch_complete_min).  It measures:
+ *   IOPS          completions / wall time
+ *   CPU           busy time of all CPUs: CPUs x wall time - idle, idle
+ *                 from /proc/stat (so the process, the interrupts,
+ *                 softirqs and kernel threads working for it: the machine
+ *                 runs nothing else; 10 ms resolution), and the process's
+ *                 own user+sys from getrusage
+ *   IOPS/CPU-s    completions / busy CPU seconds
+ *   latency       submission call to completion seen, per I/O: mean, p50
+ *                 and p99 from a log-linear histogram (1.6 % buckets)
+ * and appends one CSV row per run.  "report" turns CSV rows into tables:
+ * medians over the repeats and ratios to the best baseline.
+ *
+ * With --count N each run does N I/Os instead of running for a time, and
+ * with --tracing DIR, tracing_on in that tracefs directory is 1 only while
+ * the I/Os run (the VM's allocation trace uses it).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libaio.h>
+#include <liburing.h>
+#include <linux/fs.h>
+#include <linux/nvme_ioctl.h>
+#include <math.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nvme_ring_io.h"
+
+#define MAX_QD		128
+#define MAX_BS		(128U << 10)
+#define RANGE_MAX	(1ULL << 30)	/* random I/O within the first GiB */
+
+/* --- workloads ------------------------------------------------------------ */
+
+struct workload {
+	const char	*name;
+	bool		write;
+	bool		seq;
+	unsigned int	bs, qd, batch;
+};
+
+static const struct workload workloads[] = {
+	{ "randread-4k-qd1-b1",		false, false, 4096, 1, 1 },
+	{ "randread-4k-qd16-b1",	false, false, 4096, 16, 1 },
+	{ "randread-4k-qd16-b8",	false, false, 4096, 16, 8 },
+	{ "randread-4k-qd128-b1",	false, false, 4096, 128, 1 },
+	{ "randread-4k-qd128-b8",	false, false, 4096, 128, 8 },
+	{ "randread-4k-qd128-b32",	false, false, 4096, 128, 32 },
+	{ "randwrite-4k-qd1-b1",	true, false, 4096, 1, 1 },
+	{ "randwrite-4k-qd16-b1",	true, false, 4096, 16, 1 },
+	{ "randwrite-4k-qd16-b8",	true, false, 4096, 16, 8 },
+	{ "randwrite-4k-qd128-b1",	true, false, 4096, 128, 1 },
+	{ "randwrite-4k-qd128-b8",	true, false, 4096, 128, 8 },
+	{ "randwrite-4k-qd128-b32",	true, false, 4096, 128, 32 },
+	{ "seqread-128k-qd16-b1",	false, true, 131072, 16, 1 },
+	{ "seqwrite-128k-qd16-b1",	true, true, 131072, 16, 1 },
+};
+#define NR_WORKLOADS	(sizeof(workloads) / sizeof(workloads[0]))
+
+/* --- latency histogram ---------------------------------------------------- */
+
+/*
+ * Values below 128 ns have a bucket each; above, 64 buckets per power of
+ * two (relative width 1/64).
+ */
+#define HIST_SUB	64
+#define HIST_LINEAR	128
+#define HIST_BUCKETS	(HIST_LINEAR + 40 * HIST_SUB)
+
+struct hist {
+	uint64_t	count[HIST_BUCKETS];
+	uint64_t	n;
+	double		sum;
+};
+
+static unsigned int hist_idx(uint64_t v)
+{
+	unsigned int msb, idx;
+
+	if (v < HIST_LINEAR)
+		return v;
+	msb = 63 - __builtin_clzll(v);
+	idx = HIST_LINEAR + (msb - 7) * HIST_SUB +
+	      ((v >> (msb - 6)) & (HIST_SUB - 1));
+	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
+}
+
+static double hist_value(unsigned int idx)
+{
+	unsigned int msb, sub;
+
+	if (idx < HIST_LINEAR)
+		return idx;
+	msb = (idx - HIST_LINEAR) / HIST_SUB + 7;
+	sub = (idx - HIST_LINEAR) % HIST_SUB;
+	/* The middle of the bucket. */
+	return ldexp(HIST_SUB + sub + 0.5, msb - 6);
+}
+
+static void hist_add(struct hist *h, uint64_t ns)
+{
+	h->count[hist_idx(ns)]++;
+	h->n++;
+	h->sum += ns;
+}
+
+static double hist_pct(const struct hist *h, double p)
+{
+	uint64_t want = (uint64_t)ceil(p / 100.0 * h->n), seen = 0;
+	unsigned int i;
+
+	if (!h->n)
+		return 0;
+	if (!want)
+		want = 1;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->count[i];
+		if (seen >= want)
+			return hist_value(i);
+	}
+	return hist_value(HIST_BUCKETS - 1);
+}
+
+/* --- clocks and CPU ------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct cpu_snap {
+	uint64_t	idle_ticks;
+	uint64_t	proc_us;
+	uint64_t	t;
+};
+
+/*
+ * Idle and iowait time of all CPUs, in USER_HZ ticks.  With NO_HZ the
+ * kernel measures these exactly (get_cpu_idle_time_us()) and only rounds
+ * them to ticks, whereas /proc/stat's user and system are tick samples:
+ * busy time is taken as the complement of idle.
+ */
+static uint64_t proc_stat_idle(void)
+{
+	unsigned long long v[5] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		   &v[3], &v[4]);
+	fclose(f);
+	return n == 5 ? v[3] + v[4] : 0;
+}
+
+static uint64_t rusage_us(int who)
+{
+	struct rusage ru;
+
+	getrusage(who, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ULL +
+	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static void cpu_snap(struct cpu_snap *s)
+{
+	s->idle_ticks = proc_stat_idle();
+	s->proc_us = rusage_us(RUSAGE_SELF);
+	s->t = now_ns();
+}
+
+/* --- results -------------------------------------------------------------- */
+
+struct result {
+	uint64_t	ios;
+	uint64_t	errors;
+	double		seconds;
+	double		iops;
+	double		cpu_s;		/* all CPUs, /proc/stat */
+	double		proc_cpu_s;	/* this process (fio: fio's own) */
+	double		lat_mean_us, lat_p50_us, lat_p99_us;
+	char		note[64];
+};
+
+/* --- the device ----------------------------------------------------------- */
+
+struct dev {
+	const char	*name;
+	const char	*path;
+	const char	*generic;
+	const char	*kernel;
+	uint32_t	lba_size;
+	uint32_t	nsid;		/* 0: not an NVMe namespace */
+	uint64_t	size;
+	bool		io_poll;	/* the queue has poll queues */
+};
+
+static int dev_probe(struct dev *d)
+{
+	char sys[256], buf[32];
+	struct stat st;
+	int fd, ret, pf;
+
+	fd = open(d->path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode) ||
+	    ioctl(fd, BLKSSZGET, &d->lba_size) ||
+	    ioctl(fd, BLKGETSIZE64, &d->size)) {
+		close(fd);
+		return -ENOTBLK;
+	}
+	ret = ioctl(fd, NVME_IOCTL_ID);
+	d->nsid = ret > 0 ? (uint32_t)ret : 0;
+	close(fd);
+
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/queue/io_poll",
+		 major(st.st_rdev), minor(st.st_rdev));
+	pf = open(sys, O_RDONLY);
+	if (pf >= 0) {
+		ret = read(pf, buf, sizeof(buf) - 1);
+		d->io_poll = ret > 0 && buf[0] == '1';
+		close(pf);
+	}
+	return 0;
+}
+
+/* --- one run: the loop every engine shares -------------------------------- */
+
+struct run;
+
+struct engine {
+	const char	*name;
+	bool		baseline;
+	bool		nvme;		/* needs an NVMe namespace */
+	bool		generic;	/* needs /dev/ngXnY */
+	bool		qd1;		/* synchronous: queue depth 1 only */
+	bool		poll;		/* needs poll queues */
+	int		(*open)(struct run *r);
+	/* Queue the I/O of @slot at byte @off (submitted by go()). */
+	void		(*prep)(struct run *r, unsigned int slot, uint64_t off);
+	/*
+	 * Submit what prep() queued, then wait until at least @min I/Os
+	 * completed; store the completed slots in r->done[] and their
+	 * results (bytes or -errno) in r->res[].  Returns how many, or
+	 * -errno.
+	 */
+	int		(*go)(struct run *r, unsigned int queued, unsigned int min);
+	void		(*close)(struct run *r);
+	unsigned int	nrio_flags;
+	unsigned int	nrio_engine;
+};
+
+struct run {
+	const struct engine	*e;
+	const struct workload	*w;
+	const struct dev	*d;
+	int			fd;
+	uint8_t			*buf;		/* qd * bs, for baselines */
+	size_t			buf_len;
+	struct nrio		*n;
+	struct io_uring		ring;
+	bool			ring_ready;
+	io_context_t		aio;
+	struct iocb		iocbs[MAX_QD];
+	struct iocb		*iocbp[MAX_QD];
+	unsigned int		nq;
+	uint64_t		off[MAX_QD];
+	unsigned int		done[MAX_QD];
+	int			res[MAX_QD];
+	struct nvme_ring_io_cqe	cqes[MAX_QD];
+	struct io_event		events[MAX_QD];
+};
+
+static const char *tracing_dir;
+
+static int tracing_on(bool on)
+{
+	char path[512];
+	int fd, ret = 0;
+
+	if (!tracing_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/tracing_on", tracing_dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1" : "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static int run_loop(struct run *r, double seconds, uint64_t count,
+		    struct result *res)
+{
+	const struct workload *w = r->w;
+	unsigned int freelist[MAX_QD], nfree = w->qd, inflight = 0, i;
+	uint64_t ts[MAX_QD], submitted = 0, seq = 0, rng = 0x9e3779b97f4a7c15ULL;
+	uint64_t range = r->d->size < RANGE_MAX ? r->d->size : RANGE_MAX;
+	uint64_t blocks = range / w->bs, t0, deadline, t;
+	struct hist *h = calloc(1, sizeof(*h));
+	struct cpu_snap a, b;
+	bool stop = false;
+	int ret = 0;
+
+	if (!h)
+		return -ENOMEM;
+	if (!blocks) {
+		free(h);
+		return -ENOSPC;
+	}
+	for (i = 0; i < w->qd; i++)
+		freelist[i] = w->qd - 1 - i;
+	memset(res, 0, sizeof(*res));
+
+	tracing_on(true);
+	cpu_snap(&a);
+	t0 = a.t;
+	deadline = t0 + (uint64_t)(seconds * 1e9);
+	while (!stop || inflight) {
+		unsigned int queued = 0, min;
+		int got;
+
+		while (!stop && nfree >= w->batch) {
+			for (i = 0; i < w->batch; i++) {
+				unsigned int slot = freelist[--nfree];
+				uint64_t blk;
+
+				blk = w->seq ? seq++ % blocks :
+					       xorshift(&rng) % blocks;
+				r->e->prep(r, slot, blk * w->bs);
+				r->done[queued++] = slot;
+			}
+			submitted += w->batch;
+			if (count && submitted >= count)
+				stop = true;
+		}
+		/* Completions needed before the next batch fits. */
+		if (stop)
+			min = 1;
+		else
+			min = w->batch - nfree;
+		t = now_ns();
+		for (i = 0; i < queued; i++)
+			ts[r->done[i]] = t;
+		inflight += queued;
+		if (min > inflight)
+			min = inflight;
+		got = r->e->go(r, queued, min);
+		if (got < 0) {
+			ret = got;
+			break;
+		}
+		t = now_ns();
+		for (i = 0; i < (unsigned int)got; i++) {
+			unsigned int slot = r->done[i];
+
+			if (r->res[i] != (int)w->bs)
+				res->errors++;
+			hist_add(h, t - ts[slot]);
+			freelist[nfree++] = slot;
+		}
+		inflight -= got;
+		res->ios += got;
+		if (!count && t >= deadline)
+			stop = true;
+	}
+	cpu_snap(&b);
+	tracing_on(false);
+
+	res->seconds = (b.t - a.t) / 1e9;
+	res->iops = res->ios / res->seconds;
+	res->cpu_s = sysconf(_SC_NPROCESSORS_ONLN) * res->seconds -
+		     (double)(b.idle_ticks - a.idle_ticks) /
+		     sysconf(_SC_CLK_TCK);
+	if (res->cpu_s < 0.01 * res->seconds)	/* rounding: never 0 */
+		res->cpu_s = 0.01 * res->seconds;
+	res->proc_cpu_s = (b.proc_us - a.proc_us) / 1e6;
+	res->lat_mean_us = h->n ? h->sum / h->n / 1000.0 : 0;
+	res->lat_p50_us = hist_pct(h, 50) / 1000.0;
+	res->lat_p99_us = hist_pct(h, 99) / 1000.0;
+	free(h);
+	return ret;
+}
+
+/* --- baseline buffers ----------------------------------------------------- */
+
+static int buf_alloc(struct run *r)
+{
+	size_t len = (size_t)r->w->qd * r->w->bs;
+
+	/* 2 MiB aligned and THP-backed, as a careful author would. */
+	len = (len + (2U << 20) - 1) & ~(size_t)((2U << 20) - 1);
+	r->buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (r->buf == MAP_FAILED) {
+		r->buf = NULL;
+		return -errno;
+	}
+	madvise(r->buf, len, MADV_HUGEPAGE);
+	memset(r->buf, 0xa5, len);
+	r->buf_len = len;
+	return 0;
+}
+
+static void base_close(struct run *r)
+{
+	if (r->ring_ready)
+		io_uring_queue_exit(&r->ring);
+	r->ring_ready = false;
+	if (r->buf)
+		munmap(r->buf, r->buf_len);
+	r->buf = NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+static int open_target(struct run *r, const char *path, int direct)
+{
+	int flags = r->w->write ? O_RDWR : O_RDONLY;
+
+	r->fd = open(path, flags | direct | O_CLOEXEC);
+	return r->fd < 0 ? -errno : 0;
+}
+
+/* --- nvme_ring_io engines (the library) ----------------------------------- */
+
+static int nrio_e_open(struct run *r)
+{
+	struct nrio_opts o;
+	size_t len = (size_t)r->w->qd * r->w->bs;
+
+	nrio_opts_init(&o);
+	o.engine = r->e->nrio_engine;
+	o.flags = r->e->nrio_flags;
+	o.sq_entries = MAX_QD;
+	o.cq_entries = 2 * MAX_QD;
+	o.data_size = (len + (2U << 20) - 1) & ~(size_t)((2U << 20) - 1);
+	return nrio_open(r->d->path, r->w->write ? O_RDWR : O_RDONLY, &o,
+			 &r->n);
+}
+
+static void nrio_e_prep(struct run *r, unsigned int slot, uint64_t off)
+{
+	struct nvme_ring_io_sqe *sqe = nrio_get_sqe(r->n);
+	uint32_t lba = r->d->lba_size;
+
+	/* The SQ ring has MAX_QD entries: never full here. */
+	nrio_prep_rw(r->n, sqe, r->w->write ? NVME_RING_IO_OP_WRITE :
+					      NVME_RING_IO_OP_READ,
+		     off / lba, r->w->bs / lba, (uint64_t)slot * r->w->bs,
+		     slot);
+}
+
+static int nrio_e_go(struct run *r, unsigned int queued, unsigned int min)
+{
+	int ret, i;
+
+	if (queued) {
+		ret = nrio_submit(r->n);
+		if (ret < 0)
+			return ret;
+	}
+	ret = nrio_reap(r->n, r->cqes, MAX_QD, min, -1);
+	for (i = 0; i < ret; i++) {
+		r->done[i] = (unsigned int)r->cqes[i].user_data;
+		r->res[i] = r->cqes[i].res;
+	}
+	return ret;
+}
+
+static void nrio_e_close(struct run *r)
+{
+	if (r->n)
+		nrio_close(r->n);
+	r->n = NULL;
+}
+
+/* --- io_uring on the block device: fixed buffers, registered file --------- */
+
+static int uring_init(struct run *r, unsigned int flags)
+{
+	struct io_uring_params p;
+	int ret;
+
+	/*
+	 * One task submits and reaps: SINGLE_ISSUER and DEFER_TASKRUN where
+	 * the kernel has them (6.1 does), as liburing's author recommends.
+	 */
+	memset(&p, 0, sizeof(p));
+	p.flags = flags | IORING_SETUP_SINGLE_ISSUER |
+		  IORING_SETUP_DEFER_TASKRUN;
+	ret = io_uring_queue_init_params(2 * MAX_QD, &r->ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		p.flags = flags | IORING_SETUP_COOP_TASKRUN;
+		ret = io_uring_queue_init_params(2 * MAX_QD, &r->ring, &p);
+	}
+	if (ret)
+		return ret;
+	r->ring_ready = true;
+	return 0;
+}
+
+static int uring_register(struct run *r)
+{
+	struct iovec iov[MAX_QD];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < r->w->qd; i++) {
+		iov[i].iov_base = r->buf + (size_t)i * r->w->bs;
+		iov[i].iov_len = r->w->bs;
+	}
+	ret = io_uring_register_buffers(&r->ring, iov, r->w->qd);
+	if (ret)
+		return ret;
+	return io_uring_register_files(&r->ring, &r->fd, 1);
+}
+
+static int uring_open_flags(struct run *r, unsigned int flags)
+{
+	int ret;
+
+	ret = open_target(r, r->d->path, O_DIRECT);
+	if (!ret)
+		ret = buf_alloc(r);
+	if (!ret)
+		ret = uring_init(r, flags);
+	if (!ret)
+		ret = uring_register(r);
+	return ret;
+}
+
+static int uring_open(struct run *r)
+{
+	return uring_open_flags(r, 0);
+}
+
+static int uring_poll_open(struct run *r)
+{
+	return uring_open_flags(r, IORING_SETUP_IOPOLL);
+}
+
+static void uring_prep(struct run *r, unsigned int slot, uint64_t off)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+	void *b = r->buf + (size_t)slot * r->w->bs;
+
+	if (!sqe)	/* the ring has room for twice the queue depth */
+		abort();
+	if (r->w->write)
+		io_uring_prep_write_fixed(sqe, 0, b, r->w->bs, off, slot);
+	else
+		io_uring_prep_read_fixed(sqe, 0, b, r->w->bs, off, slot);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = slot;
+}
+
+/* Collect completions into r->done[] and r->res[] from index @n on. */
+static unsigned int uring_reap(struct run *r, unsigned int n, bool pt)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, first = n;
+
+	io_uring_for_each_cqe(&r->ring, head, cqe) {
+		r->done[n] = (unsigned int)cqe->user_data;
+		/* Passthrough: 0 is success, > 0 an NVMe status. */
+		if (pt)
+			r->res[n] = cqe->res ? (cqe->res > 0 ? -EIO : cqe->res)
+					     : (int)r->w->bs;
+		else
+			r->res[n] = cqe->res;
+		n++;
+	}
+	io_uring_cq_advance(&r->ring, n - first);
+	return n;
+}
+
+static int uring_go_common(struct run *r, unsigned int min, bool pt)
+{
+	unsigned int got = 0;
+	int ret;
+
+	/* One system call submits the batch and waits. */
+	for (;;) {
+		ret = io_uring_submit_and_wait(&r->ring, min - got);
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+		got = uring_reap(r, got, pt);
+		if (got >= min)
+			return got;
+		/* IOPOLL or a short wake-up: wait for the rest. */
+	}
+}
+
+static int uring_go(struct run *r, unsigned int queued, unsigned int min)
+{
+	(void)queued;
+	return uring_go_common(r, min, false);
+}
+
+/* --- io_uring NVMe passthrough on /dev/ngXnY, fixed buffers --------------- */
+
+static int uring_pt_open(struct run *r)
+{
+	int ret;
+
+	/* A char device: no page cache, and O_DIRECT would be EINVAL. */
+	ret = open_target(r, r->d->generic, 0);
+	if (ret)
+		return ret;
+	ret = buf_alloc(r);
+	if (ret)
+		return ret;
+	ret = uring_init(r, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	if (!ret)
+		ret = uring_register(r);
+	return ret;
+}
+
+static void uring_pt_prep(struct run *r, unsigned int slot, uint64_t off)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+	struct nvme_uring_cmd *c = (struct nvme_uring_cmd *)sqe->cmd;
+	uint32_t lba = r->d->lba_size;
+	uint64_t slba = off / lba;
+
+	if (!sqe)	/* the ring has room for twice the queue depth */
+		abort();
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = 0;
+	sqe->flags = IOSQE_FIXED_FILE;
+	sqe->cmd_op = NVME_URING_CMD_IO;
+	sqe->user_data = slot;
+	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+	sqe->buf_index = slot;
+	c->opcode = r->w->write ? 0x01 : 0x02;
+	c->nsid = r->d->nsid;
+	c->addr = (uintptr_t)(r->buf + (size_t)slot * r->w->bs);
+	c->data_len = r->w->bs;
+	c->cdw10 = (uint32_t)slba;
+	c->cdw11 = (uint32_t)(slba >> 32);
+	c->cdw12 = r->w->bs / lba - 1;
+}
+
+static int uring_pt_go(struct run *r, unsigned int queued, unsigned int min)
+{
+	(void)queued;
+	return uring_go_common(r, min, true);
+}
+
+/* --- libaio ---------------------------------------------------------------- */
+
+static int aio_open(struct run *r)
+{
+	int ret;
+
+	ret = open_target(r, r->d->path, O_DIRECT);
+	if (!ret)
+		ret = buf_alloc(r);
+	if (!ret) {
+		memset(&r->aio, 0, sizeof(r->aio));
+		ret = io_setup(MAX_QD, &r->aio);
+	}
+	r->nq = 0;
+	return ret;
+}
+
+static void aio_prep(struct run *r, unsigned int slot, uint64_t off)
+{
+	struct iocb *cb = &r->iocbs[slot];
+	void *b = r->buf + (size_t)slot * r->w->bs;
+
+	if (r->w->write)
+		io_prep_pwrite(cb, r->fd, b, r->w->bs, off);
+	else
+		io_prep_pread(cb, r->fd, b, r->w->bs, off);
+	cb->data = (void *)(uintptr_t)slot;
+	r->iocbp[r->nq++] = cb;
+}
+
+static int aio_go(struct run *r, unsigned int queued, unsigned int min)
+{
+	unsigned int i, done = 0;
+	int ret;
+
+	while (done < queued) {
+		ret = io_submit(r->aio, queued - done, r->iocbp + done);
+		if (ret < 0)
+			return ret;
+		done += ret;
+	}
+	r->nq = 0;
+	do {
+		ret = io_getevents(r->aio, min, MAX_QD, r->events, NULL);
+	} while (ret == -EINTR);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < (unsigned int)ret; i++) {
+		r->done[i] = (unsigned int)(uintptr_t)r->events[i].data;
+		r->res[i] = (int)(long)r->events[i].res;
+	}
+	return ret;
+}
+
+static void aio_close(struct run *r)
+{
+	if (r->aio)
+		io_destroy(r->aio);
+	base_close(r);
+}
+
+/* --- pread / pwrite --------------------------------------------------------- */
+
+static int psync_open(struct run *r)
+{
+	int ret = open_target(r, r->d->path, O_DIRECT);
+
+	return ret ? ret : buf_alloc(r);
+}
+
+static void psync_prep(struct run *r, unsigned int slot, uint64_t off)
+{
+	r->done[0] = slot;
+	r->off[slot] = off;
+}
+
+static int psync_go(struct run *r, unsigned int queued, unsigned int min)
+{
+	unsigned int slot = r->done[0];
+	void *b = r->buf + (size_t)slot * r->w->bs;
+	ssize_t ret;
+
+	(void)queued;
+	(void)min;
+	if (r->w->write)
+		ret = pwrite(r->fd, b, r->w->bs, r->off[slot]);
+	else
+		ret = pread(r->fd, b, r->w->bs, r->off[slot]);
+	r->res[0] = ret < 0 ? -errno : (int)ret;
+	return 1;
+}
+
+/* --- the engine table ------------------------------------------------------ */
+
+static const struct engine engines[] = {
+	{ .name = "kern-ioctl", .nvme = true, .open = nrio_e_open,
+	  .prep = nrio_e_prep, .go = nrio_e_go, .close = nrio_e_close },
+	{ .name = "kern-uring", .nvme = true, .open = nrio_e_open,
+	  .prep = nrio_e_prep, .go = nrio_e_go, .close = nrio_e_close,
+	  .nrio_flags = NRIO_OPEN_URING },
+	{ .name = "kern-poll", .nvme = true, .open = nrio_e_open,
+	  .prep = nrio_e_prep, .go = nrio_e_go, .close = nrio_e_close,
+	  .nrio_flags = NRIO_OPEN_POLL },
+	{ .name = "passthru", .nvme = true, .generic = true,
+	  .open = nrio_e_open, .prep = nrio_e_prep, .go = nrio_e_go,
+	  .close = nrio_e_close, .nrio_engine = NRIO_ENGINE_PASSTHRU },
+	{ .name = "uring", .baseline = true, .open = uring_open,
+	  .prep = uring_prep, .go = uring_go, .close = base_close },
+	{ .name = "uring-iopoll", .baseline = true, .poll = true,
+	  .open = uring_poll_open, .prep = uring_prep, .go = uring_go,
+	  .close = base_close },
+	{ .name = "uring-pt", .baseline = true, .nvme = true, .generic = true,
+	  .open = uring_pt_open, .prep = uring_pt_prep, .go = uring_pt_go,
+	  .close = base_close },
+	{ .name = "libaio", .baseline = true, .open = aio_open,
+	  .prep = aio_prep, .go = aio_go, .close = aio_close },
+	{ .name = "psync", .baseline = true, .qd1 = true, .open = psync_open,
+	  .prep = psync_prep, .go = psync_go, .close = base_close },
+	/* fio runs as a child process: see fio_run(). */
+	{ .name = "fio-uring" },
+	{ .name = "fio-uring-cmd", .nvme = true, .generic = true },
+};
+#define NR_ENGINES	(sizeof(engines) / sizeof(engines[0]))
+
+static bool is_fio(const struct engine *e)
+{
+	return !e->open;
+}
+
+/* --- fio -------------------------------------------------------------------- */
+
+/* terse v3 fields (0-based): read section at 5, write section at 46. */
+#define T_READ		5
+#define T_WRITE		46
+#define T_IOPS		2
+#define T_PCT		12	/* 20 "p%=usec" fields */
+#define T_LAT_MEAN	34
+#define T_CPU_USR	87
+#define T_CPU_SYS	88
+
+static int fio_parse(char *out, const struct workload *w, struct result *res)
+{
+	char *tok[160], *s = out, *p;
+	unsigned int n = 0, i, base = w->write ? T_WRITE : T_READ;
+
+	/* The terse line is the last line starting with "3;". */
+	for (p = out; (p = strstr(p, "3;fio-")); s = p, p++)
+		;
+	while (n < 160 && (p = strsep(&s, ";\n")))
+		tok[n++] = p;
+	if (n <= T_CPU_SYS)
+		return -EPROTO;
+	res->iops = strtod(tok[base + T_IOPS], NULL);
+	res->lat_mean_us = strtod(tok[base + T_LAT_MEAN], NULL);
+	for (i = 0; i < 20; i++) {
+		char *v = strstr(tok[base + T_PCT + i], "%=");
+
+		if (!v)
+			continue;
+		if (!strncmp(tok[base + T_PCT + i], "50.0", 4))
+			res->lat_p50_us = strtod(v + 2, NULL);
+		else if (!strncmp(tok[base + T_PCT + i], "99.0", 4))
+			res->lat_p99_us = strtod(v + 2, NULL);
+	}
+	res->proc_cpu_s = (strtod(tok[T_CPU_USR], NULL) +
+			   strtod(tok[T_CPU_SYS], NULL)) / 100.0 *
+			  res->seconds;
+	return 0;
+}
+
+static int fio_run(const char *fio, const struct engine *e,
+		   const struct dev *d, const struct workload *w,
+		   double seconds, struct result *res)
+{
+	char a[24][96], out[16384];
+	char *argv[32];
+	unsigned int argc = 0, i;
+	int pipefd[2], status;
+	size_t len = 0;
+	ssize_t got;
+	pid_t pid;
+	bool cmd = !strcmp(e->name, "fio-uring-cmd");
+	uint64_t range = d->size < RANGE_MAX ? d->size : RANGE_MAX;
+
+#define ARG(...) snprintf(a[argc], sizeof(a[0]), __VA_ARGS__), \
+		 argv[argc] = a[argc], argc++
+	ARG("%s", fio);
+	ARG("--name=nrio");
+	ARG("--filename=%s", cmd ? d->generic : d->path);
+	ARG("--ioengine=%s", cmd ? "io_uring_cmd" : "io_uring");
+	ARG("--rw=%s", w->seq ? (w->write ? "write" : "read") :
+			(w->write ? "randwrite" : "randread"));
+	ARG("--bs=%u", w->bs);
+	ARG("--iodepth=%u", w->qd);
+	ARG("--iodepth_batch_submit=%u", w->batch);
+	ARG("--iodepth_batch_complete_min=%u", w->batch);
+	ARG("--size=%llu", (unsigned long long)range);
+	ARG("--runtime=%llums", (unsigned long long)(seconds * 1000));
+	ARG("--time_based");
+	ARG("--fixedbufs");
+	ARG("--registerfiles");
+	ARG("--norandommap");
+	ARG("--randrepeat=0");
+	ARG("--lat_percentiles=1");
+	ARG("--percentile_list=50:99");
+	ARG("--output-format=terse");
+	ARG("--terse-version=3");
+	if (cmd)
+		ARG("--cmd_type=nvme");
+	else
+		ARG("--direct=1");
+	argv[argc] = NULL;
+#undef ARG
+
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execv(fio, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((got = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += got;
+	close(pipefd[0]);
+	out[len] = 0;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		for (i = 0; i < len && i < 400; i++)
+			if (out[i] == '\n')
+				out[i] = ' ';
+		fprintf(stderr, "nrio_bench: fio failed: %.400s\n", out);
+		return -EIO;
+	}
+	res->seconds = seconds;
+	if (fio_parse(out, w, res))
+		return -EPROTO;
+	res->ios = (uint64_t)(res->iops * seconds);
+	/* fio's own CPU: /proc/stat would also count fio's start-up. */
+	res->cpu_s = res->proc_cpu_s;
+	snprintf(res->note, sizeof(res->note), "fio usr+sys only");
+	return 0;
+}
+
+/*
+ * Write the range the workloads use once, so that no engine pays for the
+ * first write to a block (a sparse backing file, thin provisioning) and
+ * reads return data, as on a device in service.
+ */
+static int precondition(const struct dev *d)
+{
+	uint64_t range = d->size < RANGE_MAX ? d->size : RANGE_MAX, off;
+	size_t len = 1U << 20;
+	uint64_t t0 = now_ns();
+	void *buf;
+	int fd, ret = 0;
+
+	fd = open(d->path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (posix_memalign(&buf, 4096, len)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	memset(buf, 0x5a, len);
+	for (off = 0; off < range && !ret; off += len) {
+		size_t n = range - off < len ? range - off : len;
+
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			ret = -EIO;
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	free(buf);
+	close(fd);
+	printf("nrio_bench: wrote the first %" PRIu64 " MiB once in %.1f s\n",
+	       range >> 20, (now_ns() - t0) / 1e9);
+	return ret;
+}
+
+/* --- run one engine on one workload ---------------------------------------- */
+
+static const char *skip_reason(const struct engine *e, const struct dev *d,
+			       const struct workload *w, const char *fio)
+{
+	if (e->nvme && !d->nsid)
+		return "not an NVMe namespace";
+	if (e->generic && !d->generic)
+		return "no generic device";
+	if (e->qd1 && w->qd != 1)
+		return "synchronous";
+	if (e->poll && !d->io_poll)
+		return "no poll queues";
+	if (is_fio(e) && !fio)
+		return "no fio";
+	return NULL;
+}
+
+static int run_one(const struct engine *e, const struct dev *d,
+		   const struct workload *w, double seconds, uint64_t count,
+		   const char *fio, struct result *res)
+{
+	struct run *r;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (is_fio(e))
+		return fio_run(fio, e, d, w, seconds, res);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->e = e;
+	r->w = w;
+	r->d = d;
+	r->fd = -1;
+	ret = e->open(r);
+	if (!ret)
+		ret = run_loop(r, seconds, count, res);
+	e->close(r);
+	free(r);
+	if (!ret && res->errors)
+		ret = -EIO;
+	return ret;
+}
+
+/* --- CSV -------------------------------------------------------------------- */
+
+static const char csv_header[] =
+	"kernel,device,workload,engine,repeat,ios,seconds,iops,cpu_s,"
+	"proc_cpu_s,iops_per_cpu_s,lat_mean_us,lat_p50_us,lat_p99_us,"
+	"errors,note\n";
+
+static void csv_row(FILE *f, const struct dev *d, const struct workload *w,
+		    const struct engine *e, unsigned int rep,
+		    const struct result *r)
+{
+	fprintf(f, "%s,%s,%s,%s,%u,%" PRIu64 ",%.4f,%.1f,%.4f,%.4f,%.1f,"
+		"%.2f,%.2f,%.2f,%" PRIu64 ",%s\n",
+		d->kernel, d->name, w->name, e->name, rep, r->ios, r->seconds,
+		r->iops, r->cpu_s, r->proc_cpu_s,
+		r->cpu_s > 0 ? r->iops * r->seconds / r->cpu_s : 0,
+		r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->errors,
+		r->note);
+}
+
+/* --- report ----------------------------------------------------------------- */
+
+struct row {
+	char	kernel[64], device[32], workload[32], engine[24];
+	double	iops, ipc, mean, p50, p99;
+};
+
+struct agg {
+	struct row	r;		/* medians */
+	unsigned int	n;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const struct workload *workload_by_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_WORKLOADS; i++)
+		if (!strcmp(workloads[i].name, name))
+			return &workloads[i];
+	return NULL;
+}
+
+static int load_rows(char **files, int nfiles, struct row **rows,
+		     unsigned int *nrows)
+{
+	unsigned int cap = 0;
+	char line[1024];
+	int i;
+
+	*rows = NULL;
+	*nrows = 0;
+	for (i = 0; i < nfiles; i++) {
+		FILE *f = fopen(files[i], "r");
+
+		if (!f) {
+			fprintf(stderr, "nrio_bench: %s: %s\n", files[i],
+				strerror(errno));
+			return -errno;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char *fld[16], *s = line, *p;
+			unsigned int n = 0;
+			struct row *r;
+
+			while (n < 16 && (p = strsep(&s, ",\n")))
+				fld[n++] = p;
+			if (n < 15 || !strcmp(fld[0], "kernel") ||
+			    strtoull(fld[14], NULL, 10))
+				continue;	/* header, or a failed run */
+			if (*nrows == cap) {
+				cap = cap ? 2 * cap : 256;
+				*rows = realloc(*rows, cap * sizeof(**rows));
+				if (!*rows)
+					return -ENOMEM;
+			}
+			r = &(*rows)[(*nrows)++];
+			snprintf(r->kernel, sizeof(r->kernel), "%s", fld[0]);
+			snprintf(r->device, sizeof(r->device), "%s", fld[1]);
+			snprintf(r->workload, sizeof(r->workload), "%s",
+				 fld[2]);
+			snprintf(r->engine, sizeof(r->engine), "%s", fld[3]);
+			r->iops = strtod(fld[7], NULL);
+			r->ipc = strtod(fld[10], NULL);
+			r->mean = strtod(fld[11], NULL);
+			r->p50 = strtod(fld[12], NULL);
+			r->p99 = strtod(fld[13], NULL);
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+/* Medians over the repeats of one (kernel, device, workload, engine). */
+static bool aggregate(const struct row *rows, unsigned int nrows,
+		      const char *kernel, const char *device,
+		      const char *workload, const char *engine,
+		      struct agg *out)
+{
+	double v[5][64];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nrows && n < 64; i++) {
+		const struct row *r = &rows[i];
+
+		if (strcmp(r->kernel, kernel) || strcmp(r->device, device) ||
+		    strcmp(r->workload, workload) || strcmp(r->engine, engine))
+			continue;
+		v[0][n] = r->iops;
+		v[1][n] = r->ipc;
+		v[2][n] = r->mean;
+		v[3][n] = r->p50;
+		v[4][n] = r->p99;
+		n++;
+	}
+	if (!n)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	out->r.iops = median(v[0], n);
+	out->r.ipc = median(v[1], n);
+	out->r.mean = median(v[2], n);
+	out->r.p50 = median(v[3], n);
+	out->r.p99 = median(v[4], n);
+	return true;
+}
+
+/* Distinct values of a column, in order of first appearance. */
+static unsigned int distinct(const struct row *rows, unsigned int nrows,
+			     size_t off, const char **out, unsigned int max)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < nrows; i++) {
+		const char *s = (const char *)&rows[i] + off;
+
+		for (j = 0; j < n && strcmp(out[j], s); j++)
+			;
+		if (j == n && n < max)
+			out[n++] = s;
+	}
+	return n;
+}
+
+/* The best baseline per figure: highest IOPS and IOPS/CPU-s, lowest latency. */
+struct best {
+	double		v[5];		/* iops, ipc, mean, p50, p99 */
+	const char	*name[5];
+};
+
+static void agg_vals(const struct agg *a, double v[5])
+{
+	v[0] = a->r.iops;
+	v[1] = a->r.ipc;
+	v[2] = a->r.mean;
+	v[3] = a->r.p50;
+	v[4] = a->r.p99;
+}
+
+static void find_best(const struct row *rows, unsigned int nrows,
+		      const char *k, const char *dv, const char *wl,
+		      struct best *b)
+{
+	unsigned int e, i;
+	double v[5];
+	struct agg a;
+
+	memset(b, 0, sizeof(*b));
+	for (e = 0; e < NR_ENGINES; e++) {
+		if (!engines[e].baseline ||
+		    !aggregate(rows, nrows, k, dv, wl, engines[e].name, &a))
+			continue;
+		agg_vals(&a, v);
+		for (i = 0; i < 5; i++) {
+			if (b->name[i] && (i < 2 ? v[i] <= b->v[i] :
+						   v[i] >= b->v[i]))
+				continue;
+			b->v[i] = v[i];
+			b->name[i] = engines[e].name;
+		}
+	}
+}
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+static void report_device(const struct row *rows, unsigned int nrows,
+			  const char *k, const char *dv, bool md)
+{
+	static const char *const fmt_txt[5] = {
+		"%9.0f", "%10.0f", "%8.1f", "%8.1f", "%8.1f" };
+	static const char *const fmt_md[5] = {
+		"%.0f", "%.0f", "%.1f", "%.1f", "%.1f" };
+	const char *wls[NR_WORKLOADS * 2];
+	unsigned int nw, i, e, m;
+
+	if (md) {
+		printf("\n#### %s, %s\n\n", dv, k);
+		printf("| workload | engine | IOPS | x | IOPS/CPU-s | x | "
+		       "mean us | x | p50 us | x | p99 us | x |\n");
+		printf("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+	} else {
+		printf("\n== device %s, kernel %s\n", dv, k);
+		printf("   (medians of the repeats; x: ratio to the best "
+		       "baseline for that figure,\n    higher is better for "
+		       "IOPS, lower for latency; * marks the baselines)\n");
+		printf("%-23s %-14s %9s %5s %10s %5s %8s %5s %8s %5s %8s "
+		       "%5s\n", "workload", "engine", "IOPS", "x",
+		       "IOPS/CPU-s", "x", "mean us", "x", "p50 us", "x",
+		       "p99 us", "x");
+	}
+	nw = distinct(rows, nrows, offsetof(struct row, workload), wls,
+		      NR_WORKLOADS * 2);
+	for (i = 0; i < nw; i++) {
+		struct best b;
+		bool first = true;
+
+		if (!workload_by_name(wls[i]))
+			continue;
+		find_best(rows, nrows, k, dv, wls[i], &b);
+		for (e = 0; e < NR_ENGINES; e++) {
+			const char *en = engines[e].name;
+			double v[5];
+			struct agg a;
+
+			if (!aggregate(rows, nrows, k, dv, wls[i], en, &a))
+				continue;
+			agg_vals(&a, v);
+			if (md)
+				printf("| %s | %s%s |", first ? wls[i] : "",
+				       en, engines[e].baseline ? " *" : "");
+			else
+				printf("%-23s %-13s%c", first ? wls[i] : "",
+				       en, engines[e].baseline ? '*' : ' ');
+			for (m = 0; m < 5; m++) {
+				if (md) {
+					putchar(' ');
+					printf(fmt_md[m], v[m]);
+					printf(" | %.2f |", ratio(v[m], b.v[m]));
+				} else {
+					putchar(' ');
+					printf(fmt_txt[m], v[m]);
+					printf(" %5.2f", ratio(v[m], b.v[m]));
+				}
+			}
+			putchar('\n');
+			first = false;
+		}
+	}
+}
+
+/* The issue's targets, and fio against our baselines. */
+static void report_targets(const struct row *rows, unsigned int nrows,
+			   const char *k, const char **devs, unsigned int nd,
+			   bool md)
+{
+	const char *wls[NR_WORKLOADS * 2];
+	unsigned int nw, i, j;
+	struct agg a, b;
+	struct best best;
+	const char *bn;
+
+	printf(md ? "\n#### Targets, %s\n\n" : "\n== targets, kernel %s\n", k);
+	nw = distinct(rows, nrows, offsetof(struct row, workload), wls,
+		      NR_WORKLOADS * 2);
+	for (j = 0; j < nd; j++) {
+		const char *dv = devs[j];
+		double pt_min = 1e9, pt_sum = 0, fio_min = 1e9, fio_max = 0;
+		double fcmd_min = 1e9, fcmd_max = 0;
+		unsigned int pt_n = 0;
+
+		/* 1. QD128 batch 32 random read: IOPS/CPU-s vs best. */
+		find_best(rows, nrows, k, dv, "randread-4k-qd128-b32", &best);
+		bn = best.name[1];
+		if (bn &&
+		    aggregate(rows, nrows, k, dv, "randread-4k-qd128-b32",
+			      "kern-ioctl", &a) &&
+		    aggregate(rows, nrows, k, dv, "randread-4k-qd128-b32",
+			      "kern-uring", &b))
+			printf("%s%-14s 4k randread qd128 b32, IOPS/CPU-s vs "
+			       "best baseline (%s): kern-ioctl %.2fx, "
+			       "kern-uring %.2fx (target 1.3x)\n",
+			       md ? "- " : "", dv, bn,
+			       ratio(a.r.ipc, best.v[1]),
+			       ratio(b.r.ipc, best.v[1]));
+		/* 2. passthru vs uring-pt, every workload. */
+		for (i = 0; i < nw; i++) {
+			if (!aggregate(rows, nrows, k, dv, wls[i], "passthru",
+				       &a) ||
+			    !aggregate(rows, nrows, k, dv, wls[i], "uring-pt",
+				       &b))
+				continue;
+			if (ratio(a.r.iops, b.r.iops) < pt_min)
+				pt_min = ratio(a.r.iops, b.r.iops);
+			pt_sum += ratio(a.r.iops, b.r.iops);
+			pt_n++;
+		}
+		if (pt_n)
+			printf("%s%-14s passthru / uring-pt IOPS over %u "
+			       "workloads: mean %.2fx, min %.2fx (target "
+			       "0.95x)\n", md ? "- " : "", dv, pt_n,
+			       pt_sum / pt_n, pt_min);
+		/* 3. QD1 p50 vs io_uring. */
+		for (i = 0; i < 2; i++) {
+			const char *wl = i ? "randwrite-4k-qd1-b1" :
+					     "randread-4k-qd1-b1";
+			struct agg c;
+
+			if (!aggregate(rows, nrows, k, dv, wl, "uring", &b))
+				continue;
+			if (aggregate(rows, nrows, k, dv, wl, "kern-ioctl",
+				      &a) &&
+			    aggregate(rows, nrows, k, dv, wl, "kern-poll", &c))
+				printf("%s%-14s %s p50: uring %.1f us, "
+				       "kern-ioctl %.1f us (%.2fx), kern-poll "
+				       "%.1f us (%.2fx) (target <= 1.0x)\n",
+				       md ? "- " : "", dv, wl, b.r.p50,
+				       a.r.p50, ratio(a.r.p50, b.r.p50),
+				       c.r.p50, ratio(c.r.p50, b.r.p50));
+		}
+		/* 4. fio against our baselines (IOPS). */
+		for (i = 0; i < nw; i++) {
+			if (aggregate(rows, nrows, k, dv, wls[i], "uring",
+				      &a) &&
+			    aggregate(rows, nrows, k, dv, wls[i],
+				      "fio-uring", &b)) {
+				double x = ratio(a.r.iops, b.r.iops);
+
+				fio_min = x < fio_min ? x : fio_min;
+				fio_max = x > fio_max ? x : fio_max;
+			}
+			if (aggregate(rows, nrows, k, dv, wls[i], "uring-pt",
+				      &a) &&
+			    aggregate(rows, nrows, k, dv, wls[i],
+				      "fio-uring-cmd", &b)) {
+				double x = ratio(a.r.iops, b.r.iops);
+
+				fcmd_min = x < fcmd_min ? x : fcmd_min;
+				fcmd_max = x > fcmd_max ? x : fcmd_max;
+			}
+		}
+		if (fio_max > 0)
+			printf("%s%-14s uring / fio-uring IOPS %.2fx..%.2fx",
+			       md ? "- " : "", dv, fio_min, fio_max);
+		if (fcmd_max > 0)
+			printf(", uring-pt / fio-uring-cmd %.2fx..%.2fx",
+			       fcmd_min, fcmd_max);
+		if (fio_max > 0)
+			printf(" (check: >= ~0.9x)\n");
+	}
+}
+
+static int report(char **files, int nfiles, bool md)
+{
+	const char *kernels[16], *devs[16];
+	unsigned int nrows, nk, nd, i, j;
+	struct row *rows;
+	int ret;
+
+	ret = load_rows(files, nfiles, &rows, &nrows);
+	if (ret)
+		return 1;
+	nk = distinct(rows, nrows, offsetof(struct row, kernel), kernels, 16);
+	nd = distinct(rows, nrows, offsetof(struct row, device), devs, 16);
+	for (i = 0; i < nk; i++) {
+		for (j = 0; j < nd; j++)
+			report_device(rows, nrows, kernels[i], devs[j], md);
+		report_targets(rows, nrows, kernels[i], devs, nd, md);
+	}
+	free(rows);
+	return 0;
+}
+
+/* --- run -------------------------------------------------------------------- */
+
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	if (!list || !*list)
+		return true;
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') &&
+		    (p[len] == ',' || !p[len]))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: nrio_bench run --device NAME --path BLOCKDEV "
+		"[--generic NGDEV]\n"
+		"                  [--kernel KVER] [--seconds S] [--repeats R] "
+		"[--count N]\n"
+		"                  [--workloads a,b] [--engines a,b] "
+		"[--fio PATH]\n"
+		"                  [--tracing DIR] [--csv FILE]\n"
+		"       nrio_bench report [--markdown] FILE.csv ...\n"
+		"       nrio_bench list\n");
+	exit(2);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *csv = NULL, *fio = NULL, *wsel = NULL, *esel = NULL;
+	struct dev d = { .kernel = "unknown" };
+	double seconds = 0.5;
+	unsigned int repeats = 3, rep, wi, ei, failed = 0;
+	uint64_t count = 0;
+	FILE *out;
+	int i, ret;
+
+	for (i = 0; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			usage();
+		if (!strcmp(o, "--device"))
+			d.name = v;
+		else if (!strcmp(o, "--path"))
+			d.path = v;
+		else if (!strcmp(o, "--generic"))
+			d.generic = *v ? v : NULL;
+		else if (!strcmp(o, "--kernel"))
+			d.kernel = v;
+		else if (!strcmp(o, "--seconds"))
+			seconds = strtod(v, NULL);
+		else if (!strcmp(o, "--repeats"))
+			repeats = strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--count"))
+			count = strtoull(v, NULL, 0);
+		else if (!strcmp(o, "--workloads"))
+			wsel = v;
+		else if (!strcmp(o, "--engines"))
+			esel = v;
+		else if (!strcmp(o, "--fio"))
+			fio = *v ? v : NULL;
+		else if (!strcmp(o, "--tracing"))
+			tracing_dir = v;
+		else if (!strcmp(o, "--csv"))
+			csv = v;
+		else
+			usage();
+		i++;
+	}
+	if (!d.name || !d.path || seconds <= 0 || !repeats)
+		usage();
+	if (count)
+		repeats = 1;
+	ret = dev_probe(&d);
+	if (ret) {
+		fprintf(stderr, "nrio_bench: %s: %s\n", d.path,
+			strerror(-ret));
+		return 1;
+	}
+	if (fio && access(fio, X_OK))
+		fio = NULL;
+	printf("nrio_bench: device %s: %s%s%s, %u-byte LBAs, %" PRIu64
+	       " MiB, nsid %u, poll queues %s, %.2f s x %u\n",
+	       d.name, d.path, d.generic ? " + " : "",
+	       d.generic ? d.generic : "", d.lba_size, d.size >> 20, d.nsid,
+	       d.io_poll ? "yes" : "no", seconds, repeats);
+	fflush(stdout);
+
+	ret = precondition(&d);
+	if (ret) {
+		fprintf(stderr, "nrio_bench: writing %s: %s\n", d.path,
+			strerror(-ret));
+		return 1;
+	}
+
+	out = csv ? fopen(csv, "a") : stdout;
+	if (!out) {
+		fprintf(stderr, "nrio_bench: %s: %s\n", csv, strerror(errno));
+		return 1;
+	}
+	if (out != stdout && ftell(out) == 0)
+		fputs(csv_header, out);
+	else if (out == stdout)
+		fputs(csv_header, out);
+
+	for (wi = 0; wi < NR_WORKLOADS; wi++) {
+		const struct workload *w = &workloads[wi];
+
+		if (!listed(wsel, w->name))
+			continue;
+		for (rep = 0; rep < repeats; rep++) {
+			for (ei = 0; ei < NR_ENGINES; ei++) {
+				const struct engine *e = &engines[ei];
+				const char *why;
+				struct result res;
+
+				if (!listed(esel, e->name))
+					continue;
+				why = skip_reason(e, &d, w, fio);
+				if (why) {
+					if (!rep)
+						printf("  %-23s %-14s skipped: "
+						       "%s\n", w->name,
+						       e->name, why);
+					continue;
+				}
+				ret = run_one(e, &d, w, seconds, count, fio,
+					      &res);
+				if (ret) {
+					printf("  %-23s %-14s FAILED: %s\n",
+					       w->name, e->name,
+					       strerror(-ret));
+					snprintf(res.note, sizeof(res.note),
+						 "failed: %s", strerror(-ret));
+					if (!res.errors)
+						res.errors = 1;
+					failed++;
+				} else {
+					printf("  %-23s %-14s %9.0f IOPS %9.0f"
+					       " IOPS/CPU-s p50 %7.1f us\n",
+					       w->name, e->name, res.iops,
+					       res.cpu_s > 0 ? res.ios /
+					       res.cpu_s : 0,
+					       res.lat_p50_us);
+				}
+				csv_row(out, &d, w, e, rep, &res);
+				fflush(out);
+				fflush(stdout);
+			}
+		}
+	}
+	if (out != stdout)
+		fclose(out);
+	if (csv && !count) {
+		char *files[1] = { (char *)csv };
+		struct row *rows;
+		unsigned int nrows;
+
+		if (!load_rows(files, 1, &rows, &nrows)) {
+			report_device(rows, nrows, d.kernel, d.name, false);
+			free(rows);
+		}
+	}
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "report")) {
+		bool md = argc > 2 && !strcmp(argv[2], "--markdown");
+
+		if (argc < 3 + md)
+			usage();
+		return report(argv + 2 + md, argc - 2 - md, md);
+	}
+	if (!strcmp(argv[1], "list")) {
+		for (i = 0; i < NR_WORKLOADS; i++)
+			printf("workload %s\n", workloads[i].name);
+		for (i = 0; i < NR_ENGINES; i++)
+			printf("engine %s%s\n", engines[i].name,
+			       engines[i].baseline ? " (baseline)" : "");
+		return 0;
+	}
+	usage();
+	return 2;
+}
