@@ -241,6 +241,26 @@ static long nrio_info(struct nrio_ctx *ctx,
 	return 0;
 }
 
+#define NRIO_SUBMIT_FLAGS	(NVME_RING_IO_SUBMIT_F_WAIT | \
+				 NVME_RING_IO_SUBMIT_F_POLL)
+
+/* SUBMIT, then with F_WAIT the wait of COMPLETE: one system call. */
+static long nrio_submit_wait(struct nrio_ctx *ctx,
+			     const struct nvme_ring_io_submit *s)
+{
+	int ret, wait;
+
+	ret = nrio_submit(ctx, s->to_submit, false);
+	if (ret < 0 || !(s->flags & NVME_RING_IO_SUBMIT_F_WAIT))
+		return ret;
+	if (ctx->polled || (s->flags & NVME_RING_IO_SUBMIT_F_POLL))
+		wait = nrio_poll_cq(ctx, s->min_complete, -1);
+	else
+		wait = nrio_wait_cq(ctx, s->min_complete, -1);
+	/* What was consumed is in flight: report it even if interrupted. */
+	return wait < 0 && !ret ? wait : ret;
+}
+
 static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nrio_ctx *ctx = file->private_data;
@@ -256,11 +276,16 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case NVME_RING_IO_SUBMIT:
 		if (copy_from_user(&s, uarg, sizeof(s)))
 			return -EFAULT;
-		if (s.flags || s.resv)
+		if ((s.flags & ~NRIO_SUBMIT_FLAGS) || s.resv)
+			return -EINVAL;
+		if (!(s.flags & NVME_RING_IO_SUBMIT_F_WAIT) &&
+		    (s.min_complete || (s.flags & NVME_RING_IO_SUBMIT_F_POLL)))
 			return -EINVAL;
 		if (!nrio_ctx_region(ctx))
 			return -EBADFD;
-		return nrio_submit(ctx, s.to_submit, false);
+		if (s.min_complete > ctx->cq_mask + 1)
+			return -EINVAL;
+		return nrio_submit_wait(ctx, &s);
 	case NVME_RING_IO_COMPLETE:
 		if (copy_from_user(&c, uarg, sizeof(c)))
 			return -EFAULT;

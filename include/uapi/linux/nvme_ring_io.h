@@ -273,9 +273,22 @@ struct nvme_ring_io_setup {
 /* --- NVME_RING_IO_SUBMIT ----------------------------------------------- */
 
 /*
+ * SUBMIT flags.  NVME_RING_IO_SUBMIT_F_WAIT: after consuming, wait as
+ * NVME_RING_IO_COMPLETE does (no time limit) until the CQ ring holds at
+ * least min_complete entries or nothing is in flight: submission and wait
+ * in one system call.  NVME_RING_IO_SUBMIT_F_POLL (only with F_WAIT):
+ * busy-poll instead of sleeping, like NVME_RING_IO_COMPLETE_F_POLL.
+ */
+#define NVME_RING_IO_SUBMIT_F_WAIT	(1U << 0)
+#define NVME_RING_IO_SUBMIT_F_POLL	(1U << 1)
+
+/*
  * Consume up to to_submit SQ descriptors (0: all that are ready), limited
  * by the free CQ slots.  Returns the number consumed (>= 0), including
  * descriptors that failed validation (they already have their CQ entry).
+ * With F_WAIT, a wait cut short by a signal still returns the number
+ * consumed; only when none was consumed does it fail with EINTR.
+ * min_complete must be 0 without F_WAIT and at most the CQ entries.
  * Errors:
  *   ENODEV     the namespace has gone away (removed, or its controller
  *              deleted): the context is dead for good.  Descriptors in
@@ -283,11 +296,15 @@ struct nvme_ring_io_setup {
  *              keep working so the CQ can be drained, and INFO sets
  *              NVME_RING_IO_INFO_F_DEAD.
  *   EINTR      a signal arrived while waiting for the context's lock
+ *   EINVAL     unknown flags, F_POLL without F_WAIT, min_complete set
+ *              without F_WAIT or above the CQ entries, resv not zero
+ *              (a module older than F_WAIT refuses the flag so)
  */
 struct nvme_ring_io_submit {
 	__u32	to_submit;
-	__u32	flags;		/* none defined: 0 */
-	__u64	resv;		/* must be zero */
+	__u32	flags;		/* NVME_RING_IO_SUBMIT_F_* */
+	__u32	min_complete;	/* with NVME_RING_IO_SUBMIT_F_WAIT */
+	__u32	resv;		/* must be zero */
 };
 
 /* --- NVME_RING_IO_COMPLETE --------------------------------------------- */

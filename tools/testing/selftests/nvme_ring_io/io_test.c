@@ -203,6 +203,53 @@ TEST_F(io, batches_wrap_the_ring)
 	nt_close(&c);
 }
 
+/* SUBMIT with F_WAIT: consumed and completed in one call; its bad uses. */
+TEST_F(io, submit_and_wait)
+{
+	struct nvme_ring_io_submit s = { 0 };
+	__u32 lba = variant->lba, nlb = 4096 / lba, i, idx, round;
+	__u64 slba0 = variant->base / lba;
+
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 32; i++)
+			ASSERT_EQ(0, nt_queue_rw(&self->c, NVME_RING_IO_OP_READ,
+						 slba0 + i * nlb, nlb,
+						 (__u64)i * 4096, i));
+		s.flags = NVME_RING_IO_SUBMIT_F_WAIT |
+			  (round ? NVME_RING_IO_SUBMIT_F_POLL : 0);
+		s.min_complete = 32;
+		ASSERT_EQ(32, ioctl(self->c.fd, NVME_RING_IO_SUBMIT, &s));
+		/* No COMPLETE: all 32 are in the CQ ring already. */
+		ASSERT_EQ(32, nrio_ring_peek(&self->c.cq, 64, &idx));
+		for (i = 0; i < 32; i++)
+			EXPECT_EQ(4096, nrio_cqe(&self->c.cq, idx + i)->res);
+		nrio_ring_release(&self->c.cq, 32);
+	}
+
+	/* Nothing to submit and nothing in flight: returns at once. */
+	s.flags = NVME_RING_IO_SUBMIT_F_WAIT;
+	s.min_complete = 1;
+	EXPECT_EQ(0, ioctl(self->c.fd, NVME_RING_IO_SUBMIT, &s));
+
+	struct { __u32 flags, min, resv; } bad[] = {
+		{ 1U << 2, 0, 0 },				/* unknown */
+		{ NVME_RING_IO_SUBMIT_F_POLL, 0, 0 },		/* no WAIT */
+		{ 0, 1, 0 },					/* no WAIT */
+		{ NVME_RING_IO_SUBMIT_F_WAIT, 129, 0 },		/* > CQ */
+		{ NVME_RING_IO_SUBMIT_F_WAIT, 1, 1 },		/* resv */
+	};
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s.flags = bad[i].flags;
+		s.min_complete = bad[i].min;
+		s.resv = bad[i].resv;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->c.fd, NVME_RING_IO_SUBMIT, &s));
+		EXPECT_EQ(EINVAL, errno) {
+			TH_LOG("case %u", i);
+		}
+	}
+}
+
 TEST_F(io, flush_zeroes_deallocate)
 {
 	struct nt_ctx *c = &self->c;

@@ -191,7 +191,7 @@ TEST(before_setup)
 	EXPECT_EQ(EBADFD, errno);
 
 	/* Reserved fields of SUBMIT and COMPLETE are checked first. */
-	sub.flags = 1;
+	sub.flags = 1U << 31;
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, NVME_RING_IO_SUBMIT, &sub));
 	EXPECT_EQ(EINVAL, errno);
