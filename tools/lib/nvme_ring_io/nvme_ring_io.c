@@ -60,6 +60,7 @@ struct nrio {
 	struct io_uring		ring;
 	bool			ring_ready;
 	bool			wait_parked;	/* a URING_WAIT is queued */
+	bool			old_submit;	/* module lacks SUBMIT_F_WAIT */
 	uint32_t		pending;	/* descriptors got, not submitted */
 	uint64_t		submitted;	/* consumed by the engine */
 	uint64_t		reaped;		/* completions copied out */
@@ -559,7 +560,8 @@ static int nrio_pt_prep(struct nrio *n, const struct nvme_ring_io_sqe *d,
 	return 0;
 }
 
-static int nrio_pt_submit(struct nrio *n)
+/* Turn ready descriptors into io_uring SQEs; returns how many. */
+static uint32_t nrio_pt_queue(struct nrio *n)
 {
 	uint32_t room, ready, idx, i;
 	int ret;
@@ -586,6 +588,14 @@ static int nrio_pt_submit(struct nrio *n)
 	}
 	nrio_ring_release(&n->esq, ready);
 	n->submitted += ready;
+	return ready;
+}
+
+static int nrio_pt_submit(struct nrio *n)
+{
+	uint32_t ready = nrio_pt_queue(n);
+	int ret;
+
 	if (ready) {
 		ret = io_uring_submit(&n->ring);
 		if (ret < 0)
@@ -647,6 +657,120 @@ int nrio_submit(struct nrio *n)
 	ret = nrio_kernel_submit(n);
 	if (ret > 0)
 		n->submitted += ret;
+	return ret;
+}
+
+/* Completions in the CQ ring, not yet copied out. */
+static unsigned int nrio_cq_ready(struct nrio *n)
+{
+	struct nrio_ring *r = &n->cq;
+	uint32_t ready;
+
+	/* Like nrio_ring_peek(), without taking the entries. */
+	r->cached_prod = nrio_load_acquire(r->producer);
+	ready = r->cached_prod - r->cached_cons;
+	return ready > r->entries ? 0 : ready;
+}
+
+static int nrio_pt_submit_wait(struct nrio *n, unsigned int min)
+{
+	unsigned int have, want = 0, busy;
+	uint32_t ready = nrio_pt_queue(n);
+	int ret = 0;
+
+	/* Completions still in io_uring are reapable too. */
+	have = nrio_cq_ready(n) + io_uring_cq_ready(&n->ring);
+	busy = nrio_inflight(n) > have ? nrio_inflight(n) - have : 0;
+	if (min > have)
+		want = min - have < busy ? min - have : busy;
+	if (want)
+		ret = io_uring_submit_and_wait(&n->ring, want);
+	else if (ready)
+		ret = io_uring_submit(&n->ring);
+	return ret < 0 ? ret : (int)ready;
+}
+
+/* SUBMIT with F_WAIT; -EINVAL from a module that predates it. */
+static int nrio_kernel_submit_wait(struct nrio *n, unsigned int min)
+{
+	struct nvme_ring_io_submit sub = {
+		.flags = NVME_RING_IO_SUBMIT_F_WAIT |
+			 (n->flags & NRIO_OPEN_POLL ?
+			  NVME_RING_IO_SUBMIT_F_POLL : 0),
+		.min_complete = min,
+	};
+	int ret = ioctl(n->fd, NVME_RING_IO_SUBMIT, &sub);
+
+	if (ret < 0)
+		return -errno;
+	n->submitted += ret;
+	return ret;
+}
+
+/*
+ * URING_SUBMIT and URING_WAIT in one io_uring_enter().  They are not
+ * linked: 6.1 fails the links of a uring_cmd that returns a positive value
+ * (URING_SUBMIT's count).  io_uring issues them in order, so the WAIT sees
+ * what SUBMIT consumed, unless SUBMIT had to be retried from io-wq (its
+ * context lock was busy); the caller then waits again.
+ */
+static int nrio_kernel_uring_submit_wait(struct nrio *n, unsigned int min)
+{
+	int ret, sub;
+
+	ret = nrio_uring_cmd(n, NVME_RING_IO_URING_SUBMIT, 0, NRIO_UD_SUBMIT);
+	if (ret)
+		return ret;
+	ret = nrio_uring_cmd(n, NVME_RING_IO_URING_WAIT, min, NRIO_UD_WAIT);
+	if (ret)
+		return ret;	/* cannot happen: the ring has room */
+	n->wait_parked = true;
+	ret = io_uring_submit_and_wait(&n->ring, 2);
+	if (ret < 0)
+		return ret;
+	sub = nrio_uring_result(n, NRIO_UD_SUBMIT, NULL);
+	if (sub > 0)
+		n->submitted += sub;
+	while (n->wait_parked) {
+		ret = nrio_uring_result(n, NRIO_UD_WAIT, NULL);
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+	}
+	return sub;
+}
+
+int nrio_submit_and_wait(struct nrio *n, unsigned int min)
+{
+	unsigned int ready;
+	int ret;
+
+	if (min > n->s.off.cq.entries)
+		min = n->s.off.cq.entries;
+	nrio_ring_submit(&n->sq, n->pending);
+	n->pending = 0;
+	if (n->engine == NRIO_ENGINE_PASSTHRU)
+		return nrio_pt_submit_wait(n, min);
+	if (!min)
+		return nrio_submit(n);
+	if (!(n->flags & NRIO_OPEN_URING) && !n->old_submit) {
+		ret = nrio_kernel_submit_wait(n, min);
+		if (ret != -EINVAL)
+			return ret;
+		n->old_submit = true;	/* fall back to two calls */
+	}
+	if ((n->flags & NRIO_OPEN_URING) && !n->wait_parked)
+		ret = nrio_kernel_uring_submit_wait(n, min);
+	else
+		ret = nrio_submit(n);
+	if (ret < 0)
+		return ret;
+	ready = nrio_cq_ready(n);
+	if (ready < min && nrio_inflight(n) > ready) {
+		int err = nrio_kernel_wait(n, min, -1);
+
+		if (err < 0)
+			return err;
+	}
 	return ret;
 }
 

@@ -107,6 +107,16 @@ void nrio_prep_rw(const struct nrio *n, struct nvme_ring_io_sqe *sqe,
 int nrio_submit(struct nrio *n);
 
 /*
+ * nrio_submit(), then wait until at least @min completions can be reaped
+ * (or nothing is in flight any more), in one system call where the engine
+ * allows: SUBMIT with NVME_RING_IO_SUBMIT_F_WAIT, a linked URING_SUBMIT +
+ * URING_WAIT pair, or io_uring_submit_and_wait() for passthrough.  Collect
+ * the completions with nrio_reap(..., 0, 0) afterwards.  Returns how many
+ * were submitted, or -errno.  A signal may end the wait early.
+ */
+int nrio_submit_and_wait(struct nrio *n, unsigned int min);
+
+/*
  * Copy up to @max completions into @cqes, waiting until at least @min are
  * there or @timeout_ns passes (< 0: no limit; 0: do not wait).  Returns
  * the number copied (possibly fewer than @min after a timeout, or when

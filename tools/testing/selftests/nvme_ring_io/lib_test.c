@@ -205,6 +205,39 @@ TEST_F(engine, batch)
 		ASSERT_EQ(0, nt_check(data + i * lba, lba, i + 99));
 }
 
+/* Submit and wait in one call: what it waited for is there to reap. */
+TEST_F(engine, submit_and_wait)
+{
+	const struct nrio_facts *f = nrio_facts(self->n);
+	unsigned char *data = nrio_data(self->n);
+	struct nvme_ring_io_cqe cqes[64];
+	uint64_t lba = f->lba_size, slba = NS_BASE / lba + 12 * MiB / lba;
+	unsigned int i, pass, nlb = 4096 / lba;
+
+	for (pass = 0; pass < 2; pass++) {
+		uint8_t op = pass ? NVME_RING_IO_OP_READ : NVME_RING_IO_OP_WRITE;
+
+		if (!pass)
+			for (i = 0; i < 32; i++)
+				nt_fill(data + i * 4096, 4096, i + 7);
+		else
+			memset(data, 0, 32 * 4096);
+		for (i = 0; i < 32; i++)
+			nrio_prep_rw(self->n, nrio_get_sqe(self->n), op,
+				     slba + i * nlb, nlb, i * 4096, i);
+		ASSERT_EQ(32, nrio_submit_and_wait(self->n, 32));
+		/* No waiting left to do: all 32 are ready. */
+		ASSERT_EQ(32, nrio_reap(self->n, cqes, 64, 0, 0));
+		for (i = 0; i < 32; i++)
+			ASSERT_EQ(4096, cqes[i].res);
+		EXPECT_EQ(0, nrio_inflight(self->n));
+	}
+	for (i = 0; i < 32; i++)
+		ASSERT_EQ(0, nt_check(data + i * 4096, 4096, i + 7));
+	/* Nothing to submit or wait for: returns at once. */
+	EXPECT_EQ(0, nrio_submit_and_wait(self->n, 1));
+}
+
 /* Every fixed buffer works, and together they cover the data area. */
 TEST_F(engine, fixed_buffers_cover_data)
 {
