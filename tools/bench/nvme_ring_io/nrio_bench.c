@@ -505,12 +505,12 @@ static int nrio_e_go(struct run *r, unsigned int queued, unsigned int min)
 {
 	int ret, i;
 
-	if (queued) {
-		ret = nrio_submit(r->n);
-		if (ret < 0)
-			return ret;
-	}
-	ret = nrio_reap(r->n, r->cqes, MAX_QD, min, -1);
+	(void)queued;
+	/* As an application would: one call submits and waits. */
+	ret = nrio_submit_and_wait(r->n, min);
+	if (ret < 0)
+		return ret;
+	ret = nrio_reap(r->n, r->cqes, MAX_QD, 0, 0);
 	for (i = 0; i < ret; i++) {
 		r->done[i] = (unsigned int)r->cqes[i].user_data;
 		r->res[i] = r->cqes[i].res;
