@@ -136,20 +136,10 @@ elif [ -z "$kvers" ]; then
 fi
 
 # --- 4. per kernel -------------------------------------------------------
-build_module() {	# KVER -> build/KVER/src/.../nvme_ring_io.ko
-	local kver=$1 src=$NRIO_BUILD/$1/src blog=$NRIO_BUILD/$1/build.log
-	rm -rf "$src"
-	mkdir -p "$src"
-	cp -a "$NRIO_TOP/Kbuild" "$NRIO_TOP/Makefile" "$NRIO_TOP/drivers" \
-		"$NRIO_TOP/include" "$src/"
-	# A fresh copy per kernel: kbuild cannot keep two kernels' objects
-	# in one tree.  W=1 and sparse on every file; any warning fails.
-	if ! make -C "$src" KVER="$kver" W=1 C=1 KCFLAGS=-Werror module \
-			> "$blog" 2>&1; then
-		cat "$blog" >&2
-		warn "check: $kver: module build failed"
-		return 1
-	fi
+build_module() {	# KVER: nrio_build_module with W=1, sparse, -Werror
+	local kver=$1 blog=$NRIO_BUILD/$1/build.log
+	# W=1 and sparse on every file; any warning fails.
+	nrio_build_module "$kver" "$blog" W=1 C=1 KCFLAGS=-Werror || return 1
 	if grep -E -i 'warning|error:' "$blog" | grep -v -E \
 		'^Skipping BTF generation' >&2; then
 		warn "check: $kver: the build printed warnings (log: $blog)"
@@ -217,7 +207,7 @@ for kver in $kvers; do
 		fail_total=$((fail_total + 1))
 		continue
 	fi
-	ko=$NRIO_BUILD/$kver/src/drivers/block/nvme_ring_io/nvme_ring_io.ko
+	ko=$(nrio_module_path "$kver")
 	kb=$(now_s)
 	say "   module built in $((kb - ks))s"
 

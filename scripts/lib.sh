@@ -31,3 +31,25 @@ nrio_default_kvers() {
 
 # now_s: seconds since the epoch (for step timings).
 now_s() { date +%s; }
+
+# nrio_build_module KVER LOG [make-args ...]: build nvme_ring_io.ko for KVER
+# in a fresh copy of the sources, $NRIO_BUILD/KVER/src (kbuild cannot keep
+# two kernels' objects in one tree), output in LOG.  Prints the LOG and
+# returns 1 if make fails; the module is then at nrio_module_path KVER.
+nrio_build_module() {
+	local kver=$1 blog=$2 src=$NRIO_BUILD/$1/src
+	shift 2
+	rm -rf "$src"
+	mkdir -p "$src" "$(dirname "$blog")"
+	cp -a "$NRIO_TOP/Kbuild" "$NRIO_TOP/Makefile" "$NRIO_TOP/drivers" \
+		"$NRIO_TOP/include" "$src/"
+	if ! make -C "$src" KVER="$kver" "$@" module > "$blog" 2>&1; then
+		cat "$blog" >&2
+		warn "$kver: module build failed (log: $blog)"
+		return 1
+	fi
+}
+
+nrio_module_path() {	# KVER -> the module nrio_build_module built
+	printf '%s\n' "$NRIO_BUILD/$1/src/drivers/block/nvme_ring_io/nvme_ring_io.ko"
+}

@@ -116,21 +116,12 @@ check_prereqs() {
 
 # --- building -------------------------------------------------------------
 
-# build_module KVER: build the module in a per-kernel copy of the sources
-# (kbuild cannot keep two kernels' objects in one tree) and print the
+# build_module KVER: build the module (nrio_build_module) and print the
 # path of the .ko.
 build_module() {
-	local kver=$1 src=$NRIO_BUILD/$1/src log=$NRIO_BUILD/$1/setup-build.log
-
-	rm -rf "$src"
-	mkdir -p "$src"
-	cp -a "$NRIO_TOP/Kbuild" "$NRIO_TOP/Makefile" "$NRIO_TOP/drivers" \
-		"$NRIO_TOP/include" "$src/"
-	if ! make -C "$src" KVER="$kver" module > "$log" 2>&1; then
-		cat "$log" >&2
-		die "setup: building $MOD for $kver failed (log: $log)"
-	fi
-	printf '%s\n' "$src/drivers/block/nvme_ring_io/$MOD.ko"
+	nrio_build_module "$1" "$NRIO_BUILD/$1/setup-build.log" ||
+		die "setup: building $MOD for $1 failed"
+	nrio_module_path "$1"
 }
 
 build_userspace() {	# the library and the samples, dynamically linked
