@@ -13,6 +13,8 @@
 #   --ko FILE          nvme_ring_io.ko to load at boot
 #   --job FILE         shell script the guest runs after loading the module
 #   --payload DIR      copied to /opt/nrio in the guest (tests, samples)
+#   --rootfs-overlay DIR  copied to / of the initramfs (files that must be
+#                      at absolute paths: a program and its libraries)
 #   --log FILE         console log (default build/KVER/console.log)
 #   --timeout SEC      hard limit for the whole boot (default 600)
 #   --append ARGS      extra kernel command line
@@ -24,7 +26,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kver= kernel= ko= job= payload= log= timeout=600 append= mem=2048 show=0
+kver= kernel= ko= job= payload= overlay= log= timeout=600 append= mem=2048 show=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2; shift ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--ko) ko=$2; shift ;;
 	--job) job=$2; shift ;;
 	--payload) payload=$2; shift ;;
+	--rootfs-overlay) overlay=$2; shift ;;
 	--log) log=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--append) append=$2; shift ;;
@@ -62,6 +65,10 @@ install -m 0755 "$NRIO_TOP/scripts/guest/init" "$stage/init"
 install -m 0755 "$job" "$stage/etc/nrio/job"
 install -m 0644 "$ko" "$stage/lib/modules/nvme_ring_io.ko"
 [ -n "$payload" ] && cp -a "$payload/." "$stage/opt/nrio/"
+if [ -n "$overlay" ]; then
+	[ -d "$overlay" ] || die "vm.sh: --rootfs-overlay $overlay is not a folder"
+	cp -a "$overlay/." "$stage/"
+fi
 
 # Debian kernel modules the guest loads, with their dependencies first.
 # scripts/guest/modules lists "name [parameters]"; names that are built in
