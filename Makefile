@@ -13,7 +13,8 @@
 #                            lockdep, kmemleak; KDEBUG_DIR=its .debs)
 #   make vm                  boot the test VM and load the module in it
 #   make selftests           build the kselftests (static) into build/
-#   make module | lib | samples   one of them
+#   make module | lib | samples | tools   one of them (tools: nrio_bench,
+#                            the benchmark program, in build/tools/)
 #   make install             modules_install for KVER/KDIR, and the library
 #                            (PREFIX=/usr/local, DESTDIR=)
 
@@ -25,15 +26,18 @@ KO	:= drivers/block/nvme_ring_io/nvme_ring_io.ko
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR) CONFIG_NVME_RING_IO=m
 
 .PHONY: all module modules lib samples clean check check-debug vm selftests \
-	install kdir-check
+	install kdir-check tools
 
-all: module lib samples
+all: module lib samples tools
 
 lib:
 	$(MAKE) -C tools/lib/nvme_ring_io OUTPUT=$(O_DIR)/lib
 
 samples:
 	$(MAKE) -C samples/nvme_ring_io OUTPUT=$(O_DIR)/samples
+
+tools:
+	$(MAKE) -C tools/bench/nvme_ring_io OUTPUT=$(O_DIR)/tools
 
 module modules: kdir-check
 	$(MAKE) $(KBUILD_ARGS) modules

@@ -13,7 +13,7 @@ PKGS=(
 	gcc g++ make pkg-config kmod cpio xz-utils libtsan2 python3-docutils
 	sparse
 	qemu-system-x86 busybox-static
-	liburing-dev libnvme-dev libjson-c-dev libkeyutils-dev libssl-dev
+	liburing-dev libnvme-dev libjson-c-dev libkeyutils-dev libssl-dev libaio-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.12
