@@ -12,6 +12,9 @@
 #   make check-debug         the test suite on the debug kernel only (KASAN,
 #                            lockdep, kmemleak; KDEBUG_DIR=its .debs)
 #   make vm                  boot the test VM and load the module in it
+#   make bench               nrio_bench in the VM on every supported kernel
+#                            (KVERS="..." to choose; BENCH_* knobs: see
+#                            scripts/bench.sh); results in build/bench/
 #   make selftests           build the kselftests (static) into build/
 #   make module | lib | samples | tools   one of them (tools: nrio_bench,
 #                            the benchmark program, in build/tools/)
@@ -26,7 +29,7 @@ KO	:= drivers/block/nvme_ring_io/nvme_ring_io.ko
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR) CONFIG_NVME_RING_IO=m
 
 .PHONY: all module modules lib samples clean check check-debug vm selftests \
-	install kdir-check tools
+	install kdir-check bench tools
 
 all: module lib samples tools
 
@@ -62,6 +65,9 @@ check:
 
 check-debug:
 	scripts/check.sh --debug-only
+
+bench:
+	scripts/bench.sh $(if $(KVERS),--kvers "$(KVERS)")
 
 vm:
 	scripts/check.sh --vm $(if $(KVERS),--kvers "$(KVERS)")

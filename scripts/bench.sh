@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark ("make bench"): install what is missing (and fio), build
+# nrio_bench (static for the VM, dynamic for the report), then for every
+# supported kernel (not the debug one: its numbers mean nothing) build the
+# module, boot the VM with nrio_bench and Debian's fio in it, and run
+# scripts/guest/bench-job there: null_blk and brd behind nvmet (nvme-loop,
+# or nvmet-tcp on 127.0.0.1 where the kernel has no nvme-loop), QEMU's
+# NVMe controller and null_blk itself, each through every engine, then an
+# allocation trace per engine.
+#
+# Results go to build/bench/<UTC yyyymmdd-hhmmss>/ (build/bench/latest):
+#   <kver>.csv  alloc-<kver>.txt  console-<kver>.log
+#   results.txt results.md   (nrio_bench report over all the CSV files)
+#
+# usage: scripts/bench.sh [--kvers "KVER ..."]
+#   BENCH_SECONDS       seconds per run (default 0.5)
+#   BENCH_REPEATS       runs per engine and workload (default 3)
+#   BENCH_DEVICES       nullb-none nullb-softirq nvmet-brd qemu-nvme
+#                       nullb-raw, comma separated (default all but
+#                       nvmet-brd)
+#   BENCH_WORKLOADS, BENCH_ENGINES   nrio_bench's --workloads/--engines
+#                       (default all)
+#   BENCH_ALLOC_COUNT   I/Os per engine in the allocation trace (default
+#                       20000; 0 skips the trace)
+#   BENCH_FIO_SMOKE=1   run fio once in the guest first
+#   BENCH_RUN_TIMEOUT, BENCH_ALLOC_ENGINES, BENCH_NULLB_MB,
+#   BENCH_NULLB_MAX_SECTORS, BENCH_NVMF_OPTS
+#                       passed on too: see scripts/guest/bench-job
+#   NRIO_BENCH_TIMEOUT  seconds one VM run may take (default 5400)
+#   NRIO_BENCH_MEM      guest memory in MB (default 3072)
+#   NRIO_BENCH_PROG     an nrio_bench to use, in the guest and for the
+#                       report, instead of building one (for testing)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kvers=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kvers) kvers=$2; shift ;;
+	*) die "bench.sh: unknown argument $1" ;;
+	esac
+	shift
+done
+
+t0=$(now_s)
+step_t=$t0
+step() {	# step NAME: print the time since the last step
+	local t
+	t=$(now_s)
+	say "== $1 ($((t - step_t))s)"
+	step_t=$t
+}
+
+# --- 1. packages, nrio_bench ----------------------------------------------
+"$NRIO_TOP/scripts/deps.sh" fio
+step "dependencies"
+
+if [ -n "${NRIO_BENCH_PROG:-}" ]; then
+	[ -x "$NRIO_BENCH_PROG" ] ||
+		die "NRIO_BENCH_PROG=$NRIO_BENCH_PROG is not executable"
+	guest_prog=$NRIO_BENCH_PROG
+	host_prog=$NRIO_BENCH_PROG
+	say "bench: using $NRIO_BENCH_PROG, not building nrio_bench"
+else
+	make -s -C "$NRIO_TOP/tools/bench/nvme_ring_io" STATIC=1 \
+		TOP="$NRIO_TOP" OUTPUT="$NRIO_BUILD/bench-static"
+	make -s -C "$NRIO_TOP/tools/bench/nvme_ring_io" \
+		TOP="$NRIO_TOP" OUTPUT="$NRIO_BUILD/tools"
+	guest_prog=$NRIO_BUILD/bench-static/nrio_bench
+	host_prog=$NRIO_BUILD/tools/nrio_bench
+	step "nrio_bench built"
+fi
+
+if [ -z "$kvers" ]; then
+	kvers=$(nrio_default_kvers | tr '\n' ' ')
+	[ -n "$kvers" ] || die "no supported kernel installed (series: $NRIO_SERIES)"
+fi
+
+# --- 2. what the guest gets -----------------------------------------------
+# /opt/nrio: nrio_bench.
+payload=$NRIO_BUILD/bench-payload
+rm -rf "$payload"
+mkdir -p "$payload"
+cp "$guest_prog" "$payload/nrio_bench"
+
+# / : Debian's fio with every library it links and the dynamic loader, at
+# the same absolute paths as here.
+fio=/usr/bin/fio
+[ -x "$fio" ] || die "no $fio (deps.sh fio should have installed it)"
+rootfs=$NRIO_BUILD/bench-rootfs
+rm -rf "$rootfs"
+put() {	# put FILE: copy FILE (followed if a link) to the same path
+	mkdir -p "$rootfs$(dirname "$1")"
+	cp -L "$1" "$rootfs$1"
+}
+put "$fio"
+libs=$(ldd "$fio")
+if grep -q 'not found' <<< "$libs"; then
+	printf '%s\n' "$libs" >&2
+	die "$fio: a library is missing"
+fi
+nlibs=0
+for lib in $(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' \
+	     <<< "$libs" | sort -u); do
+	put "$lib"
+	nlibs=$((nlibs + 1))
+done
+say "bench: $($fio --version) with $nlibs libraries:" \
+	"$(du -sh "$rootfs" | cut -f1)"
+
+# The job: the settings, then scripts/guest/bench-job.
+sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+job=$NRIO_BUILD/bench-job.sh
+{
+	echo "#!/bin/sh"
+	echo "# scripts/bench.sh: the settings, then scripts/guest/bench-job"
+	echo "export BENCH_SECONDS=$(sq "${BENCH_SECONDS:-0.5}")"
+	echo "export BENCH_REPEATS=$(sq "${BENCH_REPEATS:-3}")"
+	echo "export BENCH_DEVICES=$(sq "${BENCH_DEVICES:-}")"
+	echo "export BENCH_WORKLOADS=$(sq "${BENCH_WORKLOADS:-}")"
+	echo "export BENCH_ENGINES=$(sq "${BENCH_ENGINES:-}")"
+	echo "export BENCH_ALLOC_COUNT=$(sq "${BENCH_ALLOC_COUNT:-20000}")"
+	echo "export BENCH_FIO_SMOKE=$(sq "${BENCH_FIO_SMOKE:-0}")"
+	for v in BENCH_RUN_TIMEOUT BENCH_ALLOC_ENGINES BENCH_NULLB_MB \
+		 BENCH_NULLB_MAX_SECTORS BENCH_NVMF_OPTS; do
+		if [ -n "${!v+set}" ]; then
+			echo "export $v=$(sq "${!v}")"
+		fi
+	done
+	tail -n +2 "$NRIO_TOP/scripts/guest/bench-job"
+} > "$job"
+
+stamp=$(date -u +%Y%m%d-%H%M%S)
+res=$NRIO_BUILD/bench/$stamp
+mkdir -p "$res"
+ln -sfn "$stamp" "$NRIO_BUILD/bench/latest"
+cp "$job" "$res/job.sh"
+step "payload ready"
+
+# --- 3. per kernel --------------------------------------------------------
+bad=0
+declare -a summary=() csvs=()
+for kver in $kvers; do
+	say "== kernel $kver"
+	ks=$(now_s)
+	if ! nrio_build_module "$kver" "$NRIO_BUILD/$kver/build.log"; then
+		summary+=("kernel $kver: FAILED (module build)")
+		bad=1
+		continue
+	fi
+	kb=$(now_s)
+	say "   module built in $((kb - ks))s"
+
+	log=$res/console-$kver.log
+	vrc=0
+	"$NRIO_TOP/scripts/vm.sh" --kver "$kver" --ko "$(nrio_module_path "$kver")" \
+		--job "$job" --payload "$payload" --rootfs-overlay "$rootfs" \
+		--log "$log" --mem "${NRIO_BENCH_MEM:-3072}" \
+		--timeout "${NRIO_BENCH_TIMEOUT:-5400}" || vrc=$?
+	kv=$(now_s)
+	[ -f "$log" ] || : > "$log"
+
+	# The CSV blocks (a header each, kept once) and the allocation trace.
+	tr -d '\r' < "$log" | awk -v k="$kver" '
+		/^NRIO-CSV-BEGIN$/ { on = 1; next }
+		/^NRIO-CSV-END$/ { on = 0; next }
+		on && /^kernel,device,/ { if (!hdr++) print; next }
+		on && index($0, k ",") == 1 { print }' > "$res/$kver.csv"
+	rows=$(($(wc -l < "$res/$kver.csv") - 1))
+	if [ "$rows" -gt 0 ]; then
+		csvs+=("$res/$kver.csv")
+	else
+		rows=0
+		rm -f "$res/$kver.csv"
+	fi
+	tr -d '\r' < "$log" | sed -n '/^NRIO-ALLOC-BEGIN$/,/^NRIO-ALLOC-END$/p' |
+		sed '1d;$d' > "$res/alloc-$kver.txt"
+	[ -s "$res/alloc-$kver.txt" ] || rm -f "$res/alloc-$kver.txt"
+
+	initrd=$NRIO_BUILD/$kver/initramfs.cpio.gz
+	up=$(tr -d '\r' < "$log" |
+	     sed -n 's/^bench: job starts at \([0-9.]*\) s uptime.*/\1/p')
+	line="kernel $kver: $rows CSV rows (build $((kb - ks))s,"
+	line="$line vm $((kv - kb))s, initramfs $(du -h "$initrd" | cut -f1),"
+	line="$line job started at ${up:-?}s uptime)"
+	reasons=()
+	case $vrc in
+	0) ;;
+	124) reasons+=("timeout") ;;
+	125) reasons+=("no end marker") ;;
+	*) reasons+=("job exit $vrc") ;;
+	esac
+	if [ ${#reasons[@]} -gt 0 ]; then
+		bad=1
+		line="$line FAILED: $(IFS=';'; echo "${reasons[*]}") (console: $log)"
+		tr -d '\r' < "$log" | grep -a -E '^bench: FAILED|FAILED:' >&2 || true
+	fi
+	summary+=("$line")
+	step "kernel $kver done"
+done
+
+# --- 4. report ----------------------------------------------------------
+if [ ${#csvs[@]} -gt 0 ]; then
+	"$host_prog" report "${csvs[@]}" > "$res/results.txt" || {
+		warn "bench: nrio_bench report failed"
+		bad=1
+	}
+	"$host_prog" report --markdown "${csvs[@]}" > "$res/results.md" || bad=1
+	say ""
+	cat "$res/results.txt"
+else
+	warn "bench: no results at all"
+	bad=1
+fi
+
+say ""
+say "== summary ($(($(now_s) - t0))s)"
+for l in "${summary[@]}"; do
+	say "  $l"
+done
+say "bench: results in $res"
+exit $bad
