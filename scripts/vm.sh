@@ -19,6 +19,10 @@
 #   --timeout SEC      hard limit for the whole boot (default 600)
 #   --append ARGS      extra kernel command line
 #   --mem MB           guest memory (default 2048)
+#   --icount           count instructions instead of running the clock:
+#                      one TCG thread, -icount shift=0,sleep=off; a guest
+#                      nanosecond is one guest instruction, the same from
+#                      boot to boot (for the benchmark; never KVM)
 #   --show             also copy the console to stdout
 #
 # exit: the job's exit code; 124 on timeout; 125 if the guest never printed
@@ -27,6 +31,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kver= kernel= ko= job= payload= overlay= log= timeout=600 append= mem=2048 show=0
+icount=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2; shift ;;
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--job) job=$2; shift ;;
 	--payload) payload=$2; shift ;;
 	--rootfs-overlay) overlay=$2; shift ;;
+	--icount) icount=1 ;;
 	--log) log=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--append) append=$2; shift ;;
@@ -140,11 +146,17 @@ done
 
 # --- accelerator ---------------------------------------------------------
 accel=$("$NRIO_TOP/scripts/kvm-probe.sh" "$kver" "$kernel")
+icount_args=()
+if [ "$icount" = 1 ]; then
+	accel=tcg,thread=single
+	icount_args=(-icount shift=0,sleep=off)
+fi
 
 # --- boot ----------------------------------------------------------------
 qemu=(
 	qemu-system-x86_64 -nodefaults -no-reboot
-	-machine q35 -accel "$accel" -cpu max,la57=off -smp 2 -m "$mem"
+	-machine q35 -accel "$accel" "${icount_args[@]}" -cpu max,la57=off
+	-smp 2 -m "$mem"
 	-display none -monitor none -serial "file:$log"
 	-kernel "$kernel" -initrd "$initrd"
 	-append "console=ttyS0,115200 panic=-1 rdinit=/init $append"
