@@ -28,6 +28,14 @@
 #   BENCH_RUN_TIMEOUT, BENCH_ALLOC_ENGINES, BENCH_NULLB_MB,
 #   BENCH_NULLB_MAX_SECTORS, BENCH_NVMF_OPTS
 #                       passed on too: see scripts/guest/bench-job
+#   BENCH_ICOUNT=1      boot with QEMU instruction counting (vm.sh
+#                       --icount): a guest second is 10^9 guest
+#                       instructions, so IOPS/CPU-s reads as I/Os per 10^9
+#                       instructions, the same from boot to boot.  Only
+#                       meaningful for the software devices (null_blk,
+#                       nvmet); results go to build/bench/<time>-icount/
+#   BENCH_APPEND        guest kernel command line (default tsc=reliable:
+#                       see below)
 #   NRIO_BENCH_TIMEOUT  seconds one VM run may take (default 5400)
 #   NRIO_BENCH_MEM      guest memory in MB (default 3072)
 #   NRIO_BENCH_PROG     an nrio_bench to use, in the guest and for the
@@ -132,7 +140,19 @@ job=$NRIO_BUILD/bench-job.sh
 	tail -n +2 "$NRIO_TOP/scripts/guest/bench-job"
 } > "$job"
 
+# The guest's clock.  Under TCG the kernel finds the vCPUs' TSCs out of
+# step and falls back to the HPET: every clock read is then an emulated
+# MMIO access (and, from userspace, a system call), which the block layer
+# and every engine pay per I/O.  QEMU derives all vCPUs' TSCs from one
+# host clock, so trust it, as on real hardware.
+BENCH_APPEND=${BENCH_APPEND-tsc=reliable}
+
 stamp=$(date -u +%Y%m%d-%H%M%S)
+icount=()
+if [ "${BENCH_ICOUNT:-0}" = 1 ]; then
+	stamp=$stamp-icount
+	icount=(--icount)
+fi
 res=$NRIO_BUILD/bench/$stamp
 mkdir -p "$res"
 ln -sfn "$stamp" "$NRIO_BUILD/bench/latest"
@@ -157,8 +177,8 @@ for kver in $kvers; do
 	vrc=0
 	"$NRIO_TOP/scripts/vm.sh" --kver "$kver" --ko "$(nrio_module_path "$kver")" \
 		--job "$job" --payload "$payload" --rootfs-overlay "$rootfs" \
-		--log "$log" --mem "${NRIO_BENCH_MEM:-3072}" \
-		--timeout "${NRIO_BENCH_TIMEOUT:-5400}" || vrc=$?
+		--log "$log" --mem "${NRIO_BENCH_MEM:-3072}" "${icount[@]}" \
+		--append "$BENCH_APPEND" --timeout "${NRIO_BENCH_TIMEOUT:-5400}" || vrc=$?
 	kv=$(now_s)
 	[ -f "$log" ] || : > "$log"
 
@@ -203,11 +223,16 @@ done
 
 # --- 4. report ----------------------------------------------------------
 if [ ${#csvs[@]} -gt 0 ]; then
-	"$host_prog" report "${csvs[@]}" > "$res/results.txt" || {
+	if [ ${#icount[@]} -gt 0 ]; then
+		echo "QEMU instruction counting (-icount shift=0,sleep=off):" \
+		     "a second is 10^9 guest instructions"
+	fi > "$res/results.txt"
+	cp "$res/results.txt" "$res/results.md"
+	"$host_prog" report "${csvs[@]}" >> "$res/results.txt" || {
 		warn "bench: nrio_bench report failed"
 		bad=1
 	}
-	"$host_prog" report --markdown "${csvs[@]}" > "$res/results.md" || bad=1
+	"$host_prog" report --markdown "${csvs[@]}" >> "$res/results.md" || bad=1
 	say ""
 	cat "$res/results.txt"
 else
