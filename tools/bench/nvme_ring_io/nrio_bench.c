@@ -6,7 +6,7 @@
  *   nrio_bench run --device NAME --path /dev/nvmeXnY [--generic /dev/ngXnY]
  *                  [--kernel KVER] [--seconds S] [--repeats R] [--count N]
  *                  [--workloads a,b] [--engines a,b] [--fio PATH]
- *                  [--tracing DIR] [--csv FILE]
+ *                  [--tracing DIR] [--csv FILE] [--precondition MIB]
  *   nrio_bench report [--markdown] FILE.csv ...
  *   nrio_bench list
  *
@@ -31,6 +31,10 @@
  * With --count N each run does N I/Os instead of running for a time, and
  * with --tracing DIR, tracing_on in that tracefs directory is 1 only while
  * the I/Os run (the VM's allocation trace uses it).
+ *
+ * Before the first run the random I/O range (the first GiB, or the
+ * device if smaller) is written once; --precondition MIB writes at most
+ * that much (0: nothing, for a quick check that every engine works).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -338,6 +342,17 @@ static uint64_t xorshift(uint64_t *s)
 	return *s = x;
 }
 
+/* The first failed I/O of a run, in its note: an errno or NVMe status. */
+static void note_error(struct result *res, int v)
+{
+	if (v < 0)
+		snprintf(res->note, sizeof(res->note), "first error: %s",
+			 strerror(-v));
+	else
+		snprintf(res->note, sizeof(res->note),
+			 "first error: NVMe status 0x%x", v);
+}
+
 static int run_loop(struct run *r, double seconds, uint64_t count,
 		    struct result *res)
 {
@@ -403,8 +418,8 @@ static int run_loop(struct run *r, double seconds, uint64_t count,
 		for (i = 0; i < (unsigned int)got; i++) {
 			unsigned int slot = r->done[i];
 
-			if (r->res[i] != (int)w->bs)
-				res->errors++;
+			if (r->res[i] != (int)w->bs && !res->errors++)
+				note_error(res, r->res[i]);
 			hist_add(h, t - ts[slot]);
 			freelist[nfree++] = slot;
 		}
@@ -616,8 +631,7 @@ static unsigned int uring_reap(struct run *r, unsigned int n, bool pt)
 		r->done[n] = (unsigned int)cqe->user_data;
 		/* Passthrough: 0 is success, > 0 an NVMe status. */
 		if (pt)
-			r->res[n] = cqe->res ? (cqe->res > 0 ? -EIO : cqe->res)
-					     : (int)r->w->bs;
+			r->res[n] = cqe->res ? cqe->res : (int)r->w->bs;
 		else
 			r->res[n] = cqe->res;
 		n++;
@@ -954,7 +968,7 @@ static int fio_run(const char *fio, const struct engine *e,
  * first write to a block (a sparse backing file, thin provisioning) and
  * reads return data, as on a device in service.
  */
-static int precondition(const struct dev *d)
+static int precondition(const struct dev *d, uint64_t limit)
 {
 	uint64_t range = d->size < RANGE_MAX ? d->size : RANGE_MAX, off;
 	size_t len = 1U << 20;
@@ -962,6 +976,10 @@ static int precondition(const struct dev *d)
 	void *buf;
 	int fd, ret = 0;
 
+	if (limit < range)
+		range = limit;
+	if (!range)
+		return 0;
 	fd = open(d->path, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -1444,7 +1462,8 @@ static void usage(void)
 		"[--count N]\n"
 		"                  [--workloads a,b] [--engines a,b] "
 		"[--fio PATH]\n"
-		"                  [--tracing DIR] [--csv FILE]\n"
+		"                  [--tracing DIR] [--csv FILE] "
+		"[--precondition MIB]\n"
 		"       nrio_bench report [--markdown] FILE.csv ...\n"
 		"       nrio_bench list\n");
 	exit(2);
@@ -1456,7 +1475,7 @@ static int cmd_run(int argc, char **argv)
 	struct dev d = { .kernel = "unknown" };
 	double seconds = 0.5;
 	unsigned int repeats = 3, rep, wi, ei, failed = 0;
-	uint64_t count = 0;
+	uint64_t count = 0, precond = RANGE_MAX;
 	FILE *out;
 	int i, ret;
 
@@ -1489,6 +1508,8 @@ static int cmd_run(int argc, char **argv)
 			tracing_dir = v;
 		else if (!strcmp(o, "--csv"))
 			csv = v;
+		else if (!strcmp(o, "--precondition"))
+			precond = strtoull(v, NULL, 0) << 20;
 		else
 			usage();
 		i++;
@@ -1512,7 +1533,7 @@ static int cmd_run(int argc, char **argv)
 	       d.io_poll ? "yes" : "no", seconds, repeats);
 	fflush(stdout);
 
-	ret = precondition(&d);
+	ret = precondition(&d, precond);
 	if (ret) {
 		fprintf(stderr, "nrio_bench: writing %s: %s\n", d.path,
 			strerror(-ret));
@@ -1553,11 +1574,16 @@ static int cmd_run(int argc, char **argv)
 				ret = run_one(e, &d, w, seconds, count, fio,
 					      &res);
 				if (ret) {
-					printf("  %-23s %-14s FAILED: %s\n",
+					printf("  %-23s %-14s FAILED: %s%s%s\n",
 					       w->name, e->name,
-					       strerror(-ret));
-					snprintf(res.note, sizeof(res.note),
-						 "failed: %s", strerror(-ret));
+					       strerror(-ret),
+					       *res.note ? ", " : "",
+					       res.note);
+					if (!*res.note)
+						snprintf(res.note,
+							 sizeof(res.note),
+							 "failed: %s",
+							 strerror(-ret));
 					if (!res.errors)
 						res.errors = 1;
 					failed++;
