@@ -47,7 +47,10 @@ make -s -C "$NRIO_TOP/tools/testing/selftests/nvme_ring_io" \
 	KSFT_HDR="$ksft_hdr" OUTPUT="$st_out" TOP="$NRIO_TOP"
 make -s -C "$NRIO_TOP/samples/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
 	OUTPUT="$NRIO_BUILD/samples-static"
-step "selftests and samples built ($st_out)"
+# The benchmark program, for bench_test (it checks that it works).
+make -s -C "$NRIO_TOP/tools/bench/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
+	OUTPUT="$NRIO_BUILD/bench-static"
+step "selftests, samples and nrio_bench built ($st_out)"
 [ "$mode" = selftests ] && exit 0
 
 pass_total=0 fail_total=0 skip_total=0 bad=0
@@ -196,6 +199,8 @@ cp -a "$st_out/." "$payload/selftests/"
 mkdir -p "$payload/samples"
 cp -a "$NRIO_BUILD/samples-static/nrio_example" \
 	"$NRIO_BUILD/samples-static/nvme_ring_io_test" "$payload/samples/"
+mkdir -p "$payload/bench"
+cp -a "$NRIO_BUILD/bench-static/nrio_bench" "$payload/bench/"
 rm -rf "$payload/selftests/host"
 
 for kver in $kvers; do
