@@ -155,4 +155,20 @@ static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
 }
 #endif
 
+/*
+ * The bio set's per-CPU cache (REQ_ALLOC_CACHE).  From 6.2 a cached bio
+ * may be put in any context: from task context or hard irq it goes back
+ * to the cache, from softirq it is freed.  6.1 recycles only polled bios
+ * put in task context (and warns about a polled bio put from interrupt),
+ * so there only polled I/O asks for it, as io_uring does.
+ */
+static inline blk_opf_t nrio_bio_cache_opf(bool polled)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return REQ_ALLOC_CACHE;
+#else
+	return polled ? REQ_ALLOC_CACHE : 0;
+#endif
+}
+
 #endif /* _NRIO_COMPAT_H */

@@ -7,9 +7,11 @@
  * region's pages: no pinning per I/O (the region is pinned for its whole
  * life), one bvec per physically contiguous run (a whole 2 MiB folio can be
  * one bvec), and a plug around the batch.  The one allocation per I/O is
- * the bio from nrio_bio_set, front-padded with struct nrio_io; a bio with
- * more than BIO_INLINE_VECS runs also takes its bvec array from the
- * bioset's pool, and DSM copies its range list.
+ * the bio from nrio_bio_set, front-padded with struct nrio_io.  Reads and
+ * writes take it from the bio set's per-CPU cache where the kernel allows
+ * (nrio_bio_cache_opf()), so that in the steady state nothing is
+ * allocated at all; a bio with more than BIO_INLINE_VECS runs also takes
+ * its bvec array from the bioset's pool, and DSM copies its range list.
  *
  * A CQ slot is reserved for every descriptor before it is consumed, so the
  * completion path (bio end_io, any context) always has room and never drops
@@ -32,7 +34,8 @@ static struct bio_set nrio_bio_set;
 int nrio_io_init(void)
 {
 	return bioset_init(&nrio_bio_set, BIO_POOL_SIZE,
-			   offsetof(struct nrio_io, bio), BIOSET_NEED_BVECS);
+			   offsetof(struct nrio_io, bio),
+			   BIOSET_NEED_BVECS | BIOSET_PERCPU_CACHE);
 }
 
 void nrio_io_exit(void)
@@ -272,6 +275,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 			return -EBADF;
 		opf = REQ_OP_READ;
 	}
+	opf |= nrio_bio_cache_opf(ctx->polled);
 	if (d->cdw12 & NVME_RING_IO_RW_FUA) {
 		/* The block layer has no FUA read. */
 		if (!write)
