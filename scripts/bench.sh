@@ -11,7 +11,7 @@
 # allocation trace per engine.
 #
 # Results go to build/bench/<UTC yyyymmdd-hhmmss>/ (build/bench/latest):
-#   <kver>.csv  alloc-<kver>.txt  console-<kver>.log
+#   <kver>.csv  alloc-<kver>.txt  console-<kver>.log  (profile-<kver>.txt)
 #   results.txt results.md   (nrio_bench report over all the CSV files)
 #
 # usage: scripts/bench.sh [--kvers "KVER ..."]
@@ -26,7 +26,9 @@
 #                       20000; 0 skips the trace)
 #   BENCH_FIO_SMOKE=1   run fio once in the guest first
 #   BENCH_RUN_TIMEOUT, BENCH_ALLOC_ENGINES, BENCH_NULLB_MB,
-#   BENCH_NULLB_MAX_SECTORS, BENCH_NVMF_OPTS
+#   BENCH_NULLB_MAX_SECTORS, BENCH_NVMF_OPTS, BENCH_PROFILE (a device:
+#   function_graph profile after it), BENCH_PROFILE_ENGINES,
+#   BENCH_PROFILE_WORKLOAD, BENCH_PROFILE_COUNT
 #                       passed on too: see scripts/guest/bench-job
 #   BENCH_ICOUNT=1      boot with QEMU instruction counting (vm.sh
 #                       --icount): a guest second is 10^9 guest
@@ -132,7 +134,9 @@ job=$NRIO_BUILD/bench-job.sh
 	echo "export BENCH_ALLOC_COUNT=$(sq "${BENCH_ALLOC_COUNT:-20000}")"
 	echo "export BENCH_FIO_SMOKE=$(sq "${BENCH_FIO_SMOKE:-0}")"
 	for v in BENCH_RUN_TIMEOUT BENCH_ALLOC_ENGINES BENCH_NULLB_MB \
-		 BENCH_NULLB_MAX_SECTORS BENCH_NVMF_OPTS; do
+		 BENCH_NULLB_MAX_SECTORS BENCH_NVMF_OPTS BENCH_PROFILE \
+		 BENCH_PROFILE_ENGINES BENCH_PROFILE_WORKLOAD \
+		 BENCH_PROFILE_COUNT; do
 		if [ -n "${!v+set}" ]; then
 			echo "export $v=$(sq "${!v}")"
 		fi
@@ -198,6 +202,10 @@ for kver in $kvers; do
 	tr -d '\r' < "$log" | sed -n '/^NRIO-ALLOC-BEGIN$/,/^NRIO-ALLOC-END$/p' |
 		sed '1d;$d' > "$res/alloc-$kver.txt"
 	[ -s "$res/alloc-$kver.txt" ] || rm -f "$res/alloc-$kver.txt"
+	tr -d '\r' < "$log" |
+		sed -n '/^NRIO-PROFILE-BEGIN$/,/^NRIO-PROFILE-END$/p' |
+		sed '1d;$d' > "$res/profile-$kver.txt"
+	[ -s "$res/profile-$kver.txt" ] || rm -f "$res/profile-$kver.txt"
 
 	initrd=$NRIO_BUILD/$kver/initramfs.cpio.gz
 	up=$(tr -d '\r' < "$log" |
