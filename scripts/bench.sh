@@ -56,12 +56,6 @@ done
 
 t0=$(now_s)
 step_t=$t0
-step() {	# step NAME: print the time since the last step
-	local t
-	t=$(now_s)
-	say "== $1 ($((t - step_t))s)"
-	step_t=$t
-}
 
 # --- 1. packages, nrio_bench ----------------------------------------------
 "$NRIO_TOP/scripts/deps.sh" fio

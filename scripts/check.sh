@@ -28,12 +28,6 @@ done
 t0=$(now_s)
 declare -a summary=()
 step_t=$t0
-step() {	# step NAME: print the time since the last step
-	local t
-	t=$(now_s)
-	say "== $1 ($((t - step_t))s)"
-	step_t=$t
-}
 
 # --- 1. packages ---------------------------------------------------------
 "$NRIO_TOP/scripts/deps.sh"

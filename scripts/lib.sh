@@ -32,6 +32,15 @@ nrio_default_kvers() {
 # now_s: seconds since the epoch (for step timings).
 now_s() { date +%s; }
 
+# step NAME: print NAME and the seconds since the last step (or since the
+# caller set step_t).
+step() {
+	local t
+	t=$(now_s)
+	say "== $1 ($((t - ${step_t:-$t}))s)"
+	step_t=$t
+}
+
 # nrio_build_module KVER LOG [make-args ...]: build nvme_ring_io.ko for KVER
 # in a fresh copy of the sources, $NRIO_BUILD/KVER/src (kbuild cannot keep
 # two kernels' objects in one tree), output in LOG.  Prints the LOG and
