@@ -83,6 +83,37 @@ static void find_ctrl(char *ctrl, size_t len)
 	}
 }
 
+/*
+ * Take down what FIXTURE_SETUP made (or whatever of it a failed test or
+ * an earlier run left behind): the controller, the nvmet port, subsystem
+ * and namespace, and the null_blk device.
+ */
+static void target_cleanup(void)
+{
+	char ctrl[128], path[160];
+	double t0;
+
+	find_ctrl(ctrl, sizeof(ctrl));
+	if (ctrl[0]) {
+		snprintf(path, sizeof(path), "%s/delete_controller", ctrl);
+		nt_write_file(path, "1");
+	}
+	/* The next test must not find this controller's leftovers. */
+	for (t0 = now(); now() - t0 < 20; usleep(50000)) {
+		find_ctrl(ctrl, sizeof(ctrl));
+		find_dev(path, sizeof(path));
+		if (!ctrl[0] && !path[0])
+			break;
+	}
+	unlink(PORT "/subsystems/" NQN);
+	rmdir(PORT);
+	nt_write_file(NS "/enable", "0");
+	rmdir(NS);
+	rmdir(SUBSYS);
+	nt_write_file(NULLB "/nriofault/power", "0");
+	rmdir(NULLB "/nriofault");
+}
+
 FIXTURE(target) {
 	char dev[64];
 	char nullb[64];
@@ -97,6 +128,9 @@ FIXTURE_SETUP(target)
 	    access("/dev/nvme-fabrics", W_OK))
 		SKIP(return, "needs nvmet, null_blk configfs and nvme-fabrics");
 	system("ip link set lo up 2>/dev/null");
+	/* A test that failed half-way must not fail the ones after it. */
+	if (!access(NULLB "/nriofault", F_OK) || !access(SUBSYS, F_OK))
+		target_cleanup();
 
 	/* A memory-backed null_blk with a range of bad blocks. */
 	ASSERT_EQ(0, mkdir(NULLB "/nriofault", 0755));
@@ -126,38 +160,28 @@ FIXTURE_SETUP(target)
 	ASSERT_EQ(0, symlink(SUBSYS, PORT "/subsystems/" NQN));
 	ASSERT_EQ(0, nt_write_file("/dev/nvme-fabrics", "transport=tcp,traddr=127.0.0.1,"
 			"trsvcid=4427,nqn=" NQN));
+	/*
+	 * The namespace's node can show up before its disk opens (ENXIO on
+	 * a slow kernel): wait until it opens.
+	 */
 	for (t0 = now(); now() - t0 < 10; usleep(50000)) {
+		int fd;
+
 		find_dev(self->dev, sizeof(self->dev));
-		if (self->dev[0] && !access(self->dev, F_OK))
+		if (!self->dev[0])
+			continue;
+		fd = open(self->dev, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
 			break;
+		}
 	}
 	ASSERT_NE(0, self->dev[0]);
 }
 
 FIXTURE_TEARDOWN(target)
 {
-	char ctrl[128], path[160];
-	double t0;
-
-	find_ctrl(ctrl, sizeof(ctrl));
-	if (ctrl[0]) {
-		snprintf(path, sizeof(path), "%s/delete_controller", ctrl);
-		nt_write_file(path, "1");
-	}
-	/* The next test must not find this controller's leftovers. */
-	for (t0 = now(); now() - t0 < 20; usleep(50000)) {
-		find_ctrl(ctrl, sizeof(ctrl));
-		find_dev(path, sizeof(path));
-		if (!ctrl[0] && !path[0])
-			break;
-	}
-	unlink(PORT "/subsystems/" NQN);
-	rmdir(PORT);
-	nt_write_file(NS "/enable", "0");
-	rmdir(NS);
-	rmdir(SUBSYS);
-	nt_write_file(NULLB "/nriofault/power", "0");
-	rmdir(NULLB "/nriofault");
+	target_cleanup();
 }
 
 /* Queue @n reads of 8 blocks from @slba on. */
