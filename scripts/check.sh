@@ -10,6 +10,8 @@
 # usage: scripts/check.sh [--kvers "KVER ..."] [--vm] [--build-selftests-only]
 #   --vm    boot the VM, load the module and show it (no tests)
 #   NRIO_VM_TIMEOUT   seconds one VM run may take (default 900)
+#   NRIO_TESTS        run only these test binaries (e.g. "wait_test"),
+#                     for development; CI runs them all
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -172,9 +174,10 @@ else
 		echo "export NRIO_FUZZ_SECONDS=${NRIO_FUZZ_SECONDS:-20}"
 		[ -n "${NRIO_FUZZ_SEED:-}" ] &&
 			echo "export NRIO_FUZZ_SEED=$NRIO_FUZZ_SEED"
+		echo "NRIO_TESTS='${NRIO_TESTS:-}'"
 	} > "$job"
 	cat >> "$job" <<'EOF'
-./selftests/run_tests.sh
+./selftests/run_tests.sh $NRIO_TESTS
 rc=$?
 # On a kernel with kmemleak, report leaks (check.sh fails on them).
 if [ -w /sys/kernel/debug/kmemleak ]; then
