@@ -31,10 +31,9 @@
 
 static struct workqueue_struct *nrio_wq;
 
-static void nrio_ctx_free(struct work_struct *work)
+/* Process context, no locks held. */
+static void nrio_ctx_free(struct nrio_ctx *ctx)
 {
-	struct nrio_ctx *ctx = container_of(work, struct nrio_ctx, free_work);
-
 	if (ctx->region)
 		nrio_region_put(ctx->region);
 	nrio_ns_unbind(&ctx->ns);
@@ -42,6 +41,12 @@ static void nrio_ctx_free(struct work_struct *work)
 	module_put(THIS_MODULE);
 }
 
+static void nrio_ctx_free_work(struct work_struct *work)
+{
+	nrio_ctx_free(container_of(work, struct nrio_ctx, free_work));
+}
+
+/* The last reference may go in a bio's end_io: free from a work item. */
 void nrio_ctx_put(struct nrio_ctx *ctx)
 {
 	if (refcount_dec_and_test(&ctx->ref))
@@ -69,7 +74,7 @@ static int nrio_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&ctx->cq_wait);
 	INIT_LIST_HEAD(&ctx->uring_waiters);
 	INIT_LIST_HEAD(&ctx->poll_list);
-	INIT_WORK(&ctx->free_work, nrio_ctx_free);
+	INIT_WORK(&ctx->free_work, nrio_ctx_free_work);
 	/* Dropped by nrio_ctx_free(); we are in an fop, so this holds. */
 	__module_get(THIS_MODULE);
 
@@ -83,7 +88,14 @@ static int nrio_release(struct inode *inode, struct file *file)
 
 	if (ctx->polled)
 		nrio_poll_drain(ctx);
-	nrio_ctx_put(ctx);
+	/*
+	 * With nothing in flight this is the last reference: free here, in
+	 * the closing task, so that the region's last file reference drops
+	 * (through task work that runs before close() returns) and with it
+	 * the RLIMIT_MEMLOCK charge, unless a mapping still holds it.
+	 */
+	if (refcount_dec_and_test(&ctx->ref))
+		nrio_ctx_free(ctx);
 	return 0;
 }
 
