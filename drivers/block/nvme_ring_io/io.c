@@ -23,6 +23,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
+#include <linux/hrtimer.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -532,7 +533,8 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 		if (!mutex_trylock(&ctx->lock))
 			return -EAGAIN;
 	} else if (mutex_lock_interruptible(&ctx->lock)) {
-		return -EINTR;
+		/* Nothing consumed yet: the call can be restarted. */
+		return -ERESTARTSYS;
 	}
 
 	/* A removed namespace does not come back: the context is dead. */
@@ -598,25 +600,39 @@ static bool nrio_cq_done_waiting(struct nrio_ctx *ctx, u32 min_complete)
 	return nrio_cq_ready(ctx) >= min_complete || !READ_ONCE(ctx->inflight);
 }
 
-int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns)
+/*
+ * Sleep until the CQ ring holds @min_complete entries or nothing is in
+ * flight, or until the absolute CLOCK_MONOTONIC @deadline (KTIME_MAX:
+ * none; 0: do not wait at all, so never -ETIME).  Returns the number of
+ * entries ready, -ETIME, or -ERESTARTSYS when the task must first return
+ * to user mode: for a signal, or for task work (TIF_NOTIFY_SIGNAL) that
+ * only runs there.  The caller decides what the system call makes of it.
+ */
+int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
 {
-	int ret;
+	DEFINE_WAIT(wait);
+	int ret = 0;
 
-	if (!min_complete || !timeout_ns)
+	if (!deadline)
 		return nrio_cq_ready(ctx);
-
-	if (timeout_ns < 0)
-		ret = wait_event_interruptible(ctx->cq_wait,
-				nrio_cq_done_waiting(ctx, min_complete));
-	else
-		ret = wait_event_interruptible_hrtimeout(ctx->cq_wait,
-				nrio_cq_done_waiting(ctx, min_complete),
-				ns_to_ktime(timeout_ns));
-	if (ret == -ERESTARTSYS)
-		return -EINTR;
-	if (ret && !nrio_cq_done_waiting(ctx, min_complete))
-		return ret;
-	return nrio_cq_ready(ctx);
+	for (;;) {
+		prepare_to_wait(&ctx->cq_wait, &wait, TASK_INTERRUPTIBLE);
+		if (nrio_cq_done_waiting(ctx, min_complete))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (deadline == KTIME_MAX) {
+			schedule();
+		} else if (!schedule_hrtimeout(&deadline, HRTIMER_MODE_ABS)) {
+			if (!nrio_cq_done_waiting(ctx, min_complete))
+				ret = -ETIME;
+			break;
+		}
+	}
+	finish_wait(&ctx->cq_wait, &wait);
+	return ret ? ret : nrio_cq_ready(ctx);
 }
 
 /* Poll the queue of the oldest polled bio in flight, once. */
@@ -636,23 +652,18 @@ static void nrio_poll_once(struct nrio_ctx *ctx)
 	}
 }
 
-/* COMPLETE without sleeping: spin on the CQ and poll the device. */
-int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns)
+/* As nrio_wait_cq(), spinning on the CQ and polling the device. */
+int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
 {
-	ktime_t deadline = 0;
-
-	if (timeout_ns > 0)
-		deadline = ktime_add_ns(ktime_get(), timeout_ns);
 	for (;;) {
 		if (ctx->polled)
 			nrio_poll_once(ctx);
-		if (!min_complete || !timeout_ns ||
-		    nrio_cq_done_waiting(ctx, min_complete))
+		if (!deadline || nrio_cq_done_waiting(ctx, min_complete))
 			return nrio_cq_ready(ctx);
-		if (deadline && ktime_after(ktime_get(), deadline))
+		if (deadline != KTIME_MAX && ktime_after(ktime_get(), deadline))
 			return -ETIME;
 		if (signal_pending(current))
-			return -EINTR;
+			return -ERESTARTSYS;
 		cond_resched();
 	}
 }

@@ -18,11 +18,14 @@
 
 #include <linux/build_bug.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/nospec.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -31,9 +34,12 @@
 
 static struct workqueue_struct *nrio_wq;
 
+static void nrio_resume_free_all(struct nrio_ctx *ctx);
+
 /* Process context, no locks held. */
 static void nrio_ctx_free(struct nrio_ctx *ctx)
 {
+	nrio_resume_free_all(ctx);
 	if (ctx->region)
 		nrio_region_put(ctx->region);
 	nrio_ns_unbind(&ctx->ns);
@@ -74,6 +80,8 @@ static int nrio_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&ctx->cq_wait);
 	INIT_LIST_HEAD(&ctx->uring_waiters);
 	INIT_LIST_HEAD(&ctx->poll_list);
+	spin_lock_init(&ctx->resume_lock);
+	INIT_LIST_HEAD(&ctx->resumes);
 	INIT_WORK(&ctx->free_work, nrio_ctx_free_work);
 	/* Dropped by nrio_ctx_free(); we are in an fop, so this holds. */
 	__module_get(THIS_MODULE);
@@ -154,7 +162,7 @@ static long nrio_setup(struct nrio_ctx *ctx,
 	cq_entries = s.cq_entries ? s.cq_entries : 2 * s.sq_entries;
 
 	if (mutex_lock_interruptible(&ctx->lock))
-		return -EINTR;
+		return -ERESTARTSYS;	/* nothing done yet */
 	ret = -EBUSY;
 	if (ctx->region)
 		goto out_unlock;
@@ -253,32 +261,228 @@ static long nrio_info(struct nrio_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Waits cut short.
+ *
+ * signal_pending() is true for a signal, and also for TIF_NOTIFY_SIGNAL:
+ * task work, such as io_uring's completions, that runs only on the way
+ * back to user mode (task_work_run() is not exported).  Task work is no
+ * signal, and a wait it interrupts must not fail: the ioctl returns
+ * -ERESTARTNOINTR, the kernel runs the work and issues the same ioctl
+ * again at once.  What the first attempt did, its deadline and the
+ * descriptors SUBMIT consumed, waits in a resume record for the restart,
+ * so that it waits only for the time left and consumes nothing twice.
+ * ERESTARTNOINTR, not ERESTARTSYS: the restart must always come, also when
+ * a real signal arrives in between; its handler then runs first, as if
+ * the signal had come just before the call.
+ *
+ * A real signal ends a wait as its disposition says: with a handler, a
+ * timed COMPLETE fails with EINTR (like poll(2)), an untimed one too
+ * unless SA_RESTART; without one (a stop, a debugger) the call restarts,
+ * a timed COMPLETE then with its full timeout.  SUBMIT with F_WAIT that
+ * consumed descriptors returns their number instead of failing.
+ */
+struct nrio_resume {
+	struct list_head	node;
+	struct task_struct	*task;		/* a reference */
+	unsigned int		cmd;
+	const void __user	*uarg;
+	union {
+		struct nvme_ring_io_submit	submit;
+		struct nvme_ring_io_complete	complete;
+	} arg;					/* as the call passed it */
+	ktime_t			deadline;
+	int			consumed;	/* by SUBMIT */
+};
+
+static void nrio_resume_free(struct nrio_resume *r)
+{
+	put_task_struct(r->task);
+	kfree(r);
+}
+
+/* Records whose restart never came (the task was killed first). */
+static void nrio_resume_free_all(struct nrio_ctx *ctx)
+{
+	struct nrio_resume *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &ctx->resumes, node)
+		nrio_resume_free(r);
+}
+
+/*
+ * The record the first attempt of this very call left, if any.  The
+ * task's other records are stale (it did something else instead of the
+ * restart, under a debugger) and go.
+ */
+static struct nrio_resume *nrio_resume_take(struct nrio_ctx *ctx,
+					    unsigned int cmd,
+					    const void __user *uarg,
+					    const void *arg, size_t size)
+{
+	struct nrio_resume *r, *tmp, *found = NULL;
+	LIST_HEAD(stale);
+
+	/* Our own records were added by this task: no lock to see them. */
+	if (list_empty(&ctx->resumes))
+		return NULL;
+	spin_lock(&ctx->resume_lock);
+	list_for_each_entry_safe(r, tmp, &ctx->resumes, node) {
+		if (r->task != current)
+			continue;
+		if (!found && r->cmd == cmd && r->uarg == uarg &&
+		    !memcmp(&r->arg, arg, size)) {
+			list_del(&r->node);
+			found = r;
+		} else {
+			list_move(&r->node, &stale);
+		}
+	}
+	spin_unlock(&ctx->resume_lock);
+	list_for_each_entry_safe(r, tmp, &stale, node)
+		nrio_resume_free(r);
+	return found;
+}
+
+/* Keep what this call did for its restart; false without memory. */
+static bool nrio_resume_arm(struct nrio_ctx *ctx, unsigned int cmd,
+			    const void __user *uarg, const void *arg,
+			    size_t size, ktime_t deadline, int consumed)
+{
+	struct nrio_resume *r, *old, *tmp;
+	LIST_HEAD(dead);
+
+	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return false;
+	r->task = get_task_struct(current);
+	r->cmd = cmd;
+	r->uarg = uarg;
+	memcpy(&r->arg, arg, size);
+	r->deadline = deadline;
+	r->consumed = consumed;
+
+	spin_lock(&ctx->resume_lock);
+	/* A task killed before its restart never takes its record. */
+	list_for_each_entry_safe(old, tmp, &ctx->resumes, node)
+		if (READ_ONCE(old->task->flags) & PF_EXITING)
+			list_move(&old->node, &dead);
+	list_add_tail(&r->node, &ctx->resumes);
+	spin_unlock(&ctx->resume_lock);
+	list_for_each_entry_safe(old, tmp, &dead, node)
+		nrio_resume_free(old);
+	return true;
+}
+
+/* What a wait that returned -ERESTARTSYS makes the ioctl return. */
+static long nrio_wait_interrupted(struct nrio_ctx *ctx, unsigned int cmd,
+				  const void __user *uarg, const void *arg,
+				  size_t size, ktime_t deadline, int consumed)
+{
+	if (task_sigpending(current)) {
+		/* A real signal. */
+		if (consumed)
+			return consumed;
+		return deadline == KTIME_MAX ? -ERESTARTSYS : -ERESTARTNOHAND;
+	}
+	/* Task work only: nothing to keep for an untimed wait. */
+	if (deadline == KTIME_MAX && !consumed)
+		return -ERESTARTSYS;
+	if (nrio_resume_arm(ctx, cmd, uarg, arg, size, deadline, consumed))
+		return -ERESTARTNOINTR;
+	/* No record: what a restart without one gets right. */
+	return consumed ? consumed : -ERESTARTSYS;
+}
+
+static int nrio_wait(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline,
+		     bool poll)
+{
+	if (ctx->polled || poll)
+		return nrio_poll_cq(ctx, min_complete, deadline);
+	return nrio_wait_cq(ctx, min_complete, deadline);
+}
+
 #define NRIO_SUBMIT_FLAGS	(NVME_RING_IO_SUBMIT_F_WAIT | \
 				 NVME_RING_IO_SUBMIT_F_POLL)
 
 /* SUBMIT, then with F_WAIT the wait of COMPLETE: one system call. */
-static long nrio_submit_wait(struct nrio_ctx *ctx,
-			     const struct nvme_ring_io_submit *s)
+static long nrio_submit_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
+			      const void __user *uarg)
 {
-	int ret, wait;
+	struct nvme_ring_io_submit s;
+	struct nrio_resume *r;
+	int consumed, ret;
 
-	ret = nrio_submit(ctx, s->to_submit, false);
-	if (ret < 0 || !(s->flags & NVME_RING_IO_SUBMIT_F_WAIT))
-		return ret;
-	if (ctx->polled || (s->flags & NVME_RING_IO_SUBMIT_F_POLL))
-		wait = nrio_poll_cq(ctx, s->min_complete, -1);
-	else
-		wait = nrio_wait_cq(ctx, s->min_complete, -1);
-	/* What was consumed is in flight: report it even if interrupted. */
-	return wait < 0 && !ret ? wait : ret;
+	if (copy_from_user(&s, uarg, sizeof(s)))
+		return -EFAULT;
+	if ((s.flags & ~NRIO_SUBMIT_FLAGS) || s.resv)
+		return -EINVAL;
+	if (!(s.flags & NVME_RING_IO_SUBMIT_F_WAIT) &&
+	    (s.min_complete || (s.flags & NVME_RING_IO_SUBMIT_F_POLL)))
+		return -EINVAL;
+	if (!nrio_ctx_region(ctx))
+		return -EBADFD;
+	if (s.min_complete > ctx->cq_mask + 1)
+		return -EINVAL;
+
+	r = nrio_resume_take(ctx, cmd, uarg, &s, sizeof(s));
+	if (r) {
+		/* The restart of a SUBMIT whose wait was cut short. */
+		consumed = r->consumed;
+		nrio_resume_free(r);
+	} else {
+		consumed = nrio_submit(ctx, s.to_submit, false);
+		if (consumed < 0 || !(s.flags & NVME_RING_IO_SUBMIT_F_WAIT))
+			return consumed;
+	}
+	ret = nrio_wait(ctx, s.min_complete, KTIME_MAX,
+			s.flags & NVME_RING_IO_SUBMIT_F_POLL);
+	if (ret == -ERESTARTSYS)
+		return nrio_wait_interrupted(ctx, cmd, uarg, &s, sizeof(s),
+					     KTIME_MAX, consumed);
+	return consumed;
+}
+
+static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
+				const void __user *uarg)
+{
+	struct nvme_ring_io_complete c;
+	struct nrio_resume *r;
+	ktime_t deadline;
+	int ret;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if ((c.flags & ~NVME_RING_IO_COMPLETE_F_POLL) || c.resv)
+		return -EINVAL;
+	if (!nrio_ctx_region(ctx))
+		return -EBADFD;
+	if (c.min_complete > ctx->cq_mask + 1)
+		return -EINVAL;
+
+	r = nrio_resume_take(ctx, cmd, uarg, &c, sizeof(c));
+	if (r) {
+		deadline = r->deadline;
+		nrio_resume_free(r);
+	} else if (c.timeout_ns < 0) {
+		deadline = KTIME_MAX;
+	} else if (c.timeout_ns == 0) {
+		deadline = 0;
+	} else {
+		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(c.timeout_ns));
+	}
+	ret = nrio_wait(ctx, c.min_complete, deadline,
+			c.flags & NVME_RING_IO_COMPLETE_F_POLL);
+	if (ret == -ERESTARTSYS)
+		return nrio_wait_interrupted(ctx, cmd, uarg, &c, sizeof(c),
+					     deadline, 0);
+	return ret;
 }
 
 static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nrio_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
-	struct nvme_ring_io_complete c;
-	struct nvme_ring_io_submit s;
 
 	switch (cmd) {
 	case NVME_RING_IO_SETUP:
@@ -286,30 +490,9 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case NVME_RING_IO_INFO:
 		return nrio_info(ctx, uarg);
 	case NVME_RING_IO_SUBMIT:
-		if (copy_from_user(&s, uarg, sizeof(s)))
-			return -EFAULT;
-		if ((s.flags & ~NRIO_SUBMIT_FLAGS) || s.resv)
-			return -EINVAL;
-		if (!(s.flags & NVME_RING_IO_SUBMIT_F_WAIT) &&
-		    (s.min_complete || (s.flags & NVME_RING_IO_SUBMIT_F_POLL)))
-			return -EINVAL;
-		if (!nrio_ctx_region(ctx))
-			return -EBADFD;
-		if (s.min_complete > ctx->cq_mask + 1)
-			return -EINVAL;
-		return nrio_submit_wait(ctx, &s);
+		return nrio_submit_ioctl(ctx, cmd, uarg);
 	case NVME_RING_IO_COMPLETE:
-		if (copy_from_user(&c, uarg, sizeof(c)))
-			return -EFAULT;
-		if ((c.flags & ~NVME_RING_IO_COMPLETE_F_POLL) || c.resv)
-			return -EINVAL;
-		if (!nrio_ctx_region(ctx))
-			return -EBADFD;
-		if (c.min_complete > ctx->cq_mask + 1)
-			return -EINVAL;
-		if (ctx->polled || (c.flags & NVME_RING_IO_COMPLETE_F_POLL))
-			return nrio_poll_cq(ctx, c.min_complete, c.timeout_ns);
-		return nrio_wait_cq(ctx, c.min_complete, c.timeout_ns);
+		return nrio_complete_ioctl(ctx, cmd, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -93,6 +93,9 @@ struct nrio_ctx {
 	struct list_head	uring_waiters;	/* parked URING_WAITs */
 	struct list_head	poll_list;	/* polled I/O, oldest first */
 
+	spinlock_t		resume_lock;
+	struct list_head	resumes;	/* waits to resume, main.c */
+
 	struct work_struct	free_work;
 };
 
@@ -131,8 +134,8 @@ void nrio_ns_unbind(struct nrio_ns *ns);
 int nrio_io_init(void);
 void nrio_io_exit(void);
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
-int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns);
-int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, s64 timeout_ns);
+int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
+int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 void nrio_poll_drain(struct nrio_ctx *ctx);
 u32 nrio_cq_ready(struct nrio_ctx *ctx);
 

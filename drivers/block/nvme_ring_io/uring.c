@@ -121,10 +121,14 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		return -EBADFD;
 
 	switch (cmd->cmd_op) {
-	case NVME_RING_IO_URING_SUBMIT:
+	case NVME_RING_IO_URING_SUBMIT: {
 		/* Inline issue must not sleep on the lock: io-wq retries. */
-		return nrio_submit(ctx, count,
-				   issue_flags & IO_URING_F_NONBLOCK);
+		int ret = nrio_submit(ctx, count,
+				      issue_flags & IO_URING_F_NONBLOCK);
+
+		/* A CQE cannot restart: report the interrupted lock so. */
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+	}
 	case NVME_RING_IO_URING_WAIT:
 		/* Nothing would poll the device for it. */
 		if (ctx->polled)
