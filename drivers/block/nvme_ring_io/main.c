@@ -212,7 +212,7 @@ static long nrio_info(struct nrio_ctx *ctx,
 
 	if (get_user(usize, &uarg->size))
 		return -EFAULT;
-	if (usize < offsetofend(struct nvme_ring_io_info, flags))
+	if (usize < sizeof(info.size))
 		return -EINVAL;
 	usize = min_t(u32, usize, sizeof(info));
 

@@ -208,11 +208,26 @@ TEST(before_setup)
 	EXPECT_EQ(-1, ioctl(fd, NVME_RING_IO_INFO, (void *)8));
 	EXPECT_EQ(EFAULT, errno);
 
-	/* INFO needs room for at least size, abi_version and flags. */
-	info.size = 8;
+	/* INFO needs room for its size field, nothing more. */
+	info.size = 0;
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, NVME_RING_IO_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
+	info.size = 3;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, NVME_RING_IO_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&info, 0xff, sizeof(info));
+	info.size = 4;
+	EXPECT_EQ(0, ioctl(fd, NVME_RING_IO_INFO, &info));
+	EXPECT_EQ(4, info.size);
+	EXPECT_EQ(0xffffffffU, info.abi_version);
+	memset(&info, 0xff, sizeof(info));
+	info.size = 8;
+	EXPECT_EQ(0, ioctl(fd, NVME_RING_IO_INFO, &info));
+	EXPECT_EQ(8, info.size);
+	EXPECT_EQ(NVME_RING_IO_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(0xffffffffU, info.flags);
 	/* An older, shorter INFO struct gets just its own bytes. */
 	memset(&info, 0xff, sizeof(info));
 	info.size = 12;
