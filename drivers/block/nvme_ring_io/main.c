@@ -151,7 +151,7 @@ static long nrio_setup(struct nrio_ctx *ctx,
 		return -EFAULT;
 	if (usize < sizeof(s))
 		return -EINVAL;
-	if (usize > PAGE_SIZE)
+	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
 		return -E2BIG;
 	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
 	if (ret)
@@ -479,12 +479,28 @@ static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 	return ret;
 }
 
+/*
+ * SETUP and INFO are versioned by their size field; the size bits of
+ * their command numbers stay those of the first ABI, and a caller built
+ * with any other size in them is served the same.
+ */
+static unsigned int nrio_ioctl_cmd(unsigned int cmd)
+{
+	unsigned int nosize = cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
+
+	if (nosize == (NVME_RING_IO_SETUP & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
+		return NVME_RING_IO_SETUP;
+	if (nosize == (NVME_RING_IO_INFO & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
+		return NVME_RING_IO_INFO;
+	return cmd;
+}
+
 static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nrio_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
-	switch (cmd) {
+	switch (nrio_ioctl_cmd(cmd)) {
 	case NVME_RING_IO_SETUP:
 		return nrio_setup(ctx, uarg);
 	case NVME_RING_IO_INFO:
@@ -552,6 +568,15 @@ static void nrio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_info) != 112);
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_uring_cmd) != 16);
 	BUILD_BUG_ON(sizeof(struct nrio_shared) > PAGE_SIZE);
+	/* Released command numbers never change. */
+	BUILD_BUG_ON(NVME_RING_IO_SETUP != 0xc0b0ba01);
+	BUILD_BUG_ON(NVME_RING_IO_SUBMIT != 0x4010ba02);
+	BUILD_BUG_ON(NVME_RING_IO_COMPLETE != 0x4018ba03);
+	BUILD_BUG_ON(NVME_RING_IO_INFO != 0xc070ba04);
+	BUILD_BUG_ON(NVME_RING_IO_URING_SUBMIT != 0x4010ba10);
+	BUILD_BUG_ON(NVME_RING_IO_URING_WAIT != 0x4010ba11);
+	BUILD_BUG_ON(sizeof(struct nvme_ring_io_setup) >
+		     NVME_RING_IO_MAX_STRUCT_SIZE);
 }
 
 static int __init nrio_init(void)

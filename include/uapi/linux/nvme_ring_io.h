@@ -94,6 +94,12 @@
 #define NVME_RING_IO_DEVNAME	"nvme_ring_io"
 #define NVME_RING_IO_DEVPATH	"/dev/" NVME_RING_IO_DEVNAME
 
+/* ioctl type byte; see Documentation/userspace-api/ioctl/ioctl-number.rst */
+#define NVME_RING_IO_IOC_MAGIC	0xBA
+
+/* The largest size field SETUP and INFO accept. */
+#define NVME_RING_IO_MAX_STRUCT_SIZE	4096U
+
 /* Reported by NVME_RING_IO_INFO; bumped when the ABI gains features. */
 #define NVME_RING_IO_ABI_VERSION	1
 
@@ -365,14 +371,19 @@ struct nvme_ring_io_info {
 	struct nvme_ring_io_counters counters;
 };
 
-#define NVME_RING_IO_SETUP	_IOWR(NVME_RING_IO_IOC_MAGIC, 0x01, \
-				      struct nvme_ring_io_setup)
+/*
+ * The command numbers.  SETUP and INFO carry the sizes of this first ABI
+ * (176 and 112) for good, however their structs grow (see
+ * "Extensibility"): 0xc0b0ba01 and 0xc070ba04.
+ */
+#define NVME_RING_IO_SETUP	_IOC(_IOC_READ | _IOC_WRITE, \
+				     NVME_RING_IO_IOC_MAGIC, 0x01, 176)
 #define NVME_RING_IO_SUBMIT	_IOW(NVME_RING_IO_IOC_MAGIC, 0x02, \
 				     struct nvme_ring_io_submit)
 #define NVME_RING_IO_COMPLETE	_IOW(NVME_RING_IO_IOC_MAGIC, 0x03, \
 				     struct nvme_ring_io_complete)
-#define NVME_RING_IO_INFO	_IOWR(NVME_RING_IO_IOC_MAGIC, 0x04, \
-				      struct nvme_ring_io_info)
+#define NVME_RING_IO_INFO	_IOC(_IOC_READ | _IOC_WRITE, \
+				     NVME_RING_IO_IOC_MAGIC, 0x04, 112)
 
 /* --- io_uring: IORING_OP_URING_CMD on /dev/nvme_ring_io --------------- */
 
@@ -410,8 +421,5 @@ struct nvme_ring_io_uring_cmd {
 				       struct nvme_ring_io_uring_cmd)
 #define NVME_RING_IO_URING_WAIT	_IOW(NVME_RING_IO_IOC_MAGIC, 0x11, \
 				     struct nvme_ring_io_uring_cmd)
-
-/* ioctl type byte; see Documentation/userspace-api/ioctl/ioctl-number.rst */
-#define NVME_RING_IO_IOC_MAGIC	0xBA
 
 #endif /* _UAPI_LINUX_NVME_RING_IO_H */

@@ -56,6 +56,7 @@ BAD_SETUP(fd_not_open, EBADF, s->nvme_fd = 999);
 BAD_SETUP(size_short, EINVAL, s->size = sizeof(*s) - 8);
 BAD_SETUP(size_zero, EINVAL, s->size = 0);
 BAD_SETUP(size_over_page, E2BIG, s->size = 8192);
+BAD_SETUP(size_over_max, E2BIG, s->size = NVME_RING_IO_MAX_STRUCT_SIZE + 1);
 
 FIXTURE_SETUP(bad_setup)
 {
@@ -159,6 +160,81 @@ TEST(trailing_struct_bytes)
 	big.extra = 0;
 	EXPECT_EQ(0, ioctl(fd, NVME_RING_IO_SETUP, &big));
 	EXPECT_EQ(DEF_DATA, big.s.off.data_size);
+	close(fd);
+	close(nfd);
+}
+
+/*
+ * The extensibility rule: SETUP and INFO are versioned by their size
+ * field alone.  A future header with larger structs keeps today's command
+ * numbers, and a caller that encodes another size in them is served too;
+ * the size field may go up to NVME_RING_IO_MAX_STRUCT_SIZE.
+ */
+TEST(command_numbers_and_sizes)
+{
+	union {
+		struct nvme_ring_io_setup s;
+		unsigned char bytes[NVME_RING_IO_MAX_STRUCT_SIZE];
+	} big;
+	struct {
+		struct nvme_ring_io_info info;
+		__u64 tail[8];
+	} info;
+	unsigned int i;
+	int fd, nfd;
+
+	EXPECT_EQ(0xc0b0ba01U, NVME_RING_IO_SETUP);
+	EXPECT_EQ(0x4010ba02U, NVME_RING_IO_SUBMIT);
+	EXPECT_EQ(0x4018ba03U, NVME_RING_IO_COMPLETE);
+	EXPECT_EQ(0xc070ba04U, NVME_RING_IO_INFO);
+	EXPECT_EQ(0x4010ba10U, NVME_RING_IO_URING_SUBMIT);
+	EXPECT_EQ(0x4010ba11U, NVME_RING_IO_URING_WAIT);
+	EXPECT_EQ(sizeof(struct nvme_ring_io_setup),
+		  _IOC_SIZE(NVME_RING_IO_SETUP));
+	EXPECT_EQ(sizeof(struct nvme_ring_io_info),
+		  _IOC_SIZE(NVME_RING_IO_INFO));
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	nfd = open(NS1_BLK, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nfd);
+	fd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+
+	/* INFO through a command number that encodes a larger size. */
+	memset(&info, 0xee, sizeof(info));
+	info.info.size = sizeof(info);
+	EXPECT_EQ(0, ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE,
+				    NVME_RING_IO_IOC_MAGIC, 0x04,
+				    sizeof(info)), &info));
+	EXPECT_EQ(sizeof(struct nvme_ring_io_info), info.info.size);
+	EXPECT_EQ(NVME_RING_IO_ABI_VERSION, info.info.abi_version);
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(0xeeeeeeeeeeeeeeeeULL, info.tail[i]);
+
+	/* The wrong direction bits are another command. */
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, _IOC(_IOC_READ, NVME_RING_IO_IOC_MAGIC, 0x01,
+				     sizeof(struct nvme_ring_io_setup)), &big));
+	EXPECT_EQ(ENOTTY, errno);
+
+	/* The largest struct, zero past what the kernel knows, through a
+	 * command number with its size (all size bits are 14 wide). */
+	memset(&big, 0, sizeof(big));
+	nt_setup_args(&big.s, nfd, DEF_SQ, 0, DEF_DATA);
+	big.s.size = sizeof(big);
+	big.bytes[sizeof(big) - 1] = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE,
+				     NVME_RING_IO_IOC_MAGIC, 0x01,
+				     sizeof(big)), &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.bytes[sizeof(big) - 1] = 0;
+	EXPECT_EQ(0, ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE,
+				    NVME_RING_IO_IOC_MAGIC, 0x01,
+				    sizeof(big)), &big));
+	EXPECT_EQ(DEF_DATA, big.s.off.data_size);
+	EXPECT_EQ(sizeof(big), big.s.size);
 	close(fd);
 	close(nfd);
 }
