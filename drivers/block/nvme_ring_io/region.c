@@ -391,7 +391,11 @@ int nrio_region_mmap(struct nrio_region *region, struct vm_area_struct *vma)
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	/* The region is data: never executable, now or after mprotect(). */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 
+	vm_flags_clear(vma, VM_MAYEXEC);
 	vm_flags_set(vma, VM_DONTEXPAND);
 	vma_set_file(vma, file);
 	return call_mmap(file, vma);

@@ -418,9 +418,22 @@ TEST_F(ctx, bad_mmaps)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
+	/* The region is data: never executable. */
+	p = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(self->c.region, 4096, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	/* The length rounds up to the page, as for any mapping. */
+	p = mmap(NULL, size - 1, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_NE(MAP_FAILED, p);
+	if (p != MAP_FAILED)
+		munmap(p, size);
 	/* The region cannot grow. */
 	p = mremap(self->c.region, size, size + 2 * MiB, 0);
 	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EFAULT, errno);
 	/* Pages cannot be punched out from under the module. */
 	errno = 0;
 	EXPECT_EQ(-1, madvise(self->c.data, 4096, MADV_REMOVE));
