@@ -53,6 +53,15 @@ BAD_DESC(cdw14_set, EINVAL, sqe->cdw14 = 1);
 BAD_DESC(cdw15_set, EINVAL, sqe->cdw15 = 1);
 BAD_DESC(cdw12_reserved, EINVAL, sqe->cdw12 |= 1U << 20);
 BAD_DESC(read_fua, EINVAL, sqe->cdw12 |= NVME_RING_IO_RW_FUA);
+BAD_DESC(read_limited_retry, EINVAL, sqe->cdw12 |= 1U << 31);
+BAD_DESC(read_prinfo, EINVAL, sqe->cdw12 |= 1U << 26);
+BAD_DESC(read_deac, EINVAL, sqe->cdw12 |= NVME_RING_IO_RW_DEAC);
+BAD_DESC(read_stc, EINVAL, sqe->cdw12 |= 1U << 24);
+BAD_DESC(write_deac, EINVAL,
+	 sqe->opcode = NVME_RING_IO_OP_WRITE;
+	 sqe->cdw12 |= NVME_RING_IO_RW_DEAC);
+BAD_DESC(write_dtype, EINVAL,
+	 sqe->opcode = NVME_RING_IO_OP_WRITE; sqe->cdw12 |= 1U << 20);
 BAD_DESC(nsid_other, EINVAL, sqe->nsid = 2);
 BAD_DESC(nsid_broadcast, EINVAL, sqe->nsid = 0xffffffffU);
 BAD_DESC(len_short, EINVAL, sqe->data_len -= b->lba);
@@ -99,6 +108,12 @@ BAD_DESC(dsm_misaligned, EINVAL,
 	 sqe->opcode = NVME_RING_IO_OP_DSM; sqe->cdw12 = 0; sqe->cdw10 = 0;
 	 sqe->data_len = 16; sqe->data_off = 8;
 	 sqe->cdw11 = NVME_RING_IO_DSM_AD);
+BAD_DESC(dsm_cdw12, EINVAL,
+	 sqe->opcode = NVME_RING_IO_OP_DSM; sqe->cdw12 = 1; sqe->cdw10 = 0;
+	 sqe->data_len = 16; sqe->cdw11 = NVME_RING_IO_DSM_AD);
+BAD_DESC(dsm_reserved_cdw11, EINVAL,
+	 sqe->opcode = NVME_RING_IO_OP_DSM; sqe->cdw12 = 0; sqe->cdw10 = 0;
+	 sqe->data_len = 16; sqe->cdw11 = NVME_RING_IO_DSM_AD | 1U << 3);
 BAD_DESC(dsm_reserved_cdw10, EINVAL,
 	 sqe->opcode = NVME_RING_IO_OP_DSM; sqe->cdw12 = 0;
 	 sqe->cdw10 = 1U << 8; sqe->data_len = 16;

@@ -284,6 +284,12 @@ TEST_F(io, flush_zeroes_deallocate)
 	sqe.cdw11 = NVME_RING_IO_DSM_AD;
 	sqe.cdw12 = 0;
 	EXPECT_EQ(0, nt_sqe_sync(c, &sqe, NULL));
+
+	/* The integral-dataset hints are accepted beside AD (res 0). */
+	nt_prep(&sqe, NVME_RING_IO_OP_DSM, 0, 0, 4096, sizeof(*r), 4);
+	sqe.cdw11 = NVME_RING_IO_DSM_AD | 0x3;	/* AD, IDW, IDR */
+	sqe.cdw12 = 0;
+	EXPECT_EQ(0, nt_sqe_sync(c, &sqe, NULL));
 }
 
 TEST_F(io, cq_full_stops_submission)

@@ -128,6 +128,9 @@ TEST(not_nvme_fds)
 	EXPECT_EQ(-ENODEV, setup_with_path(tmpl, O_RDWR));
 	EXPECT_EQ(-ENODEV, setup_with_path("/tmp", O_RDONLY));
 	EXPECT_EQ(-ENODEV, setup_with_path(NVME_RING_IO_DEVPATH, O_RDWR));
+	/* An O_PATH fd is no open file for I/O. */
+	if (nt_have(NS1_BLK))
+		EXPECT_EQ(-EBADF, setup_with_path(NS1_BLK, O_PATH));
 	if (nt_have("/dev/nvme0"))
 		EXPECT_EQ(-ENODEV, setup_with_path("/dev/nvme0", O_RDWR));
 	if (nt_have("/dev/ram0"))
@@ -342,6 +345,33 @@ TEST_F(ctx, second_setup_busy)
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->c.fd, NVME_RING_IO_SETUP, &s));
 	EXPECT_EQ(EBUSY, errno);
+	/* The struct is checked before the context: EINVAL, not EBUSY. */
+	s.sq_entries = 3;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->c.fd, NVME_RING_IO_SETUP, &s));
+	EXPECT_EQ(EINVAL, errno);
+	/* The context before the namespace fd: EBUSY, not EBADF. */
+	nt_setup_args(&s, -1, DEF_SQ, 0, DEF_DATA);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->c.fd, NVME_RING_IO_SETUP, &s));
+	EXPECT_EQ(EBUSY, errno);
+}
+
+TEST_F(ctx, complete_timeout_zero_never_fails)
+{
+	struct nt_ctx *c = &self->c;
+	struct nvme_ring_io_cqe cqe;
+	int ret;
+
+	/* One read in flight, more asked than can ever be ready. */
+	ASSERT_EQ(0, nt_queue_rw(c, NVME_RING_IO_OP_READ, 0, 8, 0, 1));
+	ASSERT_EQ(1, nt_submit(c, 0));
+	ret = nt_wait(c, 2, 0);
+	EXPECT_LE(0, ret);
+	EXPECT_GE(1, ret);
+	ASSERT_EQ(0, nt_reap(c, &cqe));
+	EXPECT_EQ(8 * c->lba, cqe.res);
+	EXPECT_EQ(0, nt_wait(c, 2, 0));
 }
 
 TEST_F(ctx, layout)
