@@ -19,6 +19,17 @@
  *   - the data area: descriptors address data by byte offset into it and
  *     the device transfers data directly to and from it.
  *
+ * mmap(2) must be MAP_SHARED (MAP_PRIVATE: EINVAL), at offset 0 (else
+ * EINVAL), of off.region_size bytes; the length is rounded up to the page
+ * size first, as for any mapping, so any length that rounds to
+ * region_size is that length.  PROT_EXEC is refused (EPERM) and cannot be
+ * added with mprotect(2) (EACCES): the region is data.  A PROT_READ-only
+ * mapping is allowed (an observer of the rings and counters); the
+ * device file's own open mode limits PROT_WRITE as for any file.  The
+ * mapping cannot grow: mremap(2) to a larger size fails with EFAULT.
+ * MADV_REMOVE and fallocate(2) on it fail with EOPNOTSUPP.  Before SETUP,
+ * mmap fails with EBADFD.
+ *
  * Access to the namespace is decided by the open mode of the namespace
  * file descriptor: a descriptor that needs write access fails with EBADF
  * if that file was not opened for writing, and one that reads fails with
@@ -42,7 +53,17 @@
  *                then store-release the consumer to hand the slots back.
  *
  * In C11 terms: __atomic_store_n(p, v, __ATOMIC_RELEASE) for a release and
- * __atomic_load_n(p, __ATOMIC_ACQUIRE) for an acquire.
+ * __atomic_load_n(p, __ATOMIC_ACQUIRE) for an acquire.  After SETUP all
+ * four indices are 0, both rings are empty, the counters are 0, and the SQ
+ * flags word holds NVME_RING_IO_RING_F_NEED_WAKEUP.
+ *
+ * The kernel engine consumes the SQ only in a system call (SUBMIT, or the
+ * io_uring command URING_SUBMIT) and posts CQ entries from the device's
+ * completion, so a caller may spin on the CQ producer without any system
+ * call, with one exception: a context set up with
+ * NVME_RING_IO_SETUP_F_IOPOLL on a queue with poll queues raises no
+ * completion interrupt, and its I/O completes only while COMPLETE (or
+ * SUBMIT with F_WAIT) polls the device.
  *
  * The kernel never drops a completion: it consumes an SQ entry only when it
  * has reserved a CQ slot for it, so a full CQ ring stops submission (the
@@ -53,8 +74,10 @@
  * goes on.  Errors a descriptor can complete with (kernel engine):
  *
  *   EINVAL      a reserved field or unknown flag is set; nsid is neither 0
- *               nor the bound namespace; FUA on a READ (the block layer
- *               has no FUA read); data_len does not match the
+ *               nor the bound namespace; a command dword bit the opcode
+ *               does not accept (see the SQ descriptor below: FUA on a
+ *               READ or WRITE ZEROES, limited retry, PRINFO, DTYPE, DEAC
+ *               on READ or WRITE, ...); data_len does not match the
  *               command (NLB * LBA size for READ/WRITE, 0 for FLUSH and
  *               WRITE ZEROES, 16 * ranges for DSM); data_off is not a
  *               multiple of the LBA size; metadata is given
@@ -73,17 +96,39 @@
  * NVME_RING_IO_INFO, below.  Any other request fails with ENOTTY.  Before
  * SETUP, SUBMIT and COMPLETE fail with EBADFD, as does mmap(2).
  * read(2) and write(2) are not supported (EINVAL); lseek(2) fails with
- * ESPIPE.
+ * ESPIPE.  A bad argument pointer gives EFAULT.
+ *
+ * Waits and signals
+ * -----------------
+ * COMPLETE, and SUBMIT with NVME_RING_IO_SUBMIT_F_WAIT, sleep (or poll)
+ * until their condition holds.  Task work that the kernel must run in
+ * the waiting thread, such as io_uring's completion work for a ring of
+ * the same thread, is no signal: the call lets it run and goes on, with
+ * the time that was left, and consumes no descriptor twice; the caller
+ * sees nothing of it.  A real signal ends the wait as its disposition
+ * says: with a handler installed, COMPLETE fails with EINTR (a timed one
+ * also under SA_RESTART, as poll(2) does; one without a time limit is
+ * restarted under SA_RESTART); SUBMIT with F_WAIT returns the number of
+ * descriptors it consumed, or, when it consumed none, fails with EINTR
+ * unless SA_RESTART.  A signal with no handler (a stop and continue, a
+ * debugger) restarts the call transparently, a timed COMPLETE then with
+ * its full timeout.
  *
  * Extensibility
  * -------------
  * The argument structs of SETUP and INFO start with a size field: the
  * caller sets it to the sizeof() it was compiled with.  Structs only ever
- * grow at the end: later kernels keep accepting this ABI's sizes, and a
- * kernel given a larger struct than it knows accepts it only if the bytes
- * it does not know are zero (else E2BIG).  Reserved fields must be zero
- * (else EINVAL); unknown flags are refused (EINVAL).  Fields never change
- * meaning once released.
+ * grow at the end: later kernels keep accepting this ABI's sizes.  SETUP
+ * given a larger struct than the kernel knows accepts it only if the
+ * bytes the kernel does not know are zero and size is at most
+ * NVME_RING_IO_MAX_STRUCT_SIZE (else E2BIG); INFO fills what it knows of
+ * a larger one.  The command numbers of SETUP and
+ * INFO never change: their size bits stay those of this first ABI (176
+ * and 112 bytes) whatever the structs grow to, and the kernel ignores the
+ * size bits of these two commands, so that the size field alone versions
+ * them.  SUBMIT and COMPLETE have fixed structs and exact numbers.
+ * Reserved fields must be zero (else EINVAL); unknown flags are refused
+ * (EINVAL).  Fields never change meaning once released.
  */
 #ifndef _UAPI_LINUX_NVME_RING_IO_H
 #define _UAPI_LINUX_NVME_RING_IO_H
@@ -114,20 +159,29 @@
  * metadata pointers are byte offsets into the data area instead of
  * addresses.  user_data is returned unchanged in the completion.
  *
- * The kernel engine executes these opcodes as block-layer bios:
+ * The kernel engine executes these opcodes as block-layer bios; the bits
+ * listed are the only ones it accepts in cdw10..cdw12 (any other: EINVAL),
+ * and res in the CQ entry is the number of bytes transferred:
  *   NVME_RING_IO_OP_FLUSH         data_off, data_len, cdw10..12 zero;
- *                                 needs no write access
+ *                                 needs no write access; res 0
  *   NVME_RING_IO_OP_WRITE         SLBA cdw10/11, NLB-1 cdw12[15:0],
  *                                 FUA cdw12[30]; data_len = NLB * LBA size;
- *                                 data_off a multiple of the LBA size
- *   NVME_RING_IO_OP_READ          as WRITE, without FUA
- *   NVME_RING_IO_OP_WRITE_ZEROES  SLBA, NLB as WRITE, DEAC cdw12[25]
- *                                 (deallocate allowed); data_len 0
- *   NVME_RING_IO_OP_DSM           NR-1 cdw10[7:0], AD cdw11[2] must be
- *                                 set; the data area holds NR 16-byte
- *                                 range descriptors (struct
- *                                 nvme_ring_io_dsm_range), data_off a
- *                                 multiple of 16
+ *                                 data_off a multiple of the LBA size;
+ *                                 res data_len
+ *   NVME_RING_IO_OP_READ          SLBA, NLB-1 as WRITE, no FUA (the block
+ *                                 layer has no FUA read); res data_len
+ *   NVME_RING_IO_OP_WRITE_ZEROES  SLBA, NLB-1 as WRITE, DEAC cdw12[25]
+ *                                 (deallocate allowed), no FUA; data_off
+ *                                 and data_len 0; res 0
+ *   NVME_RING_IO_OP_DSM           NR-1 cdw10[7:0]; cdw11: AD [2] must be
+ *                                 set, IDW [1] and IDR [0] are accepted
+ *                                 (hints the block layer does not pass
+ *                                 on); cdw12 zero; the data area holds NR
+ *                                 16-byte range descriptors (struct
+ *                                 nvme_ring_io_dsm_range, cattr ignored),
+ *                                 data_off a multiple of 16; res 0
+ * Not accepted in cdw12 of READ, WRITE or WRITE ZEROES: limited retry
+ * [31], PRINFO [29:26], DTYPE [23:20], DEAC on READ/WRITE, STC [24].
  * cdw2, cdw3, cdw13..cdw15, metadata_* and timeout_ms must be zero for the
  * kernel engine.
  */
@@ -181,7 +235,8 @@ struct nvme_ring_io_cqe {
 	__u16	status;		/* NVMe status field, phase bit stripped;
 				 * 0 from the kernel engine, which reports
 				 * device errors as res = -errno */
-	__u16	flags;		/* none defined: 0 */
+	__u16	flags;		/* reserved: always 0 (no CQ flag is
+				 * defined) */
 	__u32	result0;	/* NVMe completion dword 0 */
 	__u32	result1;	/* NVMe completion dword 1 */
 	__u64	resv;		/* zero */
@@ -201,9 +256,10 @@ struct nvme_ring_io_ring_offsets {
 
 /*
  * SQ flag: the kernel consumes the SQ only when asked (NVME_RING_IO_SUBMIT
- * or NVME_RING_IO_URING_SUBMIT).
- * The kernel engine always sets it today; a caller that finds it clear need
- * not make a call to have its entries consumed.
+ * or NVME_RING_IO_URING_SUBMIT).  Set from SETUP on; the kernel engine
+ * never clears it today.  A caller that finds it clear need not make a
+ * call to have its entries consumed.  The CQ flags word is reserved and
+ * 0: no CQ ring flag is defined.
  */
 #define NVME_RING_IO_RING_F_NEED_WAKEUP	(1U << 0)
 
@@ -232,16 +288,27 @@ struct nvme_ring_io_offsets {
 
 /*
  * In: size, flags, sq_entries, cq_entries, data_size, nvme_fd, numa_node.
- * Out: off.  Errors:
- *   EBUSY      the context is already set up
- *   EINVAL     size too small, unknown flags, resv not zero, entries zero or not
- *              a power of two, cq_entries < sq_entries, data_size zero or
+ * Out: off.  The checks run in this order, and the first that fails gives
+ * the error: the struct itself (EFAULT, EINVAL, E2BIG), then the context
+ * (EINTR, EBUSY), then the namespace fd (EBADF, ENODEV, EPERM), then the
+ * memory (ENOBUFS, ENOMEM).  So a second SETUP with a bad struct fails
+ * with EINVAL, not EBUSY.  Errors:
+ *   EINVAL     size below sizeof(struct nvme_ring_io_setup) of this ABI
+ *              (176), unknown flags, resv not zero, entries zero or not a
+ *              power of two, cq_entries < sq_entries, data_size zero or
  *              not a multiple of the page size (4096 on x86-64), numa_node
  *              not -1 and not a node with memory
- *   E2BIG      entries above NVME_RING_IO_MAX_ENTRIES, data_size above the
- *              module's max_data_mb parameter, or non-zero bytes past the
- *              end of the struct this kernel knows
- *   EBADF      nvme_fd is not an open file descriptor
+ *   E2BIG      size above NVME_RING_IO_MAX_STRUCT_SIZE, non-zero bytes
+ *              past the end of the struct this kernel knows, entries above
+ *              NVME_RING_IO_MAX_ENTRIES (also cq_entries 0 with sq_entries
+ *              32768, as the CQ would be 65536), or data_size above the
+ *              module's max_data_mb parameter
+ *   EINTR      a signal with a handler arrived while waiting for the
+ *              context (nothing was done; without a handler, or with
+ *              SA_RESTART, the call restarts)
+ *   EBUSY      the context is already set up
+ *   EBADF      nvme_fd is not an open file descriptor, or one opened with
+ *              O_PATH
  *   ENODEV     nvme_fd is not an NVMe namespace (block or generic char
  *              device); partitions are refused
  *   EPERM      nvme_fd is /dev/ngXnY and the kernel's own policy would not
@@ -259,6 +326,9 @@ struct nvme_ring_io_offsets {
  * closing the context polls until they are done.  INFO reports with
  * NVME_RING_IO_INFO_F_POLLED whether polling is in use; without poll
  * queues the flag is accepted and I/O completes by interrupt as usual.
+ * With polling in use, spinning on the CQ ring alone never completes
+ * anything: the caller must call COMPLETE (with min_complete 0 and
+ * timeout_ns 0 for a single non-blocking poll) or SUBMIT with F_WAIT.
  * NVME_RING_IO_URING_WAIT is refused (EOPNOTSUPP) on a polled context.
  */
 #define NVME_RING_IO_SETUP_F_IOPOLL	(1U << 0)
@@ -293,7 +363,8 @@ struct nvme_ring_io_setup {
  * by the free CQ slots.  Returns the number consumed (>= 0), including
  * descriptors that failed validation (they already have their CQ entry).
  * With F_WAIT, a wait cut short by a signal still returns the number
- * consumed; only when none was consumed does it fail with EINTR.
+ * consumed; only when none was consumed does it fail with EINTR (see
+ * "Waits and signals" above: task work never cuts it short).
  * min_complete must be 0 without F_WAIT and at most the CQ entries.
  * Errors:
  *   ENODEV     the namespace has gone away (removed, or its controller
@@ -301,7 +372,8 @@ struct nvme_ring_io_setup {
  *              flight complete with the device's error; COMPLETE and INFO
  *              keep working so the CQ can be drained, and INFO sets
  *              NVME_RING_IO_INFO_F_DEAD.
- *   EINTR      a signal arrived while waiting for the context's lock
+ *   EINTR      a signal with a handler arrived before anything was
+ *              consumed (waiting for the context's lock, or with F_WAIT)
  *   EINVAL     unknown flags, F_POLL without F_WAIT, min_complete set
  *              without F_WAIT or above the CQ entries, resv not zero
  *              (a module older than F_WAIT refuses the flag so)
@@ -324,10 +396,15 @@ struct nvme_ring_io_submit {
 /*
  * Wait until the CQ ring holds at least min_complete entries, or no
  * descriptor is in flight any more, or timeout_ns passes.  Returns the
- * number of CQ entries ready (>= 0).  min_complete 0 or timeout_ns 0 return
- * at once; timeout_ns < 0 waits without a time limit.  Errors:
- *   ETIME      the timeout passed with fewer than min_complete ready
- *   EINTR      a signal arrived
+ * number of CQ entries ready (>= 0), which can be below min_complete only
+ * when nothing is in flight or timeout_ns is 0.  timeout_ns > 0 is
+ * relative, in nanoseconds; timeout_ns < 0 waits without a time limit;
+ * timeout_ns 0 or min_complete 0 never wait and never fail with ETIME:
+ * they return the count ready at once (a polled context polls the device
+ * once first).  Errors:
+ *   ETIME      timeout_ns > 0 passed with fewer than min_complete ready
+ *              and descriptors still in flight
+ *   EINTR      a signal with a handler arrived (see "Waits and signals")
  *   EINVAL     min_complete > CQ entries, unknown flags, resv not zero
  */
 struct nvme_ring_io_complete {
@@ -348,9 +425,12 @@ struct nvme_ring_io_complete {
 #define NVME_RING_IO_INFO_F_DEAD	(1U << 6)	/* namespace gone */
 
 /*
- * Facts about the context.  The caller sets size; the kernel fills at most
- * that many bytes and sets size to what it filled.  Before SETUP only
- * size, abi_version and flags are filled.
+ * Facts about the context.  The caller sets size, at least
+ * sizeof(info.size) (4; else EINVAL); the kernel fills min(size, the
+ * struct it knows) bytes and sets size to that, so an older, shorter
+ * struct gets just its own fields and a newer, longer one keeps its
+ * unknown tail as it was.  Before SETUP only size,
+ * abi_version and flags are filled (the rest is zero).
  */
 struct nvme_ring_io_info {
 	__u32	size;		/* in: sizeof(); out: bytes filled */
