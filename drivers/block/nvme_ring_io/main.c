@@ -8,8 +8,9 @@
  * Every open file of /dev/nvme_ring_io is one context.  The context is
  * refcounted: the open file holds one reference and every descriptor in
  * flight holds one, so close, munmap and exit with I/O in flight are safe.
- * The last reference may drop in a bio's end_io, in interrupt context, so
- * the context is freed from a work item on the module's own workqueue.
+ * The last reference usually drops in release(), which frees the context
+ * at once; when it drops in a bio's end_io, in interrupt context, the
+ * context is freed from a work item on the module's own workqueue.
  * Each context also holds a module reference until it is freed, and module
  * exit destroys that workqueue, so the module cannot go away under a
  * completion or a free.
@@ -292,8 +293,18 @@ struct nrio_resume {
 		struct nvme_ring_io_complete	complete;
 	} arg;					/* as the call passed it */
 	ktime_t			deadline;
+	ktime_t			armed;		/* when, for COMPLETE's TTL */
 	int			consumed;	/* by SUBMIT */
 };
+
+/*
+ * A restart comes at once, after the task work; a record older than this
+ * lost its restart (a handler that longjmp()ed, a tracer, seccomp), and a
+ * COMPLETE that finds it starts afresh instead of inheriting its deadline.
+ */
+#define NRIO_RESUME_TTL_NS	NSEC_PER_SEC
+/* Records one context keeps at most; the oldest goes first. */
+#define NRIO_RESUME_MAX		64
 
 static void nrio_resume_free(struct nrio_resume *r)
 {
@@ -310,10 +321,17 @@ static void nrio_resume_free_all(struct nrio_ctx *ctx)
 		nrio_resume_free(r);
 }
 
+static bool nrio_resume_dead(const struct nrio_resume *r)
+{
+	return READ_ONCE(r->task->flags) & PF_EXITING;
+}
+
 /*
- * The record the first attempt of this very call left, if any.  The
- * task's other records are stale (it did something else instead of the
- * restart, under a debugger) and go.
+ * The record the first attempt of this very call left, if any: same task,
+ * command, argument pointer and argument.  A record of the same task,
+ * command and pointer with another argument lost its restart and goes;
+ * records for other calls stay (a signal handler may make its own call
+ * before the restart of the one it interrupted).
  */
 static struct nrio_resume *nrio_resume_take(struct nrio_ctx *ctx,
 					    unsigned int cmd,
@@ -328,16 +346,22 @@ static struct nrio_resume *nrio_resume_take(struct nrio_ctx *ctx,
 		return NULL;
 	spin_lock(&ctx->resume_lock);
 	list_for_each_entry_safe(r, tmp, &ctx->resumes, node) {
-		if (r->task != current)
+		if (nrio_resume_dead(r)) {
+			list_move(&r->node, &stale);
 			continue;
-		if (!found && r->cmd == cmd && r->uarg == uarg &&
-		    !memcmp(&r->arg, arg, size)) {
+		}
+		if (r->task != current || r->cmd != cmd || r->uarg != uarg)
+			continue;
+		if (!found && !memcmp(&r->arg, arg, size)) {
 			list_del(&r->node);
+			ctx->nr_resumes--;
 			found = r;
 		} else {
 			list_move(&r->node, &stale);
 		}
 	}
+	list_for_each_entry(r, &stale, node)
+		ctx->nr_resumes--;
 	spin_unlock(&ctx->resume_lock);
 	list_for_each_entry_safe(r, tmp, &stale, node)
 		nrio_resume_free(r);
@@ -352,7 +376,7 @@ static bool nrio_resume_arm(struct nrio_ctx *ctx, unsigned int cmd,
 	struct nrio_resume *r, *old, *tmp;
 	LIST_HEAD(dead);
 
-	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	r = kmalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return false;
 	r->task = get_task_struct(current);
@@ -360,14 +384,24 @@ static bool nrio_resume_arm(struct nrio_ctx *ctx, unsigned int cmd,
 	r->uarg = uarg;
 	memcpy(&r->arg, arg, size);
 	r->deadline = deadline;
+	r->armed = ktime_get();
 	r->consumed = consumed;
 
 	spin_lock(&ctx->resume_lock);
 	/* A task killed before its restart never takes its record. */
-	list_for_each_entry_safe(old, tmp, &ctx->resumes, node)
-		if (READ_ONCE(old->task->flags) & PF_EXITING)
+	list_for_each_entry_safe(old, tmp, &ctx->resumes, node) {
+		if (nrio_resume_dead(old)) {
 			list_move(&old->node, &dead);
+			ctx->nr_resumes--;
+		}
+	}
+	if (ctx->nr_resumes >= NRIO_RESUME_MAX) {
+		old = list_first_entry(&ctx->resumes, struct nrio_resume, node);
+		list_move(&old->node, &dead);
+		ctx->nr_resumes--;
+	}
 	list_add_tail(&r->node, &ctx->resumes);
+	ctx->nr_resumes++;
 	spin_unlock(&ctx->resume_lock);
 	list_for_each_entry_safe(old, tmp, &dead, node)
 		nrio_resume_free(old);
@@ -427,9 +461,20 @@ static long nrio_submit_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 
 	r = nrio_resume_take(ctx, cmd, uarg, &s, sizeof(s));
 	if (r) {
-		/* The restart of a SUBMIT whose wait was cut short. */
+		/*
+		 * The restart of a SUBMIT whose wait was cut short: it goes on
+		 * with what is left of its budget, so that even a record whose
+		 * restart was lost can only misreport the count, never leave
+		 * ready descriptors unconsumed.
+		 */
 		consumed = r->consumed;
 		nrio_resume_free(r);
+		if (!s.to_submit || s.to_submit > consumed) {
+			ret = nrio_submit(ctx, s.to_submit ?
+					  s.to_submit - consumed : 0, false);
+			if (ret > 0)
+				consumed += ret;
+		}
 	} else {
 		consumed = nrio_submit(ctx, s.to_submit, false);
 		if (consumed < 0 || !(s.flags & NVME_RING_IO_SUBMIT_F_WAIT))
@@ -461,9 +506,9 @@ static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 		return -EINVAL;
 
 	r = nrio_resume_take(ctx, cmd, uarg, &c, sizeof(c));
-	if (r) {
+	if (r && ktime_before(ktime_get(), ktime_add_ns(r->armed,
+						       NRIO_RESUME_TTL_NS))) {
 		deadline = r->deadline;
-		nrio_resume_free(r);
 	} else if (c.timeout_ns < 0) {
 		deadline = KTIME_MAX;
 	} else if (c.timeout_ns == 0) {
@@ -471,6 +516,8 @@ static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 	} else {
 		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(c.timeout_ns));
 	}
+	if (r)
+		nrio_resume_free(r);
 	ret = nrio_wait(ctx, c.min_complete, deadline,
 			c.flags & NVME_RING_IO_COMPLETE_F_POLL);
 	if (ret == -ERESTARTSYS)
@@ -568,13 +615,17 @@ static void nrio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_info) != 112);
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_uring_cmd) != 16);
 	BUILD_BUG_ON(sizeof(struct nrio_shared) > PAGE_SIZE);
-	/* Released command numbers never change. */
-	BUILD_BUG_ON(NVME_RING_IO_SETUP != 0xc0b0ba01);
-	BUILD_BUG_ON(NVME_RING_IO_SUBMIT != 0x4010ba02);
-	BUILD_BUG_ON(NVME_RING_IO_COMPLETE != 0x4018ba03);
-	BUILD_BUG_ON(NVME_RING_IO_INFO != 0xc070ba04);
-	BUILD_BUG_ON(NVME_RING_IO_URING_SUBMIT != 0x4010ba10);
-	BUILD_BUG_ON(NVME_RING_IO_URING_WAIT != 0x4010ba11);
+	/* Released command numbers never change (0xc0b0ba01... on x86). */
+	BUILD_BUG_ON(NVME_RING_IO_SETUP !=
+		     _IOC(_IOC_READ | _IOC_WRITE, 0xBA, 0x01, 176));
+	BUILD_BUG_ON(NVME_RING_IO_SUBMIT != _IOC(_IOC_WRITE, 0xBA, 0x02, 16));
+	BUILD_BUG_ON(NVME_RING_IO_COMPLETE != _IOC(_IOC_WRITE, 0xBA, 0x03, 24));
+	BUILD_BUG_ON(NVME_RING_IO_INFO !=
+		     _IOC(_IOC_READ | _IOC_WRITE, 0xBA, 0x04, 112));
+	BUILD_BUG_ON(NVME_RING_IO_URING_SUBMIT !=
+		     _IOC(_IOC_WRITE, 0xBA, 0x10, 16));
+	BUILD_BUG_ON(NVME_RING_IO_URING_WAIT !=
+		     _IOC(_IOC_WRITE, 0xBA, 0x11, 16));
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_setup) >
 		     NVME_RING_IO_MAX_STRUCT_SIZE);
 }

@@ -95,6 +95,7 @@ struct nrio_ctx {
 
 	spinlock_t		resume_lock;
 	struct list_head	resumes;	/* waits to resume, main.c */
+	unsigned int		nr_resumes;
 
 	struct work_struct	free_work;
 };

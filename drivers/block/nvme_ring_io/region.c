@@ -29,6 +29,7 @@
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
+#include <linux/personality.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
@@ -391,9 +392,16 @@ int nrio_region_mmap(struct nrio_region *region, struct vm_area_struct *vma)
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	/* The region is data: never executable, now or after mprotect(). */
-	if (vma->vm_flags & VM_EXEC)
-		return -EPERM;
+	/*
+	 * The region is data: never executable, now or after mprotect().
+	 * A READ_IMPLIES_EXEC process gets PROT_EXEC added to every
+	 * PROT_READ: drop it for that one, as a noexec mount would.
+	 */
+	if (vma->vm_flags & VM_EXEC) {
+		if (!(current->personality & READ_IMPLIES_EXEC))
+			return -EPERM;
+		vm_flags_clear(vma, VM_EXEC);
+	}
 
 	vm_flags_clear(vma, VM_MAYEXEC);
 	vm_flags_set(vma, VM_DONTEXPAND);

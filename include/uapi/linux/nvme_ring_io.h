@@ -23,7 +23,8 @@
  * EINVAL), of off.region_size bytes; the length is rounded up to the page
  * size first, as for any mapping, so any length that rounds to
  * region_size is that length.  PROT_EXEC is refused (EPERM) and cannot be
- * added with mprotect(2) (EACCES): the region is data.  A PROT_READ-only
+ * added with mprotect(2) (EACCES): the region is data (a process with the
+ * READ_IMPLIES_EXEC personality gets its implied PROT_EXEC dropped).  A PROT_READ-only
  * mapping is allowed (an observer of the rings and counters); the
  * device file's own open mode limits PROT_WRITE as for any file.  The
  * mapping cannot grow: mremap(2) to a larger size fails with EFAULT.
@@ -108,11 +109,12 @@
  * sees nothing of it.  A real signal ends the wait as its disposition
  * says: with a handler installed, COMPLETE fails with EINTR (a timed one
  * also under SA_RESTART, as poll(2) does; one without a time limit is
- * restarted under SA_RESTART); SUBMIT with F_WAIT returns the number of
- * descriptors it consumed, or, when it consumed none, fails with EINTR
- * unless SA_RESTART.  A signal with no handler (a stop and continue, a
- * debugger) restarts the call transparently, a timed COMPLETE then with
- * its full timeout.
+ * restarted under SA_RESTART).  Without a handler (a stop and continue,
+ * a debugger attaching, the freezer) COMPLETE restarts transparently, a
+ * timed one then with its full timeout.  SUBMIT with F_WAIT that has
+ * consumed descriptors returns their number on any of these, so the
+ * caller always learns it; when it consumed none it behaves as an
+ * untimed COMPLETE.
  *
  * Extensibility
  * -------------
@@ -454,7 +456,7 @@ struct nvme_ring_io_info {
 /*
  * The command numbers.  SETUP and INFO carry the sizes of this first ABI
  * (176 and 112) for good, however their structs grow (see
- * "Extensibility"): 0xc0b0ba01 and 0xc070ba04.
+ * "Extensibility"): 0xc0b0ba01 and 0xc070ba04 on x86 and arm64.
  */
 #define NVME_RING_IO_SETUP	_IOC(_IOC_READ | _IOC_WRITE, \
 				     NVME_RING_IO_IOC_MAGIC, 0x01, 176)
