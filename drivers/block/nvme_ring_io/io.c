@@ -44,23 +44,6 @@ void nrio_io_exit(void)
 	bioset_exit(&nrio_bio_set);
 }
 
-/* The kernel's private copy of one SQ descriptor. */
-struct nrio_desc {
-	u8	opcode;
-	u8	flags;
-	u16	resv1;
-	u32	nsid;
-	u32	cdw2, cdw3;
-	u64	metadata_off;
-	u64	data_off;
-	u32	metadata_len;
-	u32	data_len;
-	u32	cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
-	u32	timeout_ms;
-	u32	resv2;
-	u64	user_data;
-};
-
 static void nrio_read_sqe(struct nrio_desc *d,
 			  const struct nvme_ring_io_sqe *sqe)
 {
@@ -89,8 +72,8 @@ static void nrio_read_sqe(struct nrio_desc *d,
  * Post one CQ entry into the slot reserved for it at submission; @io, if
  * given, is the completing I/O, taken off the poll list here.
  */
-static void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
-		      bool invalid, struct nrio_io *io)
+void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res, bool invalid,
+	       struct nrio_io *io)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
@@ -285,7 +268,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	}
 	if (d->data_len != (u64)nlb << ns->lba_shift)
 		return -EINVAL;
-	if (d->data_off & ((1U << ns->lba_shift) - 1))
+	if (d->data_off & ctx->data_align_mask)
 		return -EINVAL;
 	ret = nrio_check_data(region, d->data_off, d->data_len);
 	if (ret)
@@ -456,7 +439,7 @@ out:
 	return ret;
 }
 
-static int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
+int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
 {
 	if (d->flags || d->resv1 || d->resv2 || d->timeout_ms ||
 	    d->metadata_off || d->metadata_len)
@@ -490,8 +473,11 @@ static int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	}
 }
 
-/* Reserve up to @want CQ slots; the caller holds ctx->lock. */
-static u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want)
+/*
+ * Reserve up to @want CQ slots (with @all, @want or none); the caller
+ * holds ctx->lock.
+ */
+u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want, bool all)
 {
 	struct nrio_shared *sh = ctx->region->shared;
 	u32 entries = ctx->cq_mask + 1;
@@ -505,13 +491,15 @@ static u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want)
 		used = entries;
 	used += ctx->inflight;
 	n = used >= entries ? 0 : min(want, entries - used);
+	if (all && n < want)
+		n = 0;
 	WRITE_ONCE(ctx->inflight, ctx->inflight + n);
 	spin_unlock_irq(&ctx->cq_lock);
 	return n;
 }
 
 /* Give back CQ slots reserved for descriptors that were not consumed. */
-static void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n)
+void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n)
 {
 	spin_lock_irq(&ctx->cq_lock);
 	WRITE_ONCE(ctx->inflight, ctx->inflight - n);
@@ -522,12 +510,50 @@ static void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n)
 		wake_up(&ctx->cq_wait);
 }
 
+/* SUBMIT stopped short for want of CQ slots; the caller holds ctx->lock. */
+void nrio_note_cq_full(struct nrio_ctx *ctx)
+{
+	WRITE_ONCE(ctx->cq_full, ctx->cq_full + 1);
+	WRITE_ONCE(ctx->region->shared->counters.cq_full, ctx->cq_full);
+}
+
+/* Consume up to @ready nvme_ring_io descriptors from @head. */
+static u32 nrio_consume(struct nrio_ctx *ctx, u32 head, u32 ready)
+{
+	struct nrio_region *region = ctx->region;
+	struct blk_plug plug;
+	u32 n, i;
+
+	n = nrio_reserve_cq(ctx, ready, false);
+	if (n < ready)
+		nrio_note_cq_full(ctx);
+
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		struct nrio_desc d;
+		int ret;
+
+		/* A batch of large discards can take a while: let kill in. */
+		if (fatal_signal_pending(current))
+			break;
+		nrio_read_sqe(&d, (struct nvme_ring_io_sqe *)region->sqes +
+				  ((head + i) & ctx->sq_mask));
+		ret = nrio_issue(ctx, &d);
+		if (ret)
+			nrio_post(ctx, d.user_data, ret, true, NULL);
+	}
+	blk_finish_plug(&plug);
+	if (i < n)
+		nrio_unreserve_cq(ctx, n - i);
+
+	return i;
+}
+
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
-	u32 head, ready, n, i;
-	struct blk_plug plug;
+	u32 head, ready, i;
 
 	if (nowait) {
 		if (!mutex_trylock(&ctx->lock))
@@ -555,28 +581,7 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 	if (to_submit)
 		ready = min(ready, to_submit);
 
-	n = nrio_reserve_cq(ctx, ready);
-	if (n < ready) {
-		WRITE_ONCE(ctx->cq_full, ctx->cq_full + 1);
-		WRITE_ONCE(sh->counters.cq_full, ctx->cq_full);
-	}
-
-	blk_start_plug(&plug);
-	for (i = 0; i < n; i++) {
-		struct nrio_desc d;
-		int ret;
-
-		/* A batch of large discards can take a while: let kill in. */
-		if (fatal_signal_pending(current))
-			break;
-		nrio_read_sqe(&d, &region->sqes[(head + i) & ctx->sq_mask]);
-		ret = nrio_issue(ctx, &d);
-		if (ret)
-			nrio_post(ctx, d.user_data, ret, true, NULL);
-	}
-	blk_finish_plug(&plug);
-	if (i < n)
-		nrio_unreserve_cq(ctx, n - i);
+	i = nrio_consume(ctx, head, ready);
 
 	ctx->sq_head = head + i;
 	/* The slots are read: userspace may refill them. */

@@ -108,59 +108,45 @@ static int nrio_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int nrio_check_setup(const struct nvme_ring_io_setup *s)
+/* The checks of SETUP's sizes and node: EINVAL first, then E2BIG. */
+int nrio_check_request(const struct nrio_setup_req *req)
 {
 	u64 max_data = (u64)nrio_max_data_mb << 20;
-	u32 i;
+	int node = req->numa_node;
 
-	if (s->flags & ~NVME_RING_IO_SETUP_F_IOPOLL)
+	if (!req->sq_entries || !is_power_of_2(req->sq_entries))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(s->resv); i++)
-		if (s->resv[i])
-			return -EINVAL;
-	if (!s->sq_entries || !is_power_of_2(s->sq_entries))
+	if (req->cq_entries && (!is_power_of_2(req->cq_entries) ||
+				req->cq_entries < req->sq_entries))
 		return -EINVAL;
-	if (s->cq_entries &&
-	    (!is_power_of_2(s->cq_entries) || s->cq_entries < s->sq_entries))
+	if (!req->data_size || !IS_ALIGNED(req->data_size, SZ_4K) ||
+	    !PAGE_ALIGNED(req->data_size))
 		return -EINVAL;
-	if (!s->data_size || !IS_ALIGNED(s->data_size, SZ_4K) ||
-	    !PAGE_ALIGNED(s->data_size))
+	if (node != NUMA_NO_NODE &&
+	    (node < 0 || node >= MAX_NUMNODES ||
+	     !node_state(array_index_nospec(node, MAX_NUMNODES), N_MEMORY)))
 		return -EINVAL;
-	if (s->numa_node != NUMA_NO_NODE &&
-	    (s->numa_node < 0 || s->numa_node >= MAX_NUMNODES ||
-	     !node_state(array_index_nospec(s->numa_node, MAX_NUMNODES),
-			 N_MEMORY)))
-		return -EINVAL;
-	if (s->sq_entries > NVME_RING_IO_MAX_ENTRIES ||
-	    s->cq_entries > NVME_RING_IO_MAX_ENTRIES ||
-	    (!s->cq_entries && 2 * s->sq_entries > NVME_RING_IO_MAX_ENTRIES))
+	if (req->sq_entries > NVME_RING_IO_MAX_ENTRIES ||
+	    req->cq_entries > NVME_RING_IO_MAX_ENTRIES ||
+	    (!req->cq_entries &&
+	     2 * req->sq_entries > NVME_RING_IO_MAX_ENTRIES))
 		return -E2BIG;
-	if (s->data_size > max_data)
+	if (req->data_size > max_data)
 		return -E2BIG;
 	return 0;
 }
 
-static long nrio_setup(struct nrio_ctx *ctx,
-		       struct nvme_ring_io_setup __user *uarg)
+/*
+ * The part of SETUP after its struct is checked: bind the namespace,
+ * create the region, copy its offsets out and publish it.  A failure
+ * leaves the context as it was.
+ */
+long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
+		    struct nvme_ring_io_offsets __user *uoff)
 {
-	struct nvme_ring_io_setup s;
+	u32 cq_entries = req->cq_entries ?: 2 * req->sq_entries;
 	struct nrio_region *region;
-	u32 usize, cq_entries;
 	long ret;
-
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < sizeof(s))
-		return -EINVAL;
-	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
-	if (ret)
-		return ret;
-	ret = nrio_check_setup(&s);
-	if (ret)
-		return ret;
-	cq_entries = s.cq_entries ? s.cq_entries : 2 * s.sq_entries;
 
 	if (mutex_lock_interruptible(&ctx->lock))
 		return -ERESTARTSYS;	/* nothing done yet */
@@ -168,27 +154,26 @@ static long nrio_setup(struct nrio_ctx *ctx,
 	if (ctx->region)
 		goto out_unlock;
 
-	ret = nrio_ns_bind(&ctx->ns, s.nvme_fd);
+	ret = nrio_ns_bind(&ctx->ns, req->nvme_fd);
 	if (ret)
 		goto out_unlock;
 
-	region = nrio_region_create(s.sq_entries, cq_entries, s.data_size,
-				    s.numa_node);
+	region = nrio_region_create(req->sq_entries, req->sqe_size,
+				    cq_entries, req->data_size,
+				    req->numa_node);
 	if (IS_ERR(region)) {
 		ret = PTR_ERR(region);
 		goto out_unbind;
 	}
-
-	s.off = region->off;
-	if (copy_to_user(uarg, &s, sizeof(s))) {
+	if (copy_to_user(uoff, &region->off, sizeof(*uoff))) {
 		ret = -EFAULT;
 		goto out_region;
 	}
 
-	ctx->numa_node = s.numa_node;
-	ctx->polled = (s.flags & NVME_RING_IO_SETUP_F_IOPOLL) &&
-		      nrio_bdev_can_poll(ctx->ns.bdev);
-	ctx->sq_mask = s.sq_entries - 1;
+	ctx->numa_node = req->numa_node;
+	ctx->polled = req->iopoll && nrio_bdev_can_poll(ctx->ns.bdev);
+	ctx->data_align_mask = (1U << ctx->ns.lba_shift) - 1;
+	ctx->sq_mask = req->sq_entries - 1;
 	ctx->cq_mask = cq_entries - 1;
 	/* Publish: everything above is visible to whoever sees region. */
 	smp_store_release(&ctx->region, region);
@@ -202,6 +187,44 @@ out_unbind:
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return ret;
+}
+
+static long nrio_setup(struct nrio_ctx *ctx,
+		       struct nvme_ring_io_setup __user *uarg)
+{
+	struct nvme_ring_io_setup s;
+	struct nrio_setup_req req;
+	u32 usize, i;
+	long ret;
+
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < sizeof(s))
+		return -EINVAL;
+	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
+	if (ret)
+		return ret;
+	if (s.flags & ~NVME_RING_IO_SETUP_F_IOPOLL)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
+		if (s.resv[i])
+			return -EINVAL;
+
+	req = (struct nrio_setup_req) {
+		.iopoll		= s.flags & NVME_RING_IO_SETUP_F_IOPOLL,
+		.sq_entries	= s.sq_entries,
+		.cq_entries	= s.cq_entries,
+		.sqe_size	= sizeof(struct nvme_ring_io_sqe),
+		.data_size	= s.data_size,
+		.nvme_fd	= s.nvme_fd,
+		.numa_node	= s.numa_node,
+	};
+	ret = nrio_check_request(&req);
+	if (ret)
+		return ret;
+	return nrio_ctx_setup(ctx, &req, &uarg->off);
 }
 
 static long nrio_info(struct nrio_ctx *ctx,
@@ -531,14 +554,18 @@ static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
  * their command numbers stay those of the first ABI, and a caller built
  * with any other size in them is served the same.
  */
+#define NRIO_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 static unsigned int nrio_ioctl_cmd(unsigned int cmd)
 {
-	unsigned int nosize = cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
+	static const unsigned int versioned[] = {
+		NVME_RING_IO_SETUP, NVME_RING_IO_INFO,
+	};
+	unsigned int i;
 
-	if (nosize == (NVME_RING_IO_SETUP & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
-		return NVME_RING_IO_SETUP;
-	if (nosize == (NVME_RING_IO_INFO & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
-		return NVME_RING_IO_INFO;
+	for (i = 0; i < ARRAY_SIZE(versioned); i++)
+		if (NRIO_IOC_NOSIZE(cmd) == NRIO_IOC_NOSIZE(versioned[i]))
+			return versioned[i];
 	return cmd;
 }
 

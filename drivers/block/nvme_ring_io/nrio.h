@@ -46,7 +46,7 @@ struct nrio_region {
 	unsigned long		nr_pages;
 	struct nrio_shared	*shared;	/* vmap of the ring pages */
 	unsigned long		ring_pages;
-	struct nvme_ring_io_sqe	*sqes;
+	void			*sqes;		/* off.sq.desc_size each */
 	struct nvme_ring_io_cqe	*cqes;
 	struct nvme_ring_io_offsets off;
 	u64			huge_bytes;
@@ -78,6 +78,7 @@ struct nrio_ctx {
 	int			numa_node;
 	bool			polled;		/* READ/WRITE use REQ_POLLED */
 	bool			dead;		/* namespace gone, under lock */
+	u32			data_align_mask; /* of READ/WRITE data_off */
 	u32			sq_mask;
 	u32			cq_mask;
 	u32			sq_head;	/* consumer index, under lock */
@@ -100,6 +101,24 @@ struct nrio_ctx {
 	struct work_struct	free_work;
 };
 
+/* The kernel's private copy of one SQ descriptor. */
+struct nrio_desc {
+	u8	opcode;
+	u8	flags;
+	u16	resv1;
+	u32	nsid;
+	u32	cdw2, cdw3;
+	u64	metadata_off;
+	u64	data_off;
+	u32	metadata_len;
+	u32	data_len;
+	u32	cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+	u32	timeout_ms;
+	u32	resv2;
+	u64	user_data;
+};
+
+
 /* One descriptor in flight: the bioset front-pads every bio with this. */
 struct nrio_io {
 	struct nrio_ctx		*ctx;
@@ -110,14 +129,28 @@ struct nrio_io {
 	struct bio		bio;		/* must be last */
 };
 
+/* What SETUP asks for, its struct's fields checked. */
+struct nrio_setup_req {
+	bool		iopoll;
+	u32		sq_entries;
+	u32		cq_entries;	/* 0: 2 * sq_entries */
+	u32		sqe_size;
+	u64		data_size;
+	int		nvme_fd;
+	int		numa_node;
+};
+
 /* main.c */
 void nrio_ctx_put(struct nrio_ctx *ctx);
+int nrio_check_request(const struct nrio_setup_req *req);
+long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
+		    struct nvme_ring_io_offsets __user *uoff);
 
 /* region.c */
 int nrio_region_init(void);
 void nrio_region_exit(void);
-struct nrio_region *nrio_region_create(u32 sq_entries, u32 cq_entries,
-				       u64 data_size, int node);
+struct nrio_region *nrio_region_create(u32 sq_entries, u32 sqe_size,
+				       u32 cq_entries, u64 data_size, int node);
 void nrio_region_put(struct nrio_region *region);
 int nrio_region_mmap(struct nrio_region *region, struct vm_area_struct *vma);
 unsigned long nrio_region_get_unmapped_area(struct nrio_region *region,
@@ -135,6 +168,12 @@ void nrio_ns_unbind(struct nrio_ns *ns);
 int nrio_io_init(void);
 void nrio_io_exit(void);
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
+int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d);
+void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res, bool invalid,
+	       struct nrio_io *io);
+u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want, bool all);
+void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n);
+void nrio_note_cq_full(struct nrio_ctx *ctx);
 int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 void nrio_poll_drain(struct nrio_ctx *ctx);

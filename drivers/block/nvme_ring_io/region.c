@@ -245,7 +245,7 @@ fail:
 
 /* Lay out rings, counters and data; returns the region size. */
 static u64 nrio_layout(struct nvme_ring_io_offsets *off, u32 sq_entries,
-		       u32 cq_entries, u64 data_size)
+		       u32 sqe_size, u32 cq_entries, u64 data_size)
 {
 	u64 pos = PAGE_ALIGN(sizeof(struct nrio_shared));
 
@@ -253,7 +253,7 @@ static u64 nrio_layout(struct nvme_ring_io_offsets *off, u32 sq_entries,
 	off->sq.consumer = offsetof(struct nrio_shared, sq_consumer);
 	off->sq.flags = offsetof(struct nrio_shared, sq_flags);
 	off->sq.entries = sq_entries;
-	off->sq.desc_size = sizeof(struct nvme_ring_io_sqe);
+	off->sq.desc_size = sqe_size;
 	off->cq.producer = offsetof(struct nrio_shared, cq_producer);
 	off->cq.consumer = offsetof(struct nrio_shared, cq_consumer);
 	off->cq.flags = offsetof(struct nrio_shared, cq_flags);
@@ -262,7 +262,7 @@ static u64 nrio_layout(struct nvme_ring_io_offsets *off, u32 sq_entries,
 	off->counters = offsetof(struct nrio_shared, counters);
 
 	off->sq.desc = pos;
-	pos += PAGE_ALIGN((u64)sq_entries * sizeof(struct nvme_ring_io_sqe));
+	pos += PAGE_ALIGN((u64)sq_entries * sqe_size);
 	off->cq.desc = pos;
 	pos += PAGE_ALIGN((u64)cq_entries * sizeof(struct nvme_ring_io_cqe));
 
@@ -277,8 +277,8 @@ static u64 nrio_layout(struct nvme_ring_io_offsets *off, u32 sq_entries,
  * than NVME_RING_IO_MAX_ENTRIES and data_size is a page multiple within the
  * module's cap, so none of the arithmetic here can overflow.
  */
-struct nrio_region *nrio_region_create(u32 sq_entries, u32 cq_entries,
-				       u64 data_size, int node)
+struct nrio_region *nrio_region_create(u32 sq_entries, u32 sqe_size,
+				       u32 cq_entries, u64 data_size, int node)
 {
 	struct nrio_region *region;
 	struct vfsmount *mnt;
@@ -290,7 +290,8 @@ struct nrio_region *nrio_region_create(u32 sq_entries, u32 cq_entries,
 	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
 	if (!region)
 		return ERR_PTR(-ENOMEM);
-	size = nrio_layout(&region->off, sq_entries, cq_entries, data_size);
+	size = nrio_layout(&region->off, sq_entries, sqe_size, cq_entries,
+			   data_size);
 	region->nr_pages = size >> PAGE_SHIFT;
 	region->ring_pages = region->off.data >> PAGE_SHIFT;
 
