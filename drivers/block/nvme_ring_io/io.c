@@ -66,6 +66,7 @@ static void nrio_read_sqe(struct nrio_desc *d,
 	d->timeout_ms = READ_ONCE(sqe->timeout_ms);
 	d->resv2 = READ_ONCE(sqe->resv2);
 	d->user_data = READ_ONCE(sqe->user_data);
+	d->chain = NULL;
 }
 
 /*
@@ -97,6 +98,10 @@ void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res, bool invalid,
 	WRITE_ONCE(ctx->inflight, ctx->inflight - 1);
 	ctx->completed++;
 	WRITE_ONCE(sh->counters.completed, ctx->completed);
+	if (res > 0)
+		ctx->bytes_moved += res;
+	else if (res == -ECANCELED)
+		ctx->canceled++;
 	if (invalid) {
 		ctx->sq_invalid++;
 		WRITE_ONCE(sh->counters.sq_invalid, ctx->sq_invalid);
@@ -118,8 +123,13 @@ static void nrio_end_io(struct bio *bio)
 
 	if (bio->bi_status)
 		res = blk_status_to_errno(bio->bi_status);
-	/* Off the poll list before the bio can go: a poller may hold it. */
-	nrio_post(ctx, user_data, res, false, io);
+	if (io->chain) {
+		/* Never polled: the chain goes on (or ends) from here. */
+		nrio_chain_step_done(io->chain, user_data, res);
+	} else {
+		/* Off the poll list before the bio can go: a poller holds it. */
+		nrio_post(ctx, user_data, res, false, io);
+	}
 	bio_put(bio);
 	nrio_ctx_put(ctx);
 }
@@ -141,6 +151,7 @@ static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
 
 	io->ctx = ctx;
+	io->chain = d->chain;
 	io->user_data = d->user_data;
 	io->bytes = bytes;
 	io->polled = false;
@@ -306,8 +317,11 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		len -= run;
 	}
 	nrio_own(ctx, d, bio, d->data_len);
-	/* Only an unchained bio is polled: a chain may span queues. */
-	if (ctx->polled && bio == first)
+	/*
+	 * Only an unchained bio is polled (a bio chain may span queues), and
+	 * no step of a descriptor chain: its completion starts the next.
+	 */
+	if (ctx->polled && bio == first && !d->chain)
 		nrio_submit_polled(ctx, bio);
 	else
 		submit_bio(bio);
@@ -564,7 +578,8 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 	}
 
 	/* A removed namespace does not come back: the context is dead. */
-	if (unlikely(ctx->dead || !disk_live(ctx->ns.bdev->bd_disk))) {
+	if (unlikely(ctx->dead ||
+		     (ctx->ns.bdev && !disk_live(ctx->ns.bdev->bd_disk)))) {
 		WRITE_ONCE(ctx->dead, true);
 		mutex_unlock(&ctx->lock);
 		return -ENODEV;
@@ -581,7 +596,10 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 	if (to_submit)
 		ready = min(ready, to_submit);
 
-	i = nrio_consume(ctx, head, ready);
+	if (ctx->unified)
+		i = nrio_uio_consume(ctx, head, ready);
+	else
+		i = nrio_consume(ctx, head, ready);
 
 	ctx->sq_head = head + i;
 	/* The slots are read: userspace may refill them. */

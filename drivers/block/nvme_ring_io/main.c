@@ -33,7 +33,7 @@
 
 #include "nrio.h"
 
-static struct workqueue_struct *nrio_wq;
+struct workqueue_struct *nrio_wq;
 
 static void nrio_resume_free_all(struct nrio_ctx *ctx);
 
@@ -41,6 +41,7 @@ static void nrio_resume_free_all(struct nrio_ctx *ctx);
 static void nrio_ctx_free(struct nrio_ctx *ctx)
 {
 	nrio_resume_free_all(ctx);
+	nrio_uio_free(ctx);
 	if (ctx->region)
 		nrio_region_put(ctx->region);
 	nrio_ns_unbind(&ctx->ns);
@@ -87,6 +88,8 @@ static int nrio_open(struct inode *inode, struct file *file)
 	/* Dropped by nrio_ctx_free(); we are in an fop, so this holds. */
 	__module_get(THIS_MODULE);
 
+	/* misc_open() left the miscdevice here. */
+	ctx->unified = nrio_uio_file(file);
 	file->private_data = ctx;
 	return stream_open(inode, file);
 }
@@ -95,6 +98,8 @@ static int nrio_release(struct inode *inode, struct file *file)
 {
 	struct nrio_ctx *ctx = file->private_data;
 
+	/* Chain steps not started yet are cancelled from now on. */
+	WRITE_ONCE(ctx->closing, true);
 	if (ctx->polled)
 		nrio_poll_drain(ctx);
 	/*
@@ -108,7 +113,7 @@ static int nrio_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The checks of SETUP's sizes and node: EINVAL first, then E2BIG. */
+/* The checks both devices' SETUP make: EINVAL first, then E2BIG. */
 int nrio_check_request(const struct nrio_setup_req *req)
 {
 	u64 max_data = (u64)nrio_max_data_mb << 20;
@@ -137,9 +142,10 @@ int nrio_check_request(const struct nrio_setup_req *req)
 }
 
 /*
- * The part of SETUP after its struct is checked: bind the namespace,
- * create the region, copy its offsets out and publish it.  A failure
- * leaves the context as it was.
+ * The part of SETUP both devices share, after their struct is checked:
+ * bind the namespace (unless the unified device was given none), let the
+ * device prepare what it needs, create the region, copy its offsets out
+ * and publish it.  A failure leaves the context as it was.
  */
 long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		    struct nvme_ring_io_offsets __user *uoff)
@@ -154,9 +160,16 @@ long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 	if (ctx->region)
 		goto out_unlock;
 
-	ret = nrio_ns_bind(&ctx->ns, req->nvme_fd);
-	if (ret)
-		goto out_unlock;
+	if (!ctx->unified || req->nvme_fd != -1) {
+		ret = nrio_ns_bind(&ctx->ns, req->nvme_fd);
+		if (ret)
+			goto out_unlock;
+	}
+	if (req->prepare) {
+		ret = req->prepare(ctx, req);
+		if (ret)
+			goto out_unbind;
+	}
 
 	region = nrio_region_create(req->sq_entries, req->sqe_size,
 				    cq_entries, req->data_size,
@@ -171,8 +184,11 @@ long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 	}
 
 	ctx->numa_node = req->numa_node;
-	ctx->polled = req->iopoll && nrio_bdev_can_poll(ctx->ns.bdev);
-	ctx->data_align_mask = (1U << ctx->ns.lba_shift) - 1;
+	ctx->polled = req->iopoll && ctx->ns.bdev &&
+		      nrio_bdev_can_poll(ctx->ns.bdev);
+	if (ctx->ns.bdev)
+		ctx->data_align_mask = ctx->unified ? ctx->ns.dma_align :
+				       (1U << ctx->ns.lba_shift) - 1;
 	ctx->sq_mask = req->sq_entries - 1;
 	ctx->cq_mask = cq_entries - 1;
 	/* Publish: everything above is visible to whoever sees region. */
@@ -183,6 +199,7 @@ long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 out_region:
 	nrio_region_put(region);
 out_unbind:
+	nrio_uio_free(ctx);
 	nrio_ns_unbind(&ctx->ns);
 out_unlock:
 	mutex_unlock(&ctx->lock);
@@ -560,6 +577,7 @@ static unsigned int nrio_ioctl_cmd(unsigned int cmd)
 {
 	static const unsigned int versioned[] = {
 		NVME_RING_IO_SETUP, NVME_RING_IO_INFO,
+		UNIFIED_IO_SETUP, UNIFIED_IO_INFO,
 	};
 	unsigned int i;
 
@@ -574,7 +592,21 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct nrio_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
-	switch (nrio_ioctl_cmd(cmd)) {
+	cmd = nrio_ioctl_cmd(cmd);
+	if (ctx->unified) {
+		switch (cmd) {
+		case UNIFIED_IO_SETUP:
+		case UNIFIED_IO_INFO:
+			return nrio_uio_ioctl(ctx, cmd, uarg);
+		case UNIFIED_IO_SUBMIT:
+			return nrio_submit_ioctl(ctx, cmd, uarg);
+		case UNIFIED_IO_COMPLETE:
+			return nrio_complete_ioctl(ctx, cmd, uarg);
+		default:
+			return -ENOTTY;
+		}
+	}
+	switch (cmd) {
 	case NVME_RING_IO_SETUP:
 		return nrio_setup(ctx, uarg);
 	case NVME_RING_IO_INFO:
@@ -678,8 +710,13 @@ static int __init nrio_init(void)
 		       ret);
 		goto out_region;
 	}
+	ret = nrio_uio_init(&nrio_fops);
+	if (ret)
+		goto out_misc;
 	return 0;
 
+out_misc:
+	misc_deregister(&nrio_misc);
 out_region:
 	nrio_region_exit();
 out_io:
@@ -691,6 +728,7 @@ out_wq:
 
 static void __exit nrio_exit(void)
 {
+	nrio_uio_exit();
 	misc_deregister(&nrio_misc);
 	/* Waits for a context free that dropped the last module reference. */
 	destroy_workqueue(nrio_wq);

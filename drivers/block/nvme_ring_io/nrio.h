@@ -14,6 +14,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/nvme_ring_io.h>
+#include <linux/unified_io_region.h>
 
 #include "compat.h"
 
@@ -65,6 +66,7 @@ struct nrio_ns {
 	bool			generic;
 	u32			nsid;
 	unsigned int		lba_shift;
+	u32			dma_align;	/* queue_dma_alignment() mask */
 	u32			max_segments;
 	u64			max_transfer;
 };
@@ -78,6 +80,8 @@ struct nrio_ctx {
 	int			numa_node;
 	bool			polled;		/* READ/WRITE use REQ_POLLED */
 	bool			dead;		/* namespace gone, under lock */
+	bool			unified;	/* /dev/unified_io_region */
+	bool			closing;	/* release() ran */
 	u32			data_align_mask; /* of READ/WRITE data_off */
 	u32			sq_mask;
 	u32			cq_mask;
@@ -90,6 +94,9 @@ struct nrio_ctx {
 	u32			inflight;	/* CQ slots reserved */
 	u64			completed;
 	u64			sq_invalid;
+	u64			bytes_moved;	/* by READ/WRITE, in place */
+	u64			chains;		/* under ctx->lock */
+	u64			canceled;
 	wait_queue_head_t	cq_wait;
 	struct list_head	uring_waiters;	/* parked URING_WAITs */
 	struct list_head	poll_list;	/* polled I/O, oldest first */
@@ -97,6 +104,8 @@ struct nrio_ctx {
 	spinlock_t		resume_lock;
 	struct list_head	resumes;	/* waits to resume, main.c */
 	unsigned int		nr_resumes;
+
+	struct nrio_uio		*uio;		/* unified device state */
 
 	struct work_struct	free_work;
 };
@@ -116,12 +125,14 @@ struct nrio_desc {
 	u32	timeout_ms;
 	u32	resv2;
 	u64	user_data;
+	struct nrio_chain *chain;	/* the chain it is a step of, or NULL */
 };
 
 
 /* One descriptor in flight: the bioset front-pads every bio with this. */
 struct nrio_io {
 	struct nrio_ctx		*ctx;
+	struct nrio_chain	*chain;		/* a chain step's, or NULL */
 	u64			user_data;
 	u32			bytes;
 	bool			polled;
@@ -129,15 +140,19 @@ struct nrio_io {
 	struct bio		bio;		/* must be last */
 };
 
-/* What SETUP asks for, its struct's fields checked. */
+/* What both devices' SETUP ask for. */
 struct nrio_setup_req {
 	bool		iopoll;
 	u32		sq_entries;
 	u32		cq_entries;	/* 0: 2 * sq_entries */
 	u32		sqe_size;
 	u64		data_size;
-	int		nvme_fd;
-	int		numa_node;
+	int		nvme_fd;	/* -1: none (unified device) */
+	int		numa_node;	/* may be set by prepare() */
+	/* With the namespace bound, before the region is made. */
+	int		(*prepare)(struct nrio_ctx *ctx,
+				   struct nrio_setup_req *req);
+	const void	*priv;
 };
 
 /* main.c */
@@ -145,6 +160,7 @@ void nrio_ctx_put(struct nrio_ctx *ctx);
 int nrio_check_request(const struct nrio_setup_req *req);
 long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		    struct nvme_ring_io_offsets __user *uoff);
+extern struct workqueue_struct *nrio_wq;
 
 /* region.c */
 int nrio_region_init(void);
@@ -178,6 +194,15 @@ int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 void nrio_poll_drain(struct nrio_ctx *ctx);
 u32 nrio_cq_ready(struct nrio_ctx *ctx);
+
+/* unified.c: /dev/unified_io_region */
+int nrio_uio_init(const struct file_operations *fops);
+void nrio_uio_exit(void);
+bool nrio_uio_file(struct file *file);
+long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
+u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 ready);
+void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
+void nrio_uio_free(struct nrio_ctx *ctx);
 
 /* uring.c */
 int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);

@@ -166,6 +166,7 @@ int nrio_ns_bind(struct nrio_ns *ns, int fd)
 	ns->file = file;
 	ns->nsid = nsid;
 	ns->lba_shift = ilog2(bdev_logical_block_size(ns->bdev));
+	ns->dma_align = queue_dma_alignment(q);
 	ns->max_transfer = (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT;
 	ns->max_segments = queue_max_segments(q);
 	ns->can_read = file->f_mode & FMODE_READ;

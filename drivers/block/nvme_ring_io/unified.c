@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_ring_io: /dev/unified_io_region, the region shared by storage,
+ * network and BPF.
+ *
+ * The device is the same context, region, rings and kernel engine as
+ * /dev/nvme_ring_io, with its own SETUP and INFO, 128-byte typed SQ
+ * descriptors and links.  SUBMIT copies every ready descriptor once into
+ * the context's scratch array, then consumes whole chains only: a chain
+ * whose end the producer has not published waits in the SQ, and a chain
+ * is consumed only when the CQ has a slot for each of its descriptors, so
+ * every descriptor has its CQ slot before anything of its chain runs and
+ * the ring can never deadlock on a chain.  A single descriptor is issued
+ * as on /dev/nvme_ring_io.  A chain of two or more becomes a struct
+ * nrio_chain holding the kernel copies of its descriptors: SUBMIT starts
+ * the first step, and each step's completion (bio end_io, any context)
+ * posts its CQ entry and either cancels the rest (-ECANCELED) or queues
+ * the chain's work item, which starts the next step in process context.
+ * The chain holds a context reference until its last CQ entry is posted.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/build_bug.h>
+#include <linux/miscdevice.h>
+#include <linux/netdevice.h>
+#include <linux/nodemask.h>
+#include <linux/nsproxy.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+
+#include "nrio.h"
+
+/* The kernel's private copy of one unified SQ descriptor. */
+struct nrio_udesc {
+	u8			type;
+	u8			flags;
+	bool			resv;		/* a reserved field was set */
+	u64			user_data;
+	struct nrio_desc	nvme;		/* for UNIFIED_IO_TYPE_NVME */
+};
+
+/* What a unified context adds to the shared one. */
+struct nrio_uio {
+	u32			net_ifindex;
+	u32			net_rxq;
+	u32			frame_size;
+	u32			frame_headroom;
+	struct nrio_udesc	*scratch;	/* sq_entries, under ctx->lock */
+};
+
+/* A chain of two or more descriptors, from SUBMIT to its last CQ entry. */
+struct nrio_chain {
+	struct nrio_ctx		*ctx;		/* a reference */
+	struct work_struct	work;
+	u32			n;
+	u32			cur;		/* the step running */
+	struct nrio_udesc	d[];
+};
+
+static struct miscdevice nrio_uio_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= UNIFIED_IO_DEVNAME,
+	.mode	= NRIO_DEV_MODE,
+};
+
+bool nrio_uio_file(struct file *file)
+{
+	return file->private_data == &nrio_uio_misc;
+}
+
+/* Read one descriptor once, field by field, into @u. */
+static void nrio_uio_read(struct nrio_udesc *u,
+			  const struct unified_io_sqe *sqe)
+{
+	const struct unified_io_nvme *c = &sqe->cmd.nvme;
+	struct nrio_desc *d = &u->nvme;
+
+	u->type = READ_ONCE(sqe->type);
+	u->flags = READ_ONCE(sqe->flags);
+	u->resv = READ_ONCE(sqe->resv1) || READ_ONCE(sqe->resv2);
+	u->user_data = READ_ONCE(sqe->user_data);
+	memset(d, 0, sizeof(*d));
+	d->data_len = READ_ONCE(sqe->data_len);
+	d->data_off = READ_ONCE(sqe->data_off);
+	d->user_data = u->user_data;
+	if (u->type != UNIFIED_IO_TYPE_NVME)
+		return;
+	d->opcode = READ_ONCE(c->opcode);
+	/* nrio_issue() refuses a non-zero resv1 or resv2. */
+	d->resv1 = READ_ONCE(c->resv1[0]) || READ_ONCE(c->resv1[1]) ||
+		   READ_ONCE(c->resv1[2]);
+	d->resv2 = READ_ONCE(c->resv2) != 0;
+	d->nsid = READ_ONCE(c->nsid);
+	d->cdw2 = READ_ONCE(c->cdw2);
+	d->cdw3 = READ_ONCE(c->cdw3);
+	d->metadata_off = READ_ONCE(c->metadata_off);
+	d->metadata_len = READ_ONCE(c->metadata_len);
+	d->cdw10 = READ_ONCE(c->cdw10);
+	d->cdw11 = READ_ONCE(c->cdw11);
+	d->cdw12 = READ_ONCE(c->cdw12);
+	d->cdw13 = READ_ONCE(c->cdw13);
+	d->cdw14 = READ_ONCE(c->cdw14);
+	d->cdw15 = READ_ONCE(c->cdw15);
+	d->timeout_ms = READ_ONCE(c->timeout_ms);
+}
+
+/*
+ * Start descriptor @u, a step of @chain or alone (NULL): 0 when it is in
+ * flight (its completion posts its CQ entry), else the errno it fails with.
+ */
+static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
+			  struct nrio_chain *chain)
+{
+	if ((u->flags & ~UNIFIED_IO_SQE_F_LINK) || u->resv)
+		return -EINVAL;
+	switch (u->type) {
+	case UNIFIED_IO_TYPE_NVME:
+		if (!ctx->ns.bdev)
+			return -ENXIO;
+		u->nvme.chain = chain;
+		return nrio_issue(ctx, &u->nvme);
+	case UNIFIED_IO_TYPE_BPF:
+	case UNIFIED_IO_TYPE_NET_SEND:
+	case UNIFIED_IO_TYPE_NET_RECV:
+		/* Not in this version: INFO's features say so. */
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void nrio_chain_free(struct nrio_chain *chain)
+{
+	struct nrio_ctx *ctx = chain->ctx;
+
+	kvfree(chain);
+	nrio_ctx_put(ctx);
+}
+
+/* Complete steps @from.. with -ECANCELED and free the chain; any context. */
+static void nrio_chain_cancel(struct nrio_chain *chain, u32 from)
+{
+	u32 i;
+
+	for (i = from; i < chain->n; i++)
+		nrio_post(chain->ctx, chain->d[i].user_data, -ECANCELED, false,
+			  NULL);
+	nrio_chain_free(chain);
+}
+
+/* Start the current step; process context. */
+static void nrio_chain_run(struct nrio_chain *chain)
+{
+	struct nrio_ctx *ctx = chain->ctx;
+	struct nrio_udesc *u = &chain->d[chain->cur];
+	int ret;
+
+	/* Nobody will reap what a closed context would still do. */
+	if (READ_ONCE(ctx->closing)) {
+		nrio_chain_cancel(chain, chain->cur);
+		return;
+	}
+	ret = nrio_uio_issue(ctx, u, chain);
+	if (!ret)
+		return;		/* the step's end_io owns the chain now */
+	nrio_post(ctx, u->user_data, ret, true, NULL);
+	nrio_chain_cancel(chain, chain->cur + 1);
+}
+
+static void nrio_chain_work(struct work_struct *work)
+{
+	nrio_chain_run(container_of(work, struct nrio_chain, work));
+}
+
+/* A step completed with @res (bio end_io, any context). */
+void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res)
+{
+	nrio_post(chain->ctx, user_data, res, false, NULL);
+	if (res < 0)
+		nrio_chain_cancel(chain, chain->cur + 1);
+	else if (++chain->cur == chain->n)
+		nrio_chain_free(chain);
+	else
+		queue_work(nrio_wq, &chain->work);
+}
+
+/* Start the chain of @n descriptors at @u; their CQ slots are reserved. */
+static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
+			     u32 n)
+{
+	struct nrio_chain *chain;
+	u32 i;
+
+	chain = kvmalloc(struct_size(chain, d, n), GFP_KERNEL_ACCOUNT);
+	if (!chain) {
+		nrio_post(ctx, u[0].user_data, -ENOMEM, false, NULL);
+		for (i = 1; i < n; i++)
+			nrio_post(ctx, u[i].user_data, -ECANCELED, false, NULL);
+		return;
+	}
+	refcount_inc(&ctx->ref);
+	chain->ctx = ctx;
+	INIT_WORK(&chain->work, nrio_chain_work);
+	chain->n = n;
+	chain->cur = 0;
+	memcpy(chain->d, u, n * sizeof(*u));
+	WRITE_ONCE(ctx->chains, ctx->chains + 1);
+	nrio_chain_run(chain);
+}
+
+/*
+ * SUBMIT on a unified context: consume whole chains from @head, at most
+ * @ready descriptors; ctx->lock is held.  Returns the number consumed.
+ */
+u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 ready)
+{
+	const struct unified_io_sqe *sqes = ctx->region->sqes;
+	struct nrio_udesc *u = ctx->uio->scratch;
+	u32 entries = ctx->sq_mask + 1, i, j, n, k;
+	struct blk_plug plug;
+	bool endless;
+
+	/* Every descriptor is read once; what is not consumed is read anew. */
+	for (i = 0; i < ready; i++)
+		nrio_uio_read(&u[i], &sqes[(head + i) & ctx->sq_mask]);
+
+	blk_start_plug(&plug);
+	for (i = 0; i < ready; i += n) {
+		if (fatal_signal_pending(current))
+			break;
+		for (j = i; j < ready && (u[j].flags & UNIFIED_IO_SQE_F_LINK);)
+			j++;
+		endless = j == ready;
+		if (endless) {
+			/* The producer has not published the chain's end. */
+			if (i || ready < entries)
+				break;
+			/* It fills the ring and has no end: it never will. */
+			n = ready;
+		} else {
+			n = j - i + 1;
+		}
+		if (!nrio_reserve_cq(ctx, n, true)) {
+			nrio_note_cq_full(ctx);
+			break;
+		}
+		if (endless) {
+			for (k = 0; k < n; k++)
+				nrio_post(ctx, u[k].user_data, -EINVAL, true,
+					  NULL);
+		} else if (n == 1) {
+			int ret = nrio_uio_issue(ctx, &u[i], NULL);
+
+			if (ret)
+				nrio_post(ctx, u[i].user_data, ret, true, NULL);
+		} else {
+			nrio_chain_start(ctx, &u[i], n);
+		}
+	}
+	blk_finish_plug(&plug);
+	return i;
+}
+
+void nrio_uio_free(struct nrio_ctx *ctx)
+{
+	if (!ctx->uio)
+		return;
+	kvfree(ctx->uio->scratch);
+	kfree(ctx->uio);
+	ctx->uio = NULL;
+}
+
+/*
+ * With the namespace bound: check the interface, choose the node, and
+ * allocate what the unified context keeps.
+ */
+static int nrio_uio_prepare(struct nrio_ctx *ctx, struct nrio_setup_req *req)
+{
+	const struct unified_io_setup *s = req->priv;
+	int node = NUMA_NO_NODE;
+	struct nrio_uio *uio;
+
+	if (s->net_ifindex) {
+		struct net_device *dev;
+
+		dev = dev_get_by_index(current->nsproxy->net_ns,
+				       s->net_ifindex);
+		if (!dev)
+			return -ENODEV;
+		if (s->net_rxq >= dev->real_num_rx_queues) {
+			dev_put(dev);
+			return -EINVAL;
+		}
+		node = dev_to_node(&dev->dev);
+		dev_put(dev);
+	} else if (ctx->ns.bdev) {
+		node = ctx->ns.bdev->bd_disk->node_id;
+	}
+	/* "Any": the device's node, where it has one with memory. */
+	if (req->numa_node == NUMA_NO_NODE && node != NUMA_NO_NODE &&
+	    node >= 0 && node < MAX_NUMNODES && node_state(node, N_MEMORY))
+		req->numa_node = node;
+
+	uio = kzalloc(sizeof(*uio), GFP_KERNEL_ACCOUNT);
+	if (!uio)
+		return -ENOMEM;
+	uio->scratch = kvcalloc(req->sq_entries, sizeof(*uio->scratch),
+				GFP_KERNEL_ACCOUNT);
+	if (!uio->scratch) {
+		kfree(uio);
+		return -ENOMEM;
+	}
+	uio->net_ifindex = s->net_ifindex;
+	uio->net_rxq = s->net_rxq;
+	uio->frame_size = s->frame_size;
+	uio->frame_headroom = s->frame_headroom;
+	ctx->uio = uio;
+	return 0;
+}
+
+static int nrio_uio_check_frames(const struct unified_io_setup *s)
+{
+	if (!s->frame_size)
+		return s->frame_headroom ? -EINVAL : 0;
+	if (!is_power_of_2(s->frame_size) ||
+	    s->frame_size < UNIFIED_IO_FRAME_MIN ||
+	    s->frame_size > UNIFIED_IO_FRAME_MAX)
+		return -EINVAL;
+	if (s->region_size & (s->frame_size - 1))
+		return -EINVAL;
+	/* AF_XDP: headroom < chunk size - XDP_PACKET_HEADROOM. */
+	if (s->frame_headroom >= s->frame_size - UNIFIED_IO_XDP_HEADROOM)
+		return -EINVAL;
+	return 0;
+}
+
+static long nrio_uio_setup(struct nrio_ctx *ctx,
+			   struct unified_io_setup __user *uarg)
+{
+	struct unified_io_setup s;
+	struct nrio_setup_req req;
+	u32 usize, i;
+	long ret;
+
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < sizeof(s))
+		return -EINVAL;
+	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
+	if (ret)
+		return ret;
+	if (s.flags & ~UNIFIED_IO_SETUP_F_IOPOLL)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
+		if (s.resv[i])
+			return -EINVAL;
+	if (s.net_rxq && !s.net_ifindex)
+		return -EINVAL;
+
+	req = (struct nrio_setup_req) {
+		.iopoll		= s.flags & UNIFIED_IO_SETUP_F_IOPOLL,
+		.sq_entries	= s.sq_entries,
+		.cq_entries	= s.cq_entries,
+		.sqe_size	= sizeof(struct unified_io_sqe),
+		.data_size	= s.region_size,
+		.nvme_fd	= s.nvme_fd,
+		.numa_node	= s.numa_node,
+		.prepare	= nrio_uio_prepare,
+		.priv		= &s,
+	};
+	ret = nrio_check_request(&req);
+	if (ret)
+		return ret;
+	ret = nrio_uio_check_frames(&s);
+	if (ret)
+		return ret;
+	return nrio_ctx_setup(ctx, &req, &uarg->off);
+}
+
+static long nrio_uio_info(struct nrio_ctx *ctx,
+			  struct unified_io_info __user *uarg)
+{
+	struct nrio_region *region = smp_load_acquire(&ctx->region);
+	struct unified_io_info info = {};
+	struct nrio_ns *ns = &ctx->ns;
+	u32 usize;
+
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < sizeof(info.size))
+		return -EINVAL;
+	usize = min_t(u32, usize, sizeof(info));
+
+	info.size = usize;
+	info.abi_version = UNIFIED_IO_ABI_VERSION;
+	info.features = UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK;
+	if (region) {
+		struct nrio_uio *uio = ctx->uio;
+
+		info.flags = UNIFIED_IO_INFO_F_SETUP;
+		if (ns->bdev) {
+			info.flags |= UNIFIED_IO_INFO_F_NVME;
+			if (ns->can_read)
+				info.flags |= UNIFIED_IO_INFO_F_READ;
+			if (ns->can_write)
+				info.flags |= UNIFIED_IO_INFO_F_WRITE;
+			if (bdev_read_only(ns->bdev))
+				info.flags |= UNIFIED_IO_INFO_F_RO_NS;
+			if (ns->generic)
+				info.flags |= UNIFIED_IO_INFO_F_GENERIC_FD;
+			if (READ_ONCE(ctx->dead) ||
+			    !disk_live(ns->bdev->bd_disk))
+				info.flags |= UNIFIED_IO_INFO_F_DEAD;
+			info.nsid = ns->nsid;
+			info.lba_size = 1U << ns->lba_shift;
+			info.nr_lbas = bdev_nr_sectors(ns->bdev) >>
+				       (ns->lba_shift - SECTOR_SHIFT);
+			info.max_transfer = ns->max_transfer;
+			info.max_segments = ns->max_segments;
+			info.dma_alignment = ns->dma_align + 1;
+		}
+		if (ctx->polled)
+			info.flags |= UNIFIED_IO_INFO_F_POLLED;
+		if (uio->net_ifindex)
+			info.flags |= UNIFIED_IO_INFO_F_NET;
+		info.region_size = region->off.region_size;
+		info.data_size = region->off.data_size;
+		info.huge_bytes = region->huge_bytes;
+		info.sq_entries = ctx->sq_mask + 1;
+		info.cq_entries = ctx->cq_mask + 1;
+		info.numa_node = ctx->numa_node;
+		info.net_ifindex = uio->net_ifindex;
+		info.net_rxq = uio->net_rxq;
+		info.frame_size = uio->frame_size;
+		info.frame_headroom = uio->frame_headroom;
+		if (uio->frame_size)
+			info.nr_frames = region->off.data_size /
+					 uio->frame_size;
+
+		spin_lock_irq(&ctx->cq_lock);
+		info.inflight = ctx->inflight;
+		info.counters.completed = ctx->completed;
+		info.counters.sq_invalid = ctx->sq_invalid;
+		info.bytes_zero_copy = ctx->bytes_moved;
+		info.canceled = ctx->canceled;
+		spin_unlock_irq(&ctx->cq_lock);
+		/* The kernel engine refuses what it cannot move in place. */
+		info.bytes_copied = 0;
+		info.chains = READ_ONCE(ctx->chains);
+		info.counters.submitted = READ_ONCE(ctx->submitted);
+		info.counters.cq_full = READ_ONCE(ctx->cq_full);
+	}
+	if (copy_to_user(uarg, &info, usize))
+		return -EFAULT;
+	return 0;
+}
+
+long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg)
+{
+	switch (cmd) {
+	case UNIFIED_IO_SETUP:
+		return nrio_uio_setup(ctx, uarg);
+	case UNIFIED_IO_INFO:
+		return nrio_uio_info(ctx, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void nrio_uio_build_bugs(void)
+{
+	BUILD_BUG_ON(sizeof(struct unified_io_nvme) != 64);
+	BUILD_BUG_ON(sizeof(struct unified_io_bpf) != 64);
+	BUILD_BUG_ON(sizeof(struct unified_io_net) != 64);
+	BUILD_BUG_ON(sizeof(struct unified_io_sqe) != 128);
+	BUILD_BUG_ON(sizeof(struct unified_io_setup) != 192);
+	BUILD_BUG_ON(sizeof(struct unified_io_info) != 176);
+	BUILD_BUG_ON(UNIFIED_IO_SETUP !=
+		     _IOC(_IOC_READ | _IOC_WRITE, 0xBA, 0x21, 192));
+	BUILD_BUG_ON(UNIFIED_IO_SUBMIT != _IOC(_IOC_WRITE, 0xBA, 0x22, 16));
+	BUILD_BUG_ON(UNIFIED_IO_COMPLETE != _IOC(_IOC_WRITE, 0xBA, 0x23, 24));
+	BUILD_BUG_ON(UNIFIED_IO_INFO !=
+		     _IOC(_IOC_READ | _IOC_WRITE, 0xBA, 0x24, 176));
+}
+
+int nrio_uio_init(const struct file_operations *fops)
+{
+	int ret;
+
+	nrio_uio_build_bugs();
+	nrio_uio_misc.fops = fops;
+	ret = misc_register(&nrio_uio_misc);
+	if (ret)
+		pr_err("cannot register /dev/%s: %d\n", UNIFIED_IO_DEVNAME, ret);
+	return ret;
+}
+
+void nrio_uio_exit(void)
+{
+	misc_deregister(&nrio_uio_misc);
+}

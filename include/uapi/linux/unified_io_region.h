@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * unified_io_region: one huge-page region for storage, network and BPF.
+ *
+ * Model
+ * -----
+ * /dev/unified_io_region is a misc character device with mode 0600,
+ * registered by the same module as /dev/nvme_ring_io and built from the
+ * same region, rings and engine.  Every open file is an independent
+ * context.  UNIFIED_IO_SETUP creates the context's region and binds it,
+ * optionally, to one NVMe namespace (a file descriptor the caller opened,
+ * /dev/nvmeXnY or /dev/ngXnY, whose open mode decides read and write
+ * exactly as for nvme_ring_io) and records a network interface and
+ * receive queue.  The region is mapped with mmap(2) at offset 0 and holds
+ *
+ *   - the SQ ring of struct unified_io_sqe, typed descriptors with links,
+ *   - the CQ ring of struct nvme_ring_io_cqe, one entry per descriptor,
+ *   - struct nvme_ring_io_counters,
+ *   - the data area, optionally laid out as AF_XDP-compatible frames.
+ *
+ * Layout, ring protocol, mmap rules, counters, back-pressure, the wait
+ * rules of SUBMIT and COMPLETE (signals and task work), and everything
+ * this header does not say otherwise are those of <linux/nvme_ring_io.h>,
+ * whose structs this header reuses.  Descriptor types and the features of
+ * the running module are reported by UNIFIED_IO_INFO (features): a type
+ * the module does not run yet completes with EOPNOTSUPP.
+ *
+ * Descriptors and links
+ * ---------------------
+ * Each SQ descriptor has a type and addresses data by offset and length
+ * in the data area.  UNIFIED_IO_SQE_F_LINK links a descriptor to the next
+ * one: the next starts only after this one completed successfully (res >=
+ * 0); when a descriptor of a chain fails, every later descriptor of the
+ * chain completes with -ECANCELED without running.  A chain ends at the
+ * first descriptor without F_LINK.  Every descriptor, run or cancelled,
+ * gets exactly one CQ entry, in the order the chain runs.
+ *
+ * SUBMIT consumes whole chains only, and only when the CQ ring has a free
+ * slot for every descriptor of the chain: a chain whose last descriptor
+ * the producer has not published yet stays in the SQ ring (SUBMIT
+ * returns without it; call again when it is complete), and a chain the CQ
+ * has no room for waits as a single descriptor would (counters.cq_full).
+ * A chain may be as long as the SQ ring.  If the whole SQ ring is filled
+ * with linked descriptors and none ends the chain, it can never end: all
+ * of them complete with -EINVAL.
+ *
+ * A descriptor's errors are found when it starts: the first descriptor
+ * of a chain is checked in SUBMIT, a later one when its predecessor has
+ * completed.  A check failure completes it with its errno (counted in
+ * counters.sq_invalid) and cancels the rest of its chain.  Closing the
+ * context cancels the descriptors of chains that have not started yet;
+ * those already started complete as usual.
+ *
+ * Errors a descriptor completes with, besides those of the NVMe command
+ * (see nvme_ring_io.h):
+ *   EINVAL      unknown type, a flag other than F_LINK, resv fields not
+ *               zero, an unterminated chain filling the SQ ring
+ *   EOPNOTSUPP  a type this module does not run (see features)
+ *   ENXIO       an NVME descriptor on a region with no namespace
+ *   ECANCELED   an earlier descriptor of its chain failed, or the context
+ *               was closed before it started
+ *
+ * NVMe descriptors
+ * ----------------
+ * The command is that of struct nvme_ring_io_sqe, with the data pointer as
+ * data_off/data_len of the descriptor.  The one difference: data_off of
+ * READ and WRITE must be a multiple of the queue's DMA alignment
+ * (info.dma_alignment, 4 bytes on NVMe), not of the LBA size, so that a
+ * payload can be stored from where the network put it; data_len stays
+ * NLB * LBA size.  The kernel engine builds bios on the region's pages and
+ * never copies data: what the device cannot reach directly is refused
+ * with EINVAL, never bounce-buffered (info.bytes_copied stays 0).
+ */
+#ifndef _UAPI_LINUX_UNIFIED_IO_REGION_H
+#define _UAPI_LINUX_UNIFIED_IO_REGION_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#include <linux/nvme_ring_io.h>
+
+#define UNIFIED_IO_DEVNAME	"unified_io_region"
+#define UNIFIED_IO_DEVPATH	"/dev/" UNIFIED_IO_DEVNAME
+
+/* Reported by UNIFIED_IO_INFO; bumped when the ABI gains features. */
+#define UNIFIED_IO_ABI_VERSION	1
+
+/* --- SQ descriptor ---------------------------------------------------- */
+
+#define UNIFIED_IO_TYPE_NVME		1	/* an NVMe I/O command */
+#define UNIFIED_IO_TYPE_BPF		2	/* run an attached program */
+#define UNIFIED_IO_TYPE_NET_SEND	3	/* send from the region */
+#define UNIFIED_IO_TYPE_NET_RECV	4	/* receive into the region */
+
+/* The next descriptor starts only when this one succeeded. */
+#define UNIFIED_IO_SQE_F_LINK		(1U << 0)
+
+/* An NVMe command; the fields mean what they mean in nvme_ring_io_sqe. */
+struct unified_io_nvme {
+	__u8	opcode;
+	__u8	resv1[3];	/* must be zero */
+	__u32	nsid;		/* 0: the bound namespace, or its NSID */
+	__u32	cdw2;
+	__u32	cdw3;
+	__u64	metadata_off;	/* kernel engine: 0 */
+	__u32	metadata_len;	/* kernel engine: 0 */
+	__u32	cdw10;
+	__u32	cdw11;
+	__u32	cdw12;
+	__u32	cdw13;
+	__u32	cdw14;
+	__u32	cdw15;
+	__u32	timeout_ms;	/* kernel engine: 0 */
+	__u64	resv2;		/* must be zero */
+};
+
+/* A BPF step (type UNIFIED_IO_TYPE_BPF). */
+struct unified_io_bpf {
+	__u32	slot;		/* the program's slot on this context */
+	__u32	resv1;		/* must be zero */
+	__u64	arg;		/* passed to the program */
+	__u64	resv2[6];	/* must be zero */
+};
+
+/* A socket step (types UNIFIED_IO_TYPE_NET_SEND and _NET_RECV). */
+struct unified_io_net {
+	__u32	sock;		/* the socket's slot on this context */
+	__u32	msg_flags;	/* MSG_* */
+	__u64	resv[7];	/* must be zero */
+};
+
+struct unified_io_sqe {
+	__u8	type;		/* UNIFIED_IO_TYPE_* */
+	__u8	flags;		/* UNIFIED_IO_SQE_F_* */
+	__u16	resv1;		/* must be zero */
+	__u32	data_len;	/* bytes of data */
+	__u64	data_off;	/* byte offset of the data in the data area */
+	__u64	user_data;	/* echoed in the CQ entry */
+	__u64	resv2;		/* must be zero */
+	union {				/* by type; named for C99 */
+		struct unified_io_nvme	nvme;
+		struct unified_io_bpf	bpf;
+		struct unified_io_net	net;
+		__u64			raw[12];
+	} cmd;
+};
+
+/* --- UNIFIED_IO_SETUP -------------------------------------------------- */
+
+/*
+ * SETUP flag: polled completions for NVMe READ and WRITE descriptors that
+ * are not part of a chain, as NVME_RING_IO_SETUP_F_IOPOLL.
+ */
+#define UNIFIED_IO_SETUP_F_IOPOLL	(1U << 0)
+
+/* The largest frame: one 2 MiB huge folio. */
+#define UNIFIED_IO_FRAME_MIN		2048U
+#define UNIFIED_IO_FRAME_MAX		(2U << 20)
+/* The AF_XDP packet headroom a frame keeps free after frame_headroom. */
+#define UNIFIED_IO_XDP_HEADROOM	256U
+
+/*
+ * In: everything but off.  Out: off (struct nvme_ring_io_offsets: rings,
+ * counters, data area; map off.region_size bytes).  Checked in this
+ * order, the first failure giving the error: the struct (EFAULT, EINVAL,
+ * E2BIG), the context (EINTR, EBUSY), the namespace fd (EBADF, ENODEV,
+ * EPERM), the network interface (ENODEV, EINVAL), the memory (ENOBUFS,
+ * ENOMEM).
+ *   EINVAL   size below this ABI's sizeof (192), unknown flags, resv not
+ *            zero, entries zero or not a power of two, cq_entries <
+ *            sq_entries, region_size zero or not a page multiple,
+ *            numa_node not -1 and not a node with memory, frame_size not
+ *            0 and not a power of two in UNIFIED_IO_FRAME_MIN..MAX,
+ *            region_size not a multiple of frame_size, frame_headroom
+ *            set without frames or not below frame_size -
+ *            UNIFIED_IO_XDP_HEADROOM (the AF_XDP rule), net_rxq set
+ *            without net_ifindex, net_rxq not below the interface's
+ *            receive queues
+ *   E2BIG    size above NVME_RING_IO_MAX_STRUCT_SIZE or unknown trailing
+ *            bytes not zero; entries above NVME_RING_IO_MAX_ENTRIES (also
+ *            a default CQ of 65536); region_size above max_data_mb
+ *   EBUSY    the context is already set up
+ *   EBADF    nvme_fd is not -1 and not an open file (O_PATH included)
+ *   ENODEV   nvme_fd is not an NVMe namespace; net_ifindex names no
+ *            interface in the caller's network namespace
+ *   EPERM    as for NVME_RING_IO_SETUP (/dev/ngXnY before Linux 6.2)
+ *   ENOBUFS  RLIMIT_MEMLOCK (without CAP_IPC_LOCK)
+ *   ENOMEM   no memory, or the memory cgroup's limit
+ */
+struct unified_io_setup {
+	__u32	size;		/* sizeof(struct unified_io_setup) */
+	__u32	flags;		/* UNIFIED_IO_SETUP_F_* */
+	__u32	sq_entries;	/* power of two, 1..NVME_RING_IO_MAX_ENTRIES */
+	__u32	cq_entries;	/* 0: 2 * sq_entries; else a power of two
+				 * >= sq_entries */
+	__u64	region_size;	/* bytes of the data area, a page multiple;
+				 * the mapping adds the ring pages in front
+				 * (off.region_size) */
+	__s32	nvme_fd;	/* the namespace, or -1 for none */
+	__s32	numa_node;	/* -1: the namespace's node, else the
+				 * interface's, else the caller's policy;
+				 * or a node with memory */
+	__u32	net_ifindex;	/* 0: none; else an interface of the
+				 * caller's network namespace */
+	__u32	net_rxq;	/* its receive queue (0 without one) */
+	__u32	frame_size;	/* 0: no frames; else the frame size */
+	__u32	frame_headroom;	/* bytes kept free at each frame's start */
+	__u64	resv[4];	/* must be zero */
+	struct nvme_ring_io_offsets off;	/* out */
+};
+
+/* --- UNIFIED_IO_INFO --------------------------------------------------- */
+
+#define UNIFIED_IO_INFO_F_SETUP		(1U << 0)	/* SETUP done */
+#define UNIFIED_IO_INFO_F_READ		(1U << 1)	/* ns fd readable */
+#define UNIFIED_IO_INFO_F_WRITE		(1U << 2)	/* ns fd writable */
+#define UNIFIED_IO_INFO_F_RO_NS		(1U << 3)	/* ns read-only */
+#define UNIFIED_IO_INFO_F_GENERIC_FD	(1U << 4)	/* /dev/ngXnY */
+#define UNIFIED_IO_INFO_F_POLLED	(1U << 5)	/* polled I/O */
+#define UNIFIED_IO_INFO_F_DEAD		(1U << 6)	/* namespace gone */
+#define UNIFIED_IO_INFO_F_NVME		(1U << 7)	/* a namespace bound */
+#define UNIFIED_IO_INFO_F_NET		(1U << 8)	/* an interface set */
+
+/* What this module runs: a descriptor type or ability per bit. */
+#define UNIFIED_IO_FEAT_NVME		(1U << 0)	/* TYPE_NVME */
+#define UNIFIED_IO_FEAT_LINK		(1U << 1)	/* SQE_F_LINK */
+#define UNIFIED_IO_FEAT_BPF		(1U << 2)	/* TYPE_BPF */
+#define UNIFIED_IO_FEAT_NET		(1U << 3)	/* TYPE_NET_* */
+
+/*
+ * Facts about the context; size as for NVME_RING_IO_INFO (at least 4,
+ * EINVAL below; the kernel fills min(size, its struct) bytes and sets
+ * size).  Before SETUP only size, abi_version, flags (0) and features are
+ * filled.
+ */
+struct unified_io_info {
+	__u32	size;		/* in: sizeof(); out: bytes filled */
+	__u32	abi_version;	/* UNIFIED_IO_ABI_VERSION */
+	__u32	flags;		/* UNIFIED_IO_INFO_F_* */
+	__u32	features;	/* UNIFIED_IO_FEAT_* */
+	__u32	nsid;		/* the bound namespace, 0 without */
+	__u32	lba_size;	/* logical block size in bytes */
+	__u64	nr_lbas;	/* namespace capacity in logical blocks */
+	__u64	max_transfer;	/* device limit on one command, bytes */
+	__u32	max_segments;	/* device limit on data segments */
+	__u32	dma_alignment;	/* NVMe data_off must be a multiple */
+	__u64	region_size;	/* bytes of the mapping */
+	__u64	data_size;	/* bytes of the data area */
+	__u64	huge_bytes;	/* region bytes in 2 MiB folios */
+	__u32	sq_entries;
+	__u32	cq_entries;
+	__s32	numa_node;	/* the node the region is on, -1: none */
+	__u32	inflight;	/* descriptors consumed, not completed */
+	__u32	net_ifindex;	/* as given to SETUP */
+	__u32	net_rxq;
+	__u32	frame_size;
+	__u32	frame_headroom;
+	__u64	nr_frames;	/* data_size / frame_size, 0 without */
+	__u64	bytes_zero_copy; /* data bytes devices moved in place */
+	__u64	bytes_copied;	/* data bytes moved through a copy */
+	__u64	chains;		/* chains of two or more consumed */
+	__u64	canceled;	/* descriptors completed with ECANCELED */
+	struct nvme_ring_io_counters counters;
+};
+
+/* --- the commands -------------------------------------------------------- */
+
+/*
+ * SETUP and INFO are versioned by their size field and their numbers keep
+ * this first ABI's sizes (192, 176), as for nvme_ring_io.  SUBMIT and
+ * COMPLETE take struct nvme_ring_io_submit and struct
+ * nvme_ring_io_complete and behave as NVME_RING_IO_SUBMIT and
+ * NVME_RING_IO_COMPLETE, including their errors (SUBMIT counts every
+ * descriptor of the chains it consumed).  The commands of one device are
+ * ENOTTY on the other.
+ */
+#define UNIFIED_IO_SETUP	_IOC(_IOC_READ | _IOC_WRITE, \
+				     NVME_RING_IO_IOC_MAGIC, 0x21, 192)
+#define UNIFIED_IO_SUBMIT	_IOW(NVME_RING_IO_IOC_MAGIC, 0x22, \
+				     struct nvme_ring_io_submit)
+#define UNIFIED_IO_COMPLETE	_IOW(NVME_RING_IO_IOC_MAGIC, 0x23, \
+				     struct nvme_ring_io_complete)
+#define UNIFIED_IO_INFO		_IOC(_IOC_READ | _IOC_WRITE, \
+				     NVME_RING_IO_IOC_MAGIC, 0x24, 176)
+
+#endif /* _UAPI_LINUX_UNIFIED_IO_REGION_H */
