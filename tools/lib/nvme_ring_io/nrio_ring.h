@@ -138,6 +138,12 @@ static inline __u32 nrio_ring_need_wakeup(const struct nrio_ring *r)
 	       NVME_RING_IO_RING_F_NEED_WAKEUP;
 }
 
+/* Descriptor @idx of any ring, desc_size bytes each. */
+static inline void *nrio_ring_desc(struct nrio_ring *r, __u32 idx)
+{
+	return (char *)r->desc + (unsigned long)(idx & r->mask) * r->desc_size;
+}
+
 static inline struct nvme_ring_io_sqe *nrio_sqe(struct nrio_ring *sq,
 						__u32 idx)
 {
