@@ -59,6 +59,7 @@ if [ "$mode" = check ]; then
 	for lang in "gcc -x c -std=c99" "gcc -x c -std=c11" \
 		    "g++ -x c++ -std=c++11" "g++ -x c++ -std=c++17"; do
 		printf '%s\n' '#include <linux/nvme_ring_io.h>' \
+			'#include <linux/unified_io_region.h>' \
 			'#include "nrio_ring.h"' 'int main(void) { return 0; }' |
 		$lang -Wall -Wextra -pedantic -Werror -fsyntax-only \
 			-I "$NRIO_TOP/include/uapi" \

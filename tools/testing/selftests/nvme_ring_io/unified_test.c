@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/unified_io_region: SETUP and its errors, INFO, NVMe descriptors at
+ * DMA-aligned offsets, links (chains that run in order, fail part-way and
+ * cancel the rest, wait for their end, for CQ room, or fill the ring),
+ * descriptor errors, and teardown with chains in flight.
+ */
+#include <net/if.h>
+
+#include <linux/unified_io_region.h>
+
+#include "nrio_test.h"
+
+#include "kselftest_harness.h"
+
+#define DATA	(4 * MiB)
+
+struct uio {
+	int fd;
+	int nvme_fd;
+	struct unified_io_setup s;
+	struct unified_io_info info;
+	void *region;
+	unsigned char *data;
+	struct nrio_ring sq;
+	struct nrio_ring cq;
+	__u32 lba;
+};
+
+static void uio_args(struct unified_io_setup *s, int nvme_fd, __u32 sq,
+		     __u32 cq, __u64 size)
+{
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	s->sq_entries = sq;
+	s->cq_entries = cq;
+	s->region_size = size;
+	s->nvme_fd = nvme_fd;
+	s->numa_node = -1;
+}
+
+static int uio_info(int fd, struct unified_io_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, UNIFIED_IO_INFO, info) ? -errno : 0;
+}
+
+/* SETUP with @s (nvme_fd already in it), map, bind the rings. */
+static int uio_start(struct uio *u)
+{
+	if (ioctl(u->fd, UNIFIED_IO_SETUP, &u->s))
+		return -errno;
+	u->region = mmap(NULL, u->s.off.region_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, u->fd, 0);
+	if (u->region == MAP_FAILED) {
+		u->region = NULL;
+		return -errno;
+	}
+	u->data = (unsigned char *)u->region + u->s.off.data;
+	nrio_ring_init(&u->sq, u->region, &u->s.off.sq);
+	nrio_ring_init(&u->cq, u->region, &u->s.off.cq);
+	if (uio_info(u->fd, &u->info))
+		return -errno;
+	u->lba = u->info.lba_size;
+	return 0;
+}
+
+static int uio_open(struct uio *u, const char *dev, int oflags, __u32 sq,
+		    __u32 cq, __u64 size)
+{
+	memset(u, 0, sizeof(*u));
+	u->nvme_fd = -1;
+	if (dev) {
+		u->nvme_fd = open(dev, oflags | O_CLOEXEC);
+		if (u->nvme_fd < 0)
+			return -errno;
+	}
+	u->fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	if (u->fd < 0)
+		return -errno;
+	uio_args(&u->s, u->nvme_fd, sq, cq, size);
+	return uio_start(u);
+}
+
+static void uio_close(struct uio *u)
+{
+	if (u->region)
+		munmap(u->region, u->s.off.region_size);
+	if (u->fd >= 0)
+		close(u->fd);
+	if (u->nvme_fd >= 0)
+		close(u->nvme_fd);
+	u->region = NULL;
+	u->fd = u->nvme_fd = -1;
+}
+
+static struct unified_io_sqe *uio_sqe(struct uio *u, __u32 idx)
+{
+	return (struct unified_io_sqe *)nrio_ring_desc(&u->sq, idx);
+}
+
+/* An NVMe READ/WRITE of @nlb blocks at @slba, data at @off. */
+static void uio_prep_rw(struct unified_io_sqe *sqe, __u8 op, __u64 slba,
+			__u32 nlb, __u64 off, __u32 len, __u64 ud, bool link)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->type = UNIFIED_IO_TYPE_NVME;
+	sqe->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
+	sqe->data_off = off;
+	sqe->data_len = len;
+	sqe->user_data = ud;
+	sqe->cmd.nvme.opcode = op;
+	sqe->cmd.nvme.cdw10 = (__u32)slba;
+	sqe->cmd.nvme.cdw11 = (__u32)(slba >> 32);
+	sqe->cmd.nvme.cdw12 = nlb - 1;
+}
+
+/* Reserve @n SQ slots and return the first index. */
+static __u32 uio_reserve(struct uio *u, __u32 n)
+{
+	__u32 idx = 0;
+
+	if (nrio_ring_reserve(&u->sq, n, &idx) != n)
+		abort();
+	return idx;
+}
+
+static int uio_submit(struct uio *u)
+{
+	struct nvme_ring_io_submit s = { 0 };
+	int ret = ioctl(u->fd, UNIFIED_IO_SUBMIT, &s);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int uio_wait(struct uio *u, __u32 min, __s64 timeout_ns)
+{
+	struct nvme_ring_io_complete c = {
+		.min_complete = min, .timeout_ns = timeout_ns,
+	};
+	int ret = ioctl(u->fd, UNIFIED_IO_COMPLETE, &c);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* Reap exactly @n CQ entries into @cqe, waiting up to 10 s for them. */
+static int uio_reap(struct uio *u, struct nvme_ring_io_cqe *cqe, __u32 n)
+{
+	__u32 got = 0, idx;
+
+	while (got < n) {
+		if (nrio_ring_peek(&u->cq, 1, &idx) == 1) {
+			cqe[got++] = *nrio_cqe(&u->cq, idx);
+			nrio_ring_release(&u->cq, 1);
+			continue;
+		}
+		if (uio_wait(u, 1, 10LL * 1000 * 1000 * 1000) <= 0)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* One descriptor alone: submit, reap, return res. */
+static int uio_sync(struct uio *u, const struct unified_io_sqe *in)
+{
+	struct nvme_ring_io_cqe cqe;
+	__u32 idx = uio_reserve(u, 1);
+
+	*uio_sqe(u, idx) = *in;
+	nrio_ring_submit(&u->sq, 1);
+	if (uio_submit(u) != 1)
+		return -1000;
+	if (uio_reap(u, &cqe, 1))
+		return -1001;
+	return cqe.res;
+}
+
+/* --- the device and SETUP ------------------------------------------------ */
+
+TEST(device_node)
+{
+	struct unified_io_info info;
+	struct nvme_ring_io_submit sub = { 0 };
+	struct stat st;
+	int fd, nfd;
+
+	ASSERT_EQ(0, stat(UNIFIED_IO_DEVPATH, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+
+	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, uio_info(fd, &info));
+	EXPECT_EQ(UNIFIED_IO_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(0, info.flags);
+	EXPECT_EQ(UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK, info.features);
+	EXPECT_EQ(sizeof(info), info.size);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, UNIFIED_IO_SUBMIT, &sub));
+	EXPECT_EQ(EBADFD, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 1 << 20, PROT_READ, MAP_SHARED, fd,
+				   0));
+	/* The commands of one device are ENOTTY on the other. */
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, NVME_RING_IO_SUBMIT, &sub));
+	EXPECT_EQ(ENOTTY, errno);
+	nfd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nfd);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(nfd, UNIFIED_IO_INFO, &info));
+	EXPECT_EQ(ENOTTY, errno);
+	close(nfd);
+	close(fd);
+}
+
+FIXTURE(bad_setup) {
+	int fd;
+	int nvme_fd;
+	struct unified_io_setup s;
+};
+
+FIXTURE_VARIANT(bad_setup) {
+	void (*mutate)(struct unified_io_setup *s);
+	int err;
+};
+
+#define BAD_SETUP(name, errno_, body)					\
+	static void mutate_##name(struct unified_io_setup *s) { body; }	\
+	FIXTURE_VARIANT_ADD(bad_setup, name) {				\
+		.mutate = mutate_##name, .err = errno_,			\
+	}
+
+BAD_SETUP(size_short, EINVAL, s->size = sizeof(*s) - 8);
+BAD_SETUP(size_over_max, E2BIG, s->size = NVME_RING_IO_MAX_STRUCT_SIZE + 1);
+BAD_SETUP(flags_unknown, EINVAL, s->flags = 2);
+BAD_SETUP(resv_set, EINVAL, s->resv[2] = 1);
+BAD_SETUP(sq_zero, EINVAL, s->sq_entries = 0);
+BAD_SETUP(sq_not_pow2, EINVAL, s->sq_entries = 24);
+BAD_SETUP(cq_below_sq, EINVAL, s->cq_entries = 8);
+BAD_SETUP(sq_max_cq_default, E2BIG, s->sq_entries = 32768);
+BAD_SETUP(region_zero, EINVAL, s->region_size = 0);
+BAD_SETUP(region_unaligned, EINVAL, s->region_size = DATA + 512);
+BAD_SETUP(region_over_cap, E2BIG, s->region_size = 1024 * MiB + 4096);
+BAD_SETUP(numa_bad, EINVAL, s->numa_node = -2);
+BAD_SETUP(fd_not_open, EBADF, s->nvme_fd = 999);
+BAD_SETUP(fd_minus_two, EBADF, s->nvme_fd = -2);
+BAD_SETUP(no_such_interface, ENODEV, s->net_ifindex = 99999);
+BAD_SETUP(rxq_without_interface, EINVAL, s->net_rxq = 1);
+BAD_SETUP(rxq_lo_has_one, EINVAL,
+	  s->net_ifindex = if_nametoindex("lo"); s->net_rxq = 1);
+BAD_SETUP(frame_small, EINVAL, s->frame_size = 1024);
+BAD_SETUP(frame_not_pow2, EINVAL, s->frame_size = 3072);
+BAD_SETUP(frame_over_huge, EINVAL, s->frame_size = 4 * MiB);
+BAD_SETUP(frames_do_not_tile, EINVAL,
+	  s->frame_size = 2 * MiB; s->region_size = 3 * MiB);
+BAD_SETUP(headroom_without_frames, EINVAL, s->frame_headroom = 64);
+BAD_SETUP(headroom_too_big, EINVAL,
+	  s->frame_size = 4096; s->frame_headroom = 4096 - 256);
+BAD_SETUP(headroom_frame_size, EINVAL,
+	  s->frame_size = 4096; s->frame_headroom = 4096);
+
+FIXTURE_SETUP(bad_setup)
+{
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	self->nvme_fd = open(NS1_BLK, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->nvme_fd);
+	self->fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	uio_args(&self->s, self->nvme_fd, 16, 0, DATA);
+}
+
+FIXTURE_TEARDOWN(bad_setup)
+{
+	close(self->fd);
+	close(self->nvme_fd);
+}
+
+TEST_F(bad_setup, rejected)
+{
+	struct unified_io_info info;
+
+	variant->mutate(&self->s);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, UNIFIED_IO_SETUP, &self->s));
+	EXPECT_EQ(variant->err, errno);
+	/* A failed SETUP leaves the context as it was. */
+	ASSERT_EQ(0, uio_info(self->fd, &info));
+	EXPECT_EQ(0, info.flags);
+	uio_args(&self->s, self->nvme_fd, 16, 0, DATA);
+	EXPECT_EQ(0, ioctl(self->fd, UNIFIED_IO_SETUP, &self->s));
+}
+
+TEST(not_a_namespace)
+{
+	struct unified_io_setup s;
+	int fd, nfd;
+
+	nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nfd);
+	ASSERT_LE(0, fd);
+	uio_args(&s, nfd, 16, 0, DATA);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, UNIFIED_IO_SETUP, &s));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	close(nfd);
+}
+
+/* No namespace, an interface and frames: what INFO reports. */
+TEST(region_without_namespace)
+{
+	struct unified_io_sqe sqe;
+	struct uio u;
+
+	memset(&u, 0, sizeof(u));
+	u.nvme_fd = -1;
+	u.fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, u.fd);
+	uio_args(&u.s, -1, 8, 0, 8 * MiB);
+	u.s.net_ifindex = if_nametoindex("lo");
+	ASSERT_NE(0, u.s.net_ifindex);
+	u.s.frame_size = 4096;
+	u.s.frame_headroom = 256;
+	ASSERT_EQ(0, uio_start(&u));
+	EXPECT_EQ(UNIFIED_IO_INFO_F_SETUP | UNIFIED_IO_INFO_F_NET,
+		  u.info.flags);
+	EXPECT_EQ(u.s.net_ifindex, u.info.net_ifindex);
+	EXPECT_EQ(0, u.info.net_rxq);
+	EXPECT_EQ(4096, u.info.frame_size);
+	EXPECT_EQ(256, u.info.frame_headroom);
+	EXPECT_EQ(8 * MiB / 4096, u.info.nr_frames);
+	EXPECT_EQ(8 * MiB, u.info.data_size);
+	EXPECT_EQ(u.s.off.region_size, u.info.region_size);
+	EXPECT_EQ(128, u.s.off.sq.desc_size);
+	EXPECT_EQ(32, u.s.off.cq.desc_size);
+	EXPECT_EQ(16, u.s.off.cq.entries);
+	EXPECT_EQ(0, u.info.nsid);
+	EXPECT_LE(u.info.huge_bytes, u.info.region_size);
+	TH_LOG("%llu of %llu region bytes in 2 MiB folios",
+	       (unsigned long long)u.info.huge_bytes,
+	       (unsigned long long)u.info.region_size);
+	/* An NVMe descriptor has no namespace to go to. */
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, 512, 1, false);
+	EXPECT_EQ(-ENXIO, uio_sync(&u, &sqe));
+	/* A second SETUP: EBUSY. */
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(u.fd, UNIFIED_IO_SETUP, &u.s));
+	EXPECT_EQ(EBUSY, errno);
+	uio_close(&u);
+}
+
+/* --- NVMe descriptors ---------------------------------------------------- */
+
+FIXTURE(nvme) {
+	struct uio u;
+	const char *dev;
+};
+
+FIXTURE_VARIANT(nvme) {
+	const char *dev;
+	__u64 base;		/* a scratch LBA range of its own, bytes */
+};
+
+FIXTURE_VARIANT_ADD(nvme, ns1) { .dev = NS1_BLK, .base = 96 * MiB };
+FIXTURE_VARIANT_ADD(nvme, ns2) { .dev = NS2_BLK, .base = 104 * MiB };
+
+FIXTURE_SETUP(nvme)
+{
+	if (!nt_have(variant->dev))
+		SKIP(return, "no %s", variant->dev);
+	ASSERT_EQ(0, uio_open(&self->u, variant->dev, O_RDWR, 64, 0, DATA));
+	ASSERT_EQ(UNIFIED_IO_INFO_F_SETUP | UNIFIED_IO_INFO_F_NVME |
+		  UNIFIED_IO_INFO_F_READ | UNIFIED_IO_INFO_F_WRITE,
+		  self->u.info.flags);
+}
+
+FIXTURE_TEARDOWN(nvme)
+{
+	uio_close(&self->u);
+}
+
+static __u64 slba_of(const struct uio *u, __u64 base, __u64 byte)
+{
+	return (base + byte) / u->lba;
+}
+
+/*
+ * Data at a 4-byte aligned offset goes to the device and back with no
+ * copy, and the device holds exactly those bytes (checked with O_DIRECT).
+ */
+TEST_F(nvme, dma_aligned_offsets)
+{
+	struct uio *u = &self->u;
+	__u64 slba = slba_of(u, variant->base, 0);
+	__u32 len = 2 * u->lba;
+	struct unified_io_sqe sqe;
+	struct unified_io_info info;
+	void *buf;
+	int bfd;
+
+	EXPECT_EQ(4, u->info.dma_alignment);
+	nt_fill(u->data + 44, len, 11);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, 2, 44, len, 1, false);
+	ASSERT_EQ(len, uio_sync(u, &sqe));
+	memset(u->data + MiB + 4, 0, len);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 2, MiB + 4, len, 2,
+		    false);
+	ASSERT_EQ(len, uio_sync(u, &sqe));
+	EXPECT_EQ(0, nt_check(u->data + MiB + 4, len, 11));
+
+	bfd = open(variant->dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, bfd);
+	ASSERT_EQ(0, posix_memalign(&buf, 4096, len));
+	ASSERT_EQ(len, pread(bfd, buf, len, slba * u->lba));
+	EXPECT_EQ(0, memcmp(buf, u->data + 44, len));
+	free(buf);
+	close(bfd);
+
+	/* Across a huge folio: the last 44 bytes of the first 2 MiB on. */
+	nt_fill(u->data + 2 * MiB - 44, len, 12);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba + 2, 2, 2 * MiB - 44,
+		    len, 3, false);
+	ASSERT_EQ(len, uio_sync(u, &sqe));
+	memset(u->data + 12, 0, len);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba + 2, 2, 12, len, 4,
+		    false);
+	ASSERT_EQ(len, uio_sync(u, &sqe));
+	EXPECT_EQ(0, nt_check(u->data + 12, len, 12));
+
+	/* Below the DMA alignment: refused, never bounced. */
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 2, u->lba, 5, false);
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, 1, 4097, u->lba, 6,
+		    false);
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	/* The length stays a multiple of the LBA size. */
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 44, u->lba - 4, 7,
+		    false);
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+
+	ASSERT_EQ(0, uio_info(u->fd, &info));
+	EXPECT_EQ(4 * len, info.bytes_zero_copy);
+	EXPECT_EQ(0, info.bytes_copied);
+	EXPECT_EQ(3, info.counters.sq_invalid);
+	EXPECT_EQ(7, info.counters.submitted);
+}
+
+/* Descriptor fields of the unified layout, each with its errno. */
+TEST_F(nvme, bad_descriptors)
+{
+	struct uio *u = &self->u;
+	struct unified_io_sqe sqe, good;
+
+	uio_prep_rw(&good, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 9, false);
+	ASSERT_EQ(u->lba, uio_sync(u, &good));
+
+	sqe = good;
+	sqe.type = 0;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.type = 9;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.flags = 2;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.resv1 = 1;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.resv2 = 1;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.nvme.resv1[2] = 1;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.nvme.resv2 = 1;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.nvme.timeout_ms = 10;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.nvme.opcode = 0x05;		/* Compare: passthrough only */
+	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.data_off = DATA;
+	EXPECT_EQ(-EFAULT, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.nvme.cdw10 = ~0U;
+	sqe.cmd.nvme.cdw11 = ~0U;
+	EXPECT_EQ(-ERANGE, uio_sync(u, &sqe));
+	/* Types this module does not run yet. */
+	sqe = good;
+	sqe.type = UNIFIED_IO_TYPE_BPF;
+	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.type = UNIFIED_IO_TYPE_NET_SEND;
+	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.type = UNIFIED_IO_TYPE_NET_RECV;
+	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
+	/* The ring goes on. */
+	EXPECT_EQ(u->lba, uio_sync(u, &good));
+}
+
+/* WRITE -> READ -> FLUSH in one SUBMIT: in order, the data round-trips. */
+TEST_F(nvme, chain_runs_in_order)
+{
+	struct uio *u = &self->u;
+	__u64 slba = slba_of(u, variant->base, 1 * MiB);
+	struct nvme_ring_io_cqe cqe[3];
+	struct unified_io_info info;
+	__u32 idx = uio_reserve(u, 3);
+
+	nt_fill(u->data, 4096, 21);
+	memset(u->data + MiB, 0, 4096);
+	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_WRITE, slba,
+		    4096 / u->lba, 0, 4096, 100, true);
+	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba,
+		    4096 / u->lba, MiB, 4096, 101, true);
+	memset(uio_sqe(u, idx + 2), 0, sizeof(struct unified_io_sqe));
+	uio_sqe(u, idx + 2)->type = UNIFIED_IO_TYPE_NVME;
+	uio_sqe(u, idx + 2)->cmd.nvme.opcode = NVME_RING_IO_OP_FLUSH;
+	uio_sqe(u, idx + 2)->user_data = 102;
+	nrio_ring_submit(&u->sq, 3);
+	ASSERT_EQ(3, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 3));
+	EXPECT_EQ(100, cqe[0].user_data);
+	EXPECT_EQ(4096, cqe[0].res);
+	EXPECT_EQ(101, cqe[1].user_data);
+	EXPECT_EQ(4096, cqe[1].res);
+	EXPECT_EQ(102, cqe[2].user_data);
+	EXPECT_EQ(0, cqe[2].res);
+	EXPECT_EQ(0, nt_check(u->data + MiB, 4096, 21));
+	ASSERT_EQ(0, uio_info(u->fd, &info));
+	EXPECT_EQ(1, info.chains);
+	EXPECT_EQ(0, info.canceled);
+	EXPECT_EQ(0, info.inflight);
+}
+
+/* A failure in the middle cancels the rest; the ring goes on. */
+TEST_F(nvme, chain_failure_cancels_the_rest)
+{
+	struct uio *u = &self->u;
+	__u64 slba = slba_of(u, variant->base, 2 * MiB);
+	struct nvme_ring_io_cqe cqe[5];
+	struct unified_io_info info;
+	struct unified_io_sqe sqe;
+	__u32 idx = uio_reserve(u, 5), i;
+
+	nt_fill(u->data, u->lba, 31);
+	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_WRITE, slba, 1, 0,
+		    u->lba, 200, true);
+	/* Past the end of the namespace: ERANGE. */
+	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, ~0ULL >> 1, 1,
+		    0, u->lba, 201, true);
+	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
+		    u->lba, 202, true);
+	uio_prep_rw(uio_sqe(u, idx + 3), NVME_RING_IO_OP_WRITE, slba, 1, 0,
+		    u->lba, 203, false);
+	/* A single descriptor after the chain is not part of it. */
+	uio_prep_rw(uio_sqe(u, idx + 4), NVME_RING_IO_OP_READ, slba, 1,
+		    u->lba, u->lba, 204, false);
+	nrio_ring_submit(&u->sq, 5);
+	ASSERT_EQ(5, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 5));
+	/* The single read may finish before the chain: sort by user_data. */
+	for (i = 0; i < 5; i++) {
+		switch (cqe[i].user_data) {
+		case 200: EXPECT_EQ(u->lba, cqe[i].res); break;
+		case 201: EXPECT_EQ(-ERANGE, cqe[i].res); break;
+		case 202: EXPECT_EQ(-ECANCELED, cqe[i].res); break;
+		case 203: EXPECT_EQ(-ECANCELED, cqe[i].res); break;
+		case 204: EXPECT_EQ(u->lba, cqe[i].res); break;
+		default: EXPECT_TRUE(0) TH_LOG("user_data %llu",
+				(unsigned long long)cqe[i].user_data);
+		}
+	}
+	ASSERT_EQ(0, uio_info(u->fd, &info));
+	EXPECT_EQ(2, info.canceled);
+	EXPECT_EQ(1, info.counters.sq_invalid);
+	EXPECT_EQ(0, info.inflight);
+
+	/* An unsupported type in a chain fails it just the same. */
+	idx = uio_reserve(u, 3);
+	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_READ, slba, 1, 0,
+		    u->lba, 300, true);
+	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba, 1, 0,
+		    u->lba, 301, true);
+	uio_sqe(u, idx + 1)->type = UNIFIED_IO_TYPE_BPF;
+	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
+		    u->lba, 302, false);
+	nrio_ring_submit(&u->sq, 3);
+	ASSERT_EQ(3, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 3));
+	EXPECT_EQ(300, cqe[0].user_data);
+	EXPECT_EQ(u->lba, cqe[0].res);
+	EXPECT_EQ(301, cqe[1].user_data);
+	EXPECT_EQ(-EOPNOTSUPP, cqe[1].res);
+	EXPECT_EQ(302, cqe[2].user_data);
+	EXPECT_EQ(-ECANCELED, cqe[2].res);
+
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 0, u->lba, 9, false);
+	EXPECT_EQ(u->lba, uio_sync(u, &sqe));
+	EXPECT_EQ(0, nt_check(u->data, u->lba, 31));
+}
+
+/* A chain whose end is not published yet stays in the SQ. */
+TEST_F(nvme, chain_waits_for_its_end)
+{
+	struct uio *u = &self->u;
+	__u64 slba = slba_of(u, variant->base, 3 * MiB);
+	struct nvme_ring_io_cqe cqe[4];
+	__u32 idx = uio_reserve(u, 4), i;
+
+	for (i = 0; i < 4; i++)
+		uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ,
+			    slba + i, 1, i * u->lba, u->lba, 400 + i, i < 3);
+	/* One single read, then two steps of a three-step chain. */
+	uio_sqe(u, idx)->flags = 0;
+	nrio_ring_submit(&u->sq, 3);
+	EXPECT_EQ(1, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 1));
+	EXPECT_EQ(400, cqe[0].user_data);
+	EXPECT_EQ(0, uio_submit(u));
+	EXPECT_EQ(1, *u->sq.consumer);
+	nrio_ring_submit(&u->sq, 1);
+	EXPECT_EQ(3, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 3));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(401 + i, cqe[i].user_data);
+		EXPECT_EQ(u->lba, cqe[i].res);
+	}
+}
+
+/* A chain is consumed only when the CQ has room for all of it. */
+TEST_F(nvme, chain_needs_cq_room)
+{
+	struct nvme_ring_io_cqe cqe[8];
+	struct unified_io_info info;
+	__u64 cq_full;
+	struct uio u;
+	__u32 idx, i;
+
+	uio_close(&self->u);
+	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, 8, 8, DATA));
+	/* Six completions left in the CQ: two slots free. */
+	idx = uio_reserve(&u, 6);
+	for (i = 0; i < 6; i++)
+		uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+			    i * u.lba, u.lba, i, false);
+	nrio_ring_submit(&u.sq, 6);
+	ASSERT_EQ(6, uio_submit(&u));
+	ASSERT_EQ(6, uio_wait(&u, 6, 10LL * 1000 * 1000 * 1000));
+	ASSERT_EQ(0, uio_info(u.fd, &info));
+	cq_full = info.counters.cq_full;
+
+	/* A chain of three does not fit: none of it is consumed. */
+	idx = uio_reserve(&u, 3);
+	for (i = 0; i < 3; i++)
+		uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+			    i * u.lba, u.lba, 10 + i, i < 2);
+	nrio_ring_submit(&u.sq, 3);
+	EXPECT_EQ(0, uio_submit(&u));
+	ASSERT_EQ(0, uio_info(u.fd, &info));
+	EXPECT_EQ(cq_full + 1, info.counters.cq_full);
+	EXPECT_EQ(6, *u.sq.consumer);
+
+	/* Reaping makes room for all of it. */
+	ASSERT_EQ(0, uio_reap(&u, cqe, 6));
+	EXPECT_EQ(3, uio_submit(&u));
+	ASSERT_EQ(0, uio_reap(&u, cqe, 3));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(10 + i, cqe[i].user_data);
+		EXPECT_EQ(u.lba, cqe[i].res);
+	}
+	uio_close(&u);
+}
+
+/* Linked descriptors that fill the whole ring and never end: EINVAL. */
+TEST_F(nvme, endless_chain_fills_the_ring)
+{
+	struct nvme_ring_io_cqe cqe[8];
+	struct unified_io_sqe sqe;
+	struct uio u;
+	__u32 idx, i;
+
+	uio_close(&self->u);
+	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, 8, 0, DATA));
+	idx = uio_reserve(&u, 8);
+	for (i = 0; i < 8; i++)
+		uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+			    0, u.lba, 50 + i, true);
+	nrio_ring_submit(&u.sq, 7);
+	EXPECT_EQ(0, uio_submit(&u));	/* it may still end */
+	nrio_ring_submit(&u.sq, 1);
+	EXPECT_EQ(8, uio_submit(&u));
+	ASSERT_EQ(0, uio_reap(&u, cqe, 8));
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(50 + i, cqe[i].user_data);
+		EXPECT_EQ(-EINVAL, cqe[i].res);
+	}
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u.lba, 9, false);
+	EXPECT_EQ(u.lba, uio_sync(&u, &sqe));
+	uio_close(&u);
+}
+
+/* A chain as long as the ring: write and read back 32 blocks, in order. */
+TEST_F(nvme, long_chain)
+{
+	struct uio *u = &self->u;
+	__u64 slba = slba_of(u, variant->base, 4 * MiB);
+	struct nvme_ring_io_cqe cqe[64];
+	__u32 idx = uio_reserve(u, 64), i;
+
+	nt_fill(u->data, 32 * u->lba, 41);
+	memset(u->data + MiB, 0, 32 * u->lba);
+	for (i = 0; i < 32; i++) {
+		uio_prep_rw(uio_sqe(u, idx + 2 * i), NVME_RING_IO_OP_WRITE,
+			    slba + i, 1, i * u->lba, u->lba, 2 * i, true);
+		uio_prep_rw(uio_sqe(u, idx + 2 * i + 1), NVME_RING_IO_OP_READ,
+			    slba + i, 1, MiB + i * u->lba, u->lba, 2 * i + 1,
+			    i < 31);
+	}
+	nrio_ring_submit(&u->sq, 64);
+	ASSERT_EQ(64, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 64));
+	for (i = 0; i < 64; i++) {
+		EXPECT_EQ(i, cqe[i].user_data);
+		EXPECT_EQ(u->lba, cqe[i].res);
+	}
+	EXPECT_EQ(0, nt_check(u->data + MiB, 32 * u->lba, 41));
+}
+
+/* Close and exit with chains in flight: nothing hangs, the next works. */
+TEST_F(nvme, close_with_chains_in_flight)
+{
+	struct uio *u = &self->u;
+	struct unified_io_sqe sqe;
+	__u32 n, i, idx;
+	int status;
+	pid_t pid;
+
+	for (n = 0; n < 4; n++) {
+		idx = uio_reserve(u, 16);
+		for (i = 0; i < 16; i++)
+			uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ,
+				    i * 8, 8, 0, 8 * u->lba, i, i < 15);
+		nrio_ring_submit(&u->sq, 16);
+		ASSERT_EQ(16, uio_submit(u));
+	}
+	uio_close(u);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct uio c;
+
+		if (uio_open(&c, variant->dev, O_RDWR, 64, 0, DATA))
+			_exit(2);
+		for (n = 0; n < 4; n++) {
+			idx = uio_reserve(&c, 16);
+			for (i = 0; i < 16; i++)
+				uio_prep_rw(uio_sqe(&c, idx + i),
+					    NVME_RING_IO_OP_READ, i * 8, 8, 0,
+					    8 * c.lba, i, i < 15);
+			nrio_ring_submit(&c.sq, 16);
+			uio_submit(&c);
+		}
+		_exit(0);	/* mapped, in flight */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	ASSERT_EQ(0, uio_open(u, variant->dev, O_RDWR, 64, 0, DATA));
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 1, false);
+	EXPECT_EQ(u->lba, uio_sync(u, &sqe));
+}
+
+/* A read-only namespace fd never writes, in a chain or alone. */
+TEST(readonly_fd)
+{
+	struct nvme_ring_io_cqe cqe[2];
+	struct unified_io_sqe sqe;
+	struct uio u;
+	__u32 idx;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	ASSERT_EQ(0, uio_open(&u, NS1_BLK, O_RDONLY, 8, 0, DATA));
+	EXPECT_EQ(UNIFIED_IO_INFO_F_SETUP | UNIFIED_IO_INFO_F_NVME |
+		  UNIFIED_IO_INFO_F_READ, u.info.flags);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, 0, 1, 0, 512, 1, false);
+	EXPECT_EQ(-EBADF, uio_sync(&u, &sqe));
+	idx = uio_reserve(&u, 2);
+	uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_READ, 0, 1, 0, 512, 2,
+		    true);
+	uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_WRITE, 0, 1, 0, 512,
+		    3, false);
+	nrio_ring_submit(&u.sq, 2);
+	ASSERT_EQ(2, uio_submit(&u));
+	ASSERT_EQ(0, uio_reap(&u, cqe, 2));
+	EXPECT_EQ(512, cqe[0].res);
+	EXPECT_EQ(-EBADF, cqe[1].res);
+	uio_close(&u);
+}
+
+TEST_HARNESS_MAIN
