@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A seeded, time-bounded fuzzer for /dev/nvme_ring_io: random sequences of
- * open, SETUP, mmap, munmap, SUBMIT, COMPLETE, INFO, close, fork and exit
- * with random and boundary values, random and garbage descriptors, and a
- * thread scribbling on a context's rings while the kernel consumes them.
+ * A seeded, time-bounded fuzzer for /dev/nvme_ring_io and
+ * /dev/unified_io_region: random sequences of open, SETUP, mmap, munmap,
+ * SUBMIT, COMPLETE, INFO, close, fork and exit with random and boundary
+ * values, random and garbage descriptors (on the unified device: of every
+ * type, linked at random), and a thread scribbling on a context's rings
+ * while the kernel consumes them.
  *
  *   NRIO_FUZZ_SEED=n      reproduce a run (the seed is always printed)
  *   NRIO_FUZZ_SECONDS=n   budget (default 20)
@@ -22,6 +24,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <linux/unified_io_region.h>
+
 #include "nrio_test.h"
 
 #include "kselftest_harness.h"
@@ -33,8 +37,10 @@
 
 struct fz_ctx {
 	int fd, nfd;
-	bool setup, rw, scribbled;
+	bool setup, rw, scribbled, unified;
 	struct nvme_ring_io_setup s;
+	struct unified_io_setup us;
+	struct nvme_ring_io_offsets *off;	/* s.off or us.off */
 	void *map;
 	size_t map_len;
 	struct nrio_ring sq, cq;
@@ -100,6 +106,75 @@ static void fz_close(struct fz_ctx *c)
 	c->fd = c->nfd = -1;
 }
 
+/* Map the region and bind the rings, most of the time. */
+static void fz_map(struct fz_ctx *c)
+{
+	if (!(rnd() % 8))
+		return;
+	c->map_len = c->off->region_size;
+	c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      c->fd, 0);
+	if (c->map == MAP_FAILED) {
+		c->map = NULL;
+		return;
+	}
+	nrio_ring_init(&c->sq, c->map, &c->off->sq);
+	nrio_ring_init(&c->cq, c->map, &c->off->cq);
+}
+
+static void fz_open_unified(struct fz_ctx *c)
+{
+	static const __u64 frames[] = { 0, 0, 2048, 4096, 65536, 2 * MiB,
+					3000, 1024, 4 * MiB };
+	struct unified_io_setup *s = &c->us;
+	struct unified_io_info info;
+	int r = rnd() % 16;
+
+	c->unified = true;
+	c->fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return;
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	s->sq_entries = 1U << (rnd() % 9);
+	s->region_size = 4096 << (rnd() % 11);
+	s->nvme_fd = rnd() % 8 ? c->nfd : -1;
+	s->numa_node = -1;
+	if (r == 0)
+		s->sq_entries = PICK(entries_vals);
+	if (r == 1)
+		s->region_size = PICK(size_vals);
+	if (r == 2)
+		s->flags = rnd();
+	if (r == 3)
+		s->resv[rnd() % 4] = rnd();
+	if (r == 4)
+		s->net_ifindex = rnd() % 2 ? 1 : fz_field();
+	if (r == 5)
+		s->net_rxq = fz_field();
+	if (r == 6)
+		s->frame_size = PICK(frames);
+	if (r == 7) {
+		s->frame_size = 4096;
+		s->frame_headroom = fz_field();
+	}
+	if (r == 8)
+		s->nvme_fd = (int)PICK(num_vals);
+	if (r == 9)
+		s->size = PICK(num_vals);
+	if (ioctl(c->fd, UNIFIED_IO_SETUP, s))
+		return;
+	n_setups++;
+	c->setup = true;
+	c->lba = 512;
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	c->rw = ioctl(c->fd, UNIFIED_IO_INFO, &info) ||
+		(info.flags & UNIFIED_IO_INFO_F_WRITE);
+	c->off = &s->off;
+	fz_map(c);
+}
+
 static void fz_open(struct fz_ctx *c)
 {
 	struct nvme_ring_io_setup *s = &c->s;
@@ -109,8 +184,14 @@ static void fz_open(struct fz_ctx *c)
 	fz_close(c);
 	c->rw = !(rnd() % 2);
 	c->nfd = open(NS1_BLK, (c->rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (c->nfd < 0)
+		return;
+	if (!(rnd() % 3)) {
+		fz_open_unified(c);
+		return;
+	}
 	c->fd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
-	if (c->fd < 0 || c->nfd < 0)
+	if (c->fd < 0)
 		return;
 
 	/* Mostly sane, sometimes hostile. */
@@ -143,24 +224,15 @@ static void fz_open(struct fz_ctx *c)
 		c->rw = info.flags & NVME_RING_IO_INFO_F_WRITE;
 	else
 		c->rw = true;
-	if (rnd() % 8) {
-		c->map_len = s->off.region_size;
-		c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, c->fd, 0);
-		if (c->map == MAP_FAILED) {
-			c->map = NULL;
-			return;
-		}
-		nrio_ring_init(&c->sq, c->map, &s->off.sq);
-		nrio_ring_init(&c->cq, c->map, &s->off.cq);
-	}
+	c->off = &s->off;
+	fz_map(c);
 }
 
 /* A random descriptor; on a writable context it stays in the scratch. */
 static void fz_desc(struct fz_ctx *c, struct nvme_ring_io_sqe *d)
 {
 	static const __u64 ops[] = { 0, 1, 2, 8, 9, 5, 4, 0x7f, 0xff };
-	__u64 data = c->s.off.data_size, slba, nlb;
+	__u64 data = c->off->data_size, slba, nlb;
 
 	memset(d, 0, sizeof(*d));
 	d->opcode = PICK(ops);
@@ -190,7 +262,7 @@ static void fz_desc(struct fz_ctx *c, struct nvme_ring_io_sqe *d)
 			nlb = (SCRATCH_OFF + SCRATCH_LEN) / 512 - slba;
 		if (d->opcode == NVME_RING_IO_OP_DSM) {
 			struct nvme_ring_io_dsm_range *r = (void *)
-				((char *)c->map + c->s.off.data);
+				((char *)c->map + c->off->data);
 			unsigned int i, nr = 1 + rnd() % 4;
 
 			for (i = 0; i < nr; i++) {
@@ -217,6 +289,38 @@ static void fz_desc(struct fz_ctx *c, struct nvme_ring_io_sqe *d)
 	d->user_data = rnd();
 }
 
+/* A unified descriptor: a random NVMe one, typed and linked at random. */
+static void fz_udesc(struct fz_ctx *c, struct unified_io_sqe *u)
+{
+	struct nvme_ring_io_sqe d;
+
+	fz_desc(c, &d);
+	memset(u, 0, sizeof(*u));
+	u->type = rnd() % 4 ? UNIFIED_IO_TYPE_NVME : rnd() % 6;
+	u->flags = rnd() % 3 ? 0 : UNIFIED_IO_SQE_F_LINK;
+	u->data_off = d.data_off;
+	u->data_len = d.data_len;
+	u->user_data = d.user_data;
+	u->cmd.nvme.opcode = d.opcode;
+	u->cmd.nvme.nsid = d.nsid;
+	u->cmd.nvme.metadata_len = d.metadata_len;
+	u->cmd.nvme.cdw10 = d.cdw10;
+	u->cmd.nvme.cdw11 = d.cdw11;
+	u->cmd.nvme.cdw12 = d.cdw12;
+	u->cmd.nvme.cdw13 = d.cdw13;
+	/* d.flags is where fz_desc() puts a hostile flags byte. */
+	if (d.flags)
+		u->flags = d.flags;
+	if (!(rnd() % 16)) {
+		switch (rnd() % 4) {
+		case 0: u->resv1 = rnd(); break;
+		case 1: u->resv2 = rnd(); break;
+		case 2: u->cmd.nvme.resv1[rnd() % 3] = rnd(); break;
+		default: u->data_off += 4 * (rnd() % 128); break;
+		}
+	}
+}
+
 static void fz_io(struct fz_ctx *c)
 {
 	struct nvme_ring_io_submit sub = { .to_submit = rnd() % 40 };
@@ -230,17 +334,23 @@ static void fz_io(struct fz_ctx *c)
 		return;
 	if (c->map) {
 		n = nrio_ring_reserve(&c->sq, rnd() % 40, &idx);
-		for (i = 0; i < n; i++)
-			fz_desc(c, nrio_sqe(&c->sq, idx + i));
+		for (i = 0; i < n; i++) {
+			if (c->unified)
+				fz_udesc(c, nrio_ring_desc(&c->sq, idx + i));
+			else
+				fz_desc(c, nrio_sqe(&c->sq, idx + i));
+		}
 		nrio_ring_submit(&c->sq, n);
 		n_descs += n;
 	}
 	if (!(rnd() % 16))
 		sub.flags = rnd();
-	ioctl(c->fd, NVME_RING_IO_SUBMIT, &sub);
+	ioctl(c->fd, c->unified ? UNIFIED_IO_SUBMIT : NVME_RING_IO_SUBMIT,
+	      &sub);
 	if (!(rnd() % 16))
 		comp.min_complete = rnd();
-	ioctl(c->fd, NVME_RING_IO_COMPLETE, &comp);
+	ioctl(c->fd, c->unified ? UNIFIED_IO_COMPLETE : NVME_RING_IO_COMPLETE,
+	      &comp);
 	if (c->map) {
 		n = nrio_ring_peek(&c->cq, rnd() % 64, &idx);
 		for (i = 0; i < n; i++) {
@@ -261,14 +371,20 @@ static void fz_io(struct fz_ctx *c)
 
 static void fz_misc(struct fz_ctx *c)
 {
-	struct nvme_ring_io_info info;
+	/* Room for any INFO a random request may ask for. */
+	union {
+		struct nvme_ring_io_info info;
+		struct unified_io_info uinfo;
+		unsigned char bytes[NVME_RING_IO_MAX_STRUCT_SIZE];
+	} buf;
 	void *p;
 
 	switch (rnd() % 4) {
 	case 0:
-		memset(&info, 0, sizeof(info));
-		info.size = PICK(num_vals);
-		ioctl(c->fd, NVME_RING_IO_INFO, &info);
+		memset(&buf, 0, sizeof(buf));
+		buf.info.size = PICK(num_vals);
+		ioctl(c->fd, c->unified ? UNIFIED_IO_INFO : NVME_RING_IO_INFO,
+		      &buf);
 		break;
 	case 1:
 		p = mmap(NULL, PICK(size_vals) & ~4095ULL ?: 4096,
@@ -287,7 +403,7 @@ static void fz_misc(struct fz_ctx *c)
 	default:
 		/* Any request of this driver's type, any size and direction. */
 		ioctl(c->fd, _IOC(rnd() % 4, NVME_RING_IO_IOC_MAGIC, rnd() % 256,
-				  rnd() % 512), rnd() % 2 ? NULL : &info);
+				  rnd() % 512), rnd() % 2 ? NULL : &buf);
 		break;
 	}
 }
@@ -322,8 +438,8 @@ static void *scribbler(void *arg)
 					 __ATOMIC_RELEASE);
 			break;
 		default:	/* any byte of the descriptor rings */
-			off = c->s.off.sq.desc + (x >> 16) %
-			      (c->s.off.data - c->s.off.sq.desc);
+			off = c->off->sq.desc + (x >> 16) %
+			      (c->off->data - c->off->sq.desc);
 			__atomic_store_n(base + off, (unsigned char)(x >> 40),
 					 __ATOMIC_RELAXED);
 			break;
@@ -348,8 +464,10 @@ static void fz_scribble(struct fz_ctx *c, __u64 ms)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		ioctl(c->fd, NVME_RING_IO_SUBMIT, &sub);
-		ioctl(c->fd, NVME_RING_IO_COMPLETE, &comp);
+		ioctl(c->fd, c->unified ? UNIFIED_IO_SUBMIT :
+		      NVME_RING_IO_SUBMIT, &sub);
+		ioctl(c->fd, c->unified ? UNIFIED_IO_COMPLETE :
+		      NVME_RING_IO_COMPLETE, &comp);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((t.tv_sec - t0.tv_sec) * 1000 +
 		 (t.tv_nsec - t0.tv_nsec) / 1000000 < (long)ms);
