@@ -11,7 +11,7 @@ set -euo pipefail
 
 PKGS=(
 	gcc g++ make pkg-config kmod cpio xz-utils libtsan2 python3-docutils
-	sparse
+	sparse pahole zstd
 	qemu-system-x86 busybox-static
 	liburing-dev libnvme-dev libjson-c-dev libkeyutils-dev libssl-dev libaio-dev
 	linux-image-amd64 linux-headers-amd64

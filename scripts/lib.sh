@@ -46,13 +46,18 @@ step() {
 # two kernels' objects in one tree), output in LOG.  Prints the LOG and
 # returns 1 if make fails; the module is then at nrio_module_path KVER.
 nrio_build_module() {
-	local kver=$1 blog=$2 src=$NRIO_BUILD/$1/src
+	local kver=$1 blog=$2 src=$NRIO_BUILD/$1/src kdir
 	shift 2
 	rm -rf "$src"
 	mkdir -p "$src" "$(dirname "$blog")"
+	: > "$blog"
 	cp -a "$NRIO_TOP/Kbuild" "$NRIO_TOP/Makefile" "$NRIO_TOP/drivers" \
 		"$NRIO_TOP/include" "$src/"
-	if ! make -C "$src" KVER="$kver" "$@" module > "$blog" 2>&1; then
+	# A build tree that gives the module BTF (scripts/kheaders.sh).
+	kdir=$("$NRIO_TOP/scripts/kheaders.sh" "$kver" 2>> "$blog") ||
+		kdir=/lib/modules/$kver/build
+	if ! make -C "$src" KVER="$kver" KDIR="$kdir" "$@" module \
+		>> "$blog" 2>&1; then
 		cat "$blog" >&2
 		warn "$kver: module build failed (log: $blog)"
 		return 1

@@ -65,6 +65,22 @@ TEST(device_node_mode)
 	EXPECT_EQ(10, major(st.st_rdev));	/* MISC_MAJOR */
 }
 
+/*
+ * A kernel with BTF must give the module BTF too, or BPF programs cannot
+ * call its kfuncs: on 6.1 the build supplies the base BTF itself
+ * (scripts/kheaders.sh).  The kernel publishes a module's BTF only once it
+ * has validated it against its own.
+ */
+TEST(module_btf)
+{
+	if (access("/sys/kernel/btf/vmlinux", F_OK))
+		SKIP(return, "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF)");
+	EXPECT_EQ(0, access("/sys/kernel/btf/nvme_ring_io", R_OK)) {
+		TH_LOG("no module BTF: built without a base BTF, or against "
+		       "another kernel's");
+	}
+}
+
 FIXTURE(ctx) {
 	int fd;
 };
