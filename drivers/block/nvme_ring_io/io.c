@@ -229,13 +229,14 @@ static struct page *nrio_run(const struct nrio_region *region, u64 off,
 	return page;
 }
 
+/* The folio runs of [@off, @off + @len), counted up to @max. */
 static unsigned short nrio_count_runs(const struct nrio_region *region,
-				      u64 off, u32 len)
+				      u64 off, u32 len, unsigned int max)
 {
 	unsigned int n = 0;
 	u32 run;
 
-	while (len && n < BIO_MAX_VECS) {
+	while (len && n < max) {
 		nrio_run(region, off, len, &run);
 		off += run;
 		len -= run;
@@ -284,6 +285,15 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	ret = nrio_check_data(region, d->data_off, d->data_len);
 	if (ret)
 		return ret;
+	/*
+	 * Data that does not start on an LBA boundary (the unified device)
+	 * must fit one bio: a chained bio ends on a page boundary, which is
+	 * then no LBA boundary, and 6.1 would shift the rest of the transfer.
+	 */
+	if ((d->data_off & ((1U << ns->lba_shift) - 1)) &&
+	    nrio_count_runs(region, region->off.data + d->data_off,
+			    d->data_len, BIO_MAX_VECS + 1) > BIO_MAX_VECS)
+		return -EINVAL;
 	ret = nrio_check_lba(ns, slba, nlb);
 	if (ret)
 		return ret;
@@ -291,7 +301,8 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	off = region->off.data + d->data_off;
 	len = d->data_len;
 	sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	first = bio = nrio_alloc(ns->bdev, nrio_count_runs(region, off, len),
+	first = bio = nrio_alloc(ns->bdev,
+				 nrio_count_runs(region, off, len, BIO_MAX_VECS),
 				 opf);
 	bio->bi_iter.bi_sector = sector;
 	while (len) {
@@ -306,7 +317,8 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 			struct bio *next;
 
 			next = nrio_alloc(ns->bdev,
-					  nrio_count_runs(region, off, len), opf);
+					  nrio_count_runs(region, off, len,
+							  BIO_MAX_VECS), opf);
 			next->bi_iter.bi_sector = bio_end_sector(bio);
 			bio_chain(bio, next);
 			submit_bio(bio);
@@ -567,7 +579,7 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
-	u32 head, ready, i;
+	u32 head, avail, ready, i;
 
 	if (nowait) {
 		if (!mutex_trylock(&ctx->lock))
@@ -592,12 +604,11 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 	 * A producer index that lies yields at most one ring of garbage,
 	 * which validation fails descriptor by descriptor.
 	 */
-	ready = min(ready, ctx->sq_mask + 1);
-	if (to_submit)
-		ready = min(ready, to_submit);
+	avail = min(ready, ctx->sq_mask + 1);
+	ready = to_submit ? min(avail, to_submit) : avail;
 
 	if (ctx->unified)
-		i = nrio_uio_consume(ctx, head, ready);
+		i = nrio_uio_consume(ctx, head, avail, ready);
 	else
 		i = nrio_consume(ctx, head, ready);
 

@@ -200,7 +200,7 @@ int nrio_uio_init(const struct file_operations *fops);
 void nrio_uio_exit(void);
 bool nrio_uio_file(struct file *file);
 long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
-u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 ready);
+u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
 void nrio_uio_free(struct nrio_ctx *ctx);
 

@@ -17,6 +17,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/blk-integrity.h>
 #include <linux/blkdev.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
@@ -166,7 +167,14 @@ int nrio_ns_bind(struct nrio_ns *ns, int fd)
 	ns->file = file;
 	ns->nsid = nsid;
 	ns->lba_shift = ilog2(bdev_logical_block_size(ns->bdev));
-	ns->dma_align = queue_dma_alignment(q);
+	/*
+	 * With protection information the integrity code generates one tuple
+	 * per interval of each segment: data must be LBA aligned (the rule
+	 * Linux itself adopted later, "block: require LBA dma_alignment when
+	 * using PI").
+	 */
+	ns->dma_align = blk_get_integrity(ns->bdev->bd_disk) ?
+			(1U << ns->lba_shift) - 1 : queue_dma_alignment(q);
 	ns->max_transfer = (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT;
 	ns->max_segments = queue_max_segments(q);
 	ns->can_read = file->f_mode & FMODE_READ;

@@ -57,7 +57,8 @@ struct nrio_chain {
 	struct nrio_ctx		*ctx;		/* a reference */
 	struct work_struct	work;
 	u32			n;
-	u32			cur;		/* the step running */
+	u32			cur;		/* the step to start */
+	int			res;		/* of the step that ended */
 	struct nrio_udesc	d[];
 };
 
@@ -78,10 +79,14 @@ static void nrio_uio_read(struct nrio_udesc *u,
 {
 	const struct unified_io_nvme *c = &sqe->cmd.nvme;
 	struct nrio_desc *d = &u->nvme;
+	unsigned int i;
 
 	u->type = READ_ONCE(sqe->type);
 	u->flags = READ_ONCE(sqe->flags);
 	u->resv = READ_ONCE(sqe->resv1) || READ_ONCE(sqe->resv2);
+	/* cmd's bytes past every type's struct: reserved for all. */
+	for (i = 8; i < ARRAY_SIZE(sqe->cmd.raw); i++)
+		u->resv |= READ_ONCE(sqe->cmd.raw[i]) != 0;
 	u->user_data = READ_ONCE(sqe->user_data);
 	memset(d, 0, sizeof(*d));
 	d->data_len = READ_ONCE(sqe->data_len);
@@ -164,6 +169,7 @@ static void nrio_chain_run(struct nrio_chain *chain)
 		nrio_chain_cancel(chain, chain->cur);
 		return;
 	}
+	/* nrio_issue() fails only before anything is submitted. */
 	ret = nrio_uio_issue(ctx, u, chain);
 	if (!ret)
 		return;		/* the step's end_io owns the chain now */
@@ -173,19 +179,27 @@ static void nrio_chain_run(struct nrio_chain *chain)
 
 static void nrio_chain_work(struct work_struct *work)
 {
-	nrio_chain_run(container_of(work, struct nrio_chain, work));
+	struct nrio_chain *chain = container_of(work, struct nrio_chain, work);
+
+	if (chain->res < 0)
+		nrio_chain_cancel(chain, chain->cur);
+	else if (chain->cur == chain->n)
+		nrio_chain_free(chain);
+	else
+		nrio_chain_run(chain);
 }
 
-/* A step completed with @res (bio end_io, any context). */
+/*
+ * A step completed with @res (bio end_io, any context, often hard irq):
+ * post its entry; cancelling the rest, freeing, or starting the next step
+ * is the work item's, in process context.
+ */
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res)
 {
 	nrio_post(chain->ctx, user_data, res, false, NULL);
-	if (res < 0)
-		nrio_chain_cancel(chain, chain->cur + 1);
-	else if (++chain->cur == chain->n)
-		nrio_chain_free(chain);
-	else
-		queue_work(nrio_wq, &chain->work);
+	chain->res = res;
+	chain->cur++;
+	queue_work(nrio_wq, &chain->work);
 }
 
 /* Start the chain of @n descriptors at @u; their CQ slots are reserved. */
@@ -207,40 +221,50 @@ static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 	INIT_WORK(&chain->work, nrio_chain_work);
 	chain->n = n;
 	chain->cur = 0;
+	chain->res = 0;
 	memcpy(chain->d, u, n * sizeof(*u));
 	WRITE_ONCE(ctx->chains, ctx->chains + 1);
 	nrio_chain_run(chain);
 }
 
 /*
- * SUBMIT on a unified context: consume whole chains from @head, at most
- * @ready descriptors; ctx->lock is held.  Returns the number consumed.
+ * SUBMIT on a unified context: consume whole chains from @head, of the
+ * @avail descriptors the producer published, starting chains only while
+ * fewer than @budget (SUBMIT's to_submit, or @avail) were consumed: a
+ * chain that starts within the budget is consumed whole.  ctx->lock is
+ * held.  Returns the number consumed.
  */
-u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 ready)
+u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 {
 	const struct unified_io_sqe *sqes = ctx->region->sqes;
 	struct nrio_udesc *u = ctx->uio->scratch;
-	u32 entries = ctx->sq_mask + 1, i, j, n, k;
+	u32 entries = ctx->sq_mask + 1, i, j, n, k, read = 0;
 	struct blk_plug plug;
 	bool endless;
 
-	/* Every descriptor is read once; what is not consumed is read anew. */
-	for (i = 0; i < ready; i++)
-		nrio_uio_read(&u[i], &sqes[(head + i) & ctx->sq_mask]);
-
 	blk_start_plug(&plug);
-	for (i = 0; i < ready; i += n) {
+	for (i = 0; i < avail && i < budget; i += n) {
 		if (fatal_signal_pending(current))
 			break;
-		for (j = i; j < ready && (u[j].flags & UNIFIED_IO_SQE_F_LINK);)
-			j++;
-		endless = j == ready;
+		/*
+		 * Find the chain's end, reading each descriptor once as the
+		 * scan reaches it; what is not consumed is read anew later.
+		 */
+		for (j = i;; j++) {
+			if (j == read)
+				nrio_uio_read(&u[read++],
+					      &sqes[(head + j) & ctx->sq_mask]);
+			if (!(u[j].flags & UNIFIED_IO_SQE_F_LINK) ||
+			    j + 1 == avail)
+				break;
+		}
+		endless = u[j].flags & UNIFIED_IO_SQE_F_LINK;
 		if (endless) {
 			/* The producer has not published the chain's end. */
-			if (i || ready < entries)
+			if (i || avail < entries)
 				break;
 			/* It fills the ring and has no end: it never will. */
-			n = ready;
+			n = avail;
 		} else {
 			n = j - i + 1;
 		}
@@ -297,9 +321,9 @@ static int nrio_uio_prepare(struct nrio_ctx *ctx, struct nrio_setup_req *req)
 		}
 		node = dev_to_node(&dev->dev);
 		dev_put(dev);
-	} else if (ctx->ns.bdev) {
-		node = ctx->ns.bdev->bd_disk->node_id;
 	}
+	if (node == NUMA_NO_NODE && ctx->ns.bdev)
+		node = ctx->ns.bdev->bd_disk->node_id;
 	/* "Any": the device's node, where it has one with memory. */
 	if (req->numa_node == NUMA_NO_NODE && node != NUMA_NO_NODE &&
 	    node >= 0 && node < MAX_NUMNODES && node_state(node, N_MEMORY))
@@ -374,10 +398,11 @@ static long nrio_uio_setup(struct nrio_ctx *ctx,
 		.prepare	= nrio_uio_prepare,
 		.priv		= &s,
 	};
-	ret = nrio_check_request(&req);
+	/* Every EINVAL of the struct before any E2BIG. */
+	ret = nrio_uio_check_frames(&s);
 	if (ret)
 		return ret;
-	ret = nrio_uio_check_frames(&s);
+	ret = nrio_check_request(&req);
 	if (ret)
 		return ret;
 	return nrio_ctx_setup(ctx, &req, &uarg->off);

@@ -36,7 +36,9 @@
  * gets exactly one CQ entry, in the order the chain runs.
  *
  * SUBMIT consumes whole chains only, and only when the CQ ring has a free
- * slot for every descriptor of the chain: a chain whose last descriptor
+ * slot for every descriptor of the chain; its to_submit counts where
+ * chains may start (a chain that starts within it is consumed whole, so
+ * SUBMIT may consume more than to_submit).  A chain whose last descriptor
  * the producer has not published yet stays in the SQ ring (SUBMIT
  * returns without it; call again when it is complete), and a chain the CQ
  * has no room for waits as a single descriptor would (counters.cq_full).
@@ -64,12 +66,21 @@
  * ----------------
  * The command is that of struct nvme_ring_io_sqe, with the data pointer as
  * data_off/data_len of the descriptor.  The one difference: data_off of
- * READ and WRITE must be a multiple of the queue's DMA alignment
- * (info.dma_alignment, 4 bytes on NVMe), not of the LBA size, so that a
- * payload can be stored from where the network put it; data_len stays
- * NLB * LBA size.  The kernel engine builds bios on the region's pages and
- * never copies data: what the device cannot reach directly is refused
- * with EINVAL, never bounce-buffered (info.bytes_copied stays 0).
+ * READ and WRITE must be a multiple of info.dma_alignment, not of the LBA
+ * size, so that a payload can be stored from where the network put it;
+ * data_len stays NLB * LBA size.  dma_alignment is the queue's DMA
+ * alignment (4 bytes on NVMe), or the LBA size on a namespace formatted
+ * with protection information (the kernel's integrity code needs LBA
+ * aligned segments there).  Data that does not start on an LBA boundary
+ * must lie in at most 256 physically contiguous runs of the region (any
+ * size inside 2 MiB folios, 1 MiB in 4 KiB pages), else EINVAL: it must
+ * fit one bio.  The kernel engine builds bios on the region's pages and
+ * never copies data: what it cannot hand the device directly is refused
+ * with EINVAL (info.bytes_copied stays 0; a platform that bounces all DMA,
+ * swiotlb=force or a confidential guest, copies below the block layer).
+ * On an NVMe-oF loop controller the target's backend decides: an O_DIRECT
+ * file backend refuses segments that are not LBA multiples, so such
+ * descriptors complete with an I/O error there.
  */
 #ifndef _UAPI_LINUX_UNIFIED_IO_REGION_H
 #define _UAPI_LINUX_UNIFIED_IO_REGION_H
@@ -196,8 +207,8 @@ struct unified_io_setup {
 				 * the mapping adds the ring pages in front
 				 * (off.region_size) */
 	__s32	nvme_fd;	/* the namespace, or -1 for none */
-	__s32	numa_node;	/* -1: the namespace's node, else the
-				 * interface's, else the caller's policy;
+	__s32	numa_node;	/* -1: the interface's node, else the
+				 * namespace's, else the caller's policy;
 				 * or a node with memory */
 	__u32	net_ifindex;	/* 0: none; else an interface of the
 				 * caller's network namespace */

@@ -259,6 +259,9 @@ BAD_SETUP(headroom_too_big, EINVAL,
 	  s->frame_size = 4096; s->frame_headroom = 4096 - 256);
 BAD_SETUP(headroom_frame_size, EINVAL,
 	  s->frame_size = 4096; s->frame_headroom = 4096);
+/* Every EINVAL of the struct comes before any E2BIG. */
+BAD_SETUP(frame_bad_and_region_huge, EINVAL,
+	  s->frame_size = 3000; s->region_size = 1ULL << 40);
 
 FIXTURE_SETUP(bad_setup)
 {
@@ -477,6 +480,12 @@ TEST_F(nvme, bad_descriptors)
 	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.resv2 = 1;
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.raw[8] = 1;		/* past every type's struct */
+	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	sqe = good;
+	sqe.cmd.raw[11] = 1;
 	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.timeout_ms = 10;
@@ -707,6 +716,59 @@ TEST_F(nvme, endless_chain_fills_the_ring)
 	uio_close(&u);
 }
 
+/* to_submit counts where chains start: a chain is consumed whole. */
+TEST_F(nvme, to_submit_takes_whole_chains)
+{
+	struct uio *u = &self->u;
+	struct nvme_ring_io_submit sub = { .to_submit = 1 };
+	struct nvme_ring_io_cqe cqe[4];
+	__u32 idx = uio_reserve(u, 4), i;
+
+	for (i = 0; i < 4; i++)
+		uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+			    0, u->lba, 60 + i, i < 2);
+	nrio_ring_submit(&u->sq, 4);
+	/* The three-step chain, then (budget spent) not the single read. */
+	EXPECT_EQ(3, ioctl(u->fd, UNIFIED_IO_SUBMIT, &sub));
+	EXPECT_EQ(1, ioctl(u->fd, UNIFIED_IO_SUBMIT, &sub));
+	ASSERT_EQ(0, uio_reap(u, cqe, 4));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(u->lba, cqe[i].res);
+}
+
+/*
+ * Data that does not start on an LBA boundary must fit one bio (256
+ * runs): in 4 KiB pages a misaligned 1 MiB + 1 LBA is refused, the same
+ * transfer LBA aligned is chained over two bios and round-trips.
+ */
+TEST_F(nvme, misaligned_data_fits_one_bio)
+{
+	__u64 slba = slba_of(&self->u, variant->base, 8 * MiB);
+	struct unified_io_sqe sqe;
+	struct uio u;
+	__u32 len;
+
+	uio_close(&self->u);
+	/* Under 2 MiB: small pages. */
+	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, 8, 0, 1536 * 1024));
+	len = MiB + u.lba;
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 4, len,
+		    1, false);
+	EXPECT_EQ(-EINVAL, uio_sync(&u, &sqe));
+	nt_fill(u.data, len, 71);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 0, len,
+		    2, false);
+	EXPECT_EQ(len, uio_sync(&u, &sqe));
+	memset(u.data + 4, 0, len);
+	/* Misaligned but within one bio: fine. */
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 256 * 1024 / u.lba, 4,
+		    256 * 1024, 3, false);
+	EXPECT_EQ(256 * 1024, uio_sync(&u, &sqe));
+	nt_fill(u.data + 512 * 1024, 256 * 1024, 71);
+	EXPECT_EQ(0, memcmp(u.data + 4, u.data + 512 * 1024, 256 * 1024));
+	uio_close(&u);
+}
+
 /* A chain as long as the ring: write and read back 32 blocks, in order. */
 TEST_F(nvme, long_chain)
 {
@@ -732,6 +794,20 @@ TEST_F(nvme, long_chain)
 		EXPECT_EQ(u->lba, cqe[i].res);
 	}
 	EXPECT_EQ(0, nt_check(u->data + MiB, 32 * u->lba, 41));
+
+	/* Failing at its second step: 62 ECANCELED, posted from the work. */
+	idx = uio_reserve(u, 64);
+	for (i = 0; i < 64; i++)
+		uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ,
+			    i == 1 ? ~0ULL >> 1 : slba, 1, 0, u->lba, i,
+			    i < 63);
+	nrio_ring_submit(&u->sq, 64);
+	ASSERT_EQ(64, uio_submit(u));
+	ASSERT_EQ(0, uio_reap(u, cqe, 64));
+	EXPECT_EQ(u->lba, cqe[0].res);
+	EXPECT_EQ(-ERANGE, cqe[1].res);
+	for (i = 2; i < 64; i++)
+		EXPECT_EQ(-ECANCELED, cqe[i].res);
 }
 
 /* Close and exit with chains in flight: nothing hangs, the next works. */
