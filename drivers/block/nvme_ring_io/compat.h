@@ -7,6 +7,9 @@
 #define _NRIO_COMPAT_H
 
 #include <linux/blkdev.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -168,6 +171,39 @@ static inline blk_opf_t nrio_bio_cache_opf(bool polled)
 	return REQ_ALLOC_CACHE;
 #else
 	return polled ? REQ_ALLOC_CACHE : 0;
+#endif
+}
+
+/*
+ * kfunc spellings.  6.3 named the attribute __bpf_kfunc, 6.7 added the
+ * start/end markers that silence -Wmissing-prototypes, and 6.9 made kfunc
+ * sets BTF_KFUNCS_START sets (a plain SET8 set is refused with -EINVAL).
+ * Tested on the macros themselves, so that backports are picked up.
+ */
+#ifndef __bpf_kfunc
+#define __bpf_kfunc __used __noclone noinline
+#endif
+#ifndef __bpf_kfunc_start_defs
+#define __bpf_kfunc_start_defs()					\
+	__diag_push();							\
+	__diag_ignore_all("-Wmissing-declarations",			\
+			  "Global kfuncs as their definitions will be in BTF");\
+	__diag_ignore_all("-Wmissing-prototypes",			\
+			  "Global kfuncs as their definitions will be in BTF")
+#define __bpf_kfunc_end_defs() __diag_pop()
+#endif
+#ifndef BTF_KFUNCS_START
+#define BTF_KFUNCS_START(name) BTF_SET8_START(name)
+#define BTF_KFUNCS_END(name) BTF_SET8_END(name)
+#endif
+
+/* The module's own BTF, as the loader found it (0: none). */
+static inline unsigned int nrio_module_btf_size(void)
+{
+#ifdef CONFIG_DEBUG_INFO_BTF_MODULES
+	return THIS_MODULE->btf_data_size;
+#else
+	return 0;
 #endif
 }
 

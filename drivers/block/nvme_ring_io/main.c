@@ -597,6 +597,8 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		switch (cmd) {
 		case UNIFIED_IO_SETUP:
 		case UNIFIED_IO_INFO:
+		case UNIFIED_IO_BPF_ATTACH:
+		case UNIFIED_IO_BPF_DETACH:
 			return nrio_uio_ioctl(ctx, cmd, uarg);
 		case UNIFIED_IO_SUBMIT:
 			return nrio_submit_ioctl(ctx, cmd, uarg);

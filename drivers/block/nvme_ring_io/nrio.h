@@ -129,6 +129,28 @@ struct nrio_desc {
 };
 
 
+/* The kernel's copy of a BPF descriptor. */
+struct nrio_bpf_desc {
+	u64	data_off;
+	u32	data_len;
+	u32	slot;
+	u64	arg;
+	u64	user_data;
+	bool	resv;		/* a reserved field was set */
+};
+
+/* What a unified context adds to the shared one. */
+struct nrio_udesc;
+struct nrio_uio {
+	u32			net_ifindex;
+	u32			net_rxq;
+	u32			frame_size;
+	u32			frame_headroom;
+	struct nrio_udesc	*scratch;	/* sq_entries, under ctx->lock */
+	spinlock_t		bpf_lock;
+	struct bpf_prog		*bpf[UNIFIED_IO_BPF_SLOTS];
+};
+
 /* One descriptor in flight: the bioset front-pads every bio with this. */
 struct nrio_io {
 	struct nrio_ctx		*ctx;
@@ -203,6 +225,19 @@ long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
 u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
 void nrio_uio_free(struct nrio_ctx *ctx);
+
+/* bpf.c */
+void nrio_bpf_init(void);
+bool nrio_bpf_available(void);
+void nrio_bpf_ctx_init(struct nrio_uio *uio);
+void nrio_bpf_ctx_free(struct nrio_uio *uio);
+long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
+		     const struct unified_io_bpf_attach __user *uarg);
+int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
+		 bool *invalid);
+/* The kfuncs, declared for sparse and -Wmissing-prototypes. */
+int unified_io_load(u64 handle, u64 off, void *buf, u32 buf__sz);
+int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz);
 
 /* uring.c */
 int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);

@@ -40,16 +40,10 @@ struct nrio_udesc {
 	u8			flags;
 	bool			resv;		/* a reserved field was set */
 	u64			user_data;
-	struct nrio_desc	nvme;		/* for UNIFIED_IO_TYPE_NVME */
-};
-
-/* What a unified context adds to the shared one. */
-struct nrio_uio {
-	u32			net_ifindex;
-	u32			net_rxq;
-	u32			frame_size;
-	u32			frame_headroom;
-	struct nrio_udesc	*scratch;	/* sq_entries, under ctx->lock */
+	union {
+		struct nrio_desc	nvme;	/* UNIFIED_IO_TYPE_NVME */
+		struct nrio_bpf_desc	bpf;	/* UNIFIED_IO_TYPE_BPF */
+	};
 };
 
 /* A chain of two or more descriptors, from SUBMIT to its last CQ entry. */
@@ -78,6 +72,7 @@ static void nrio_uio_read(struct nrio_udesc *u,
 			  const struct unified_io_sqe *sqe)
 {
 	const struct unified_io_nvme *c = &sqe->cmd.nvme;
+	const struct unified_io_bpf *cb = &sqe->cmd.bpf;
 	struct nrio_desc *d = &u->nvme;
 	unsigned int i;
 
@@ -88,6 +83,19 @@ static void nrio_uio_read(struct nrio_udesc *u,
 	for (i = 8; i < ARRAY_SIZE(sqe->cmd.raw); i++)
 		u->resv |= READ_ONCE(sqe->cmd.raw[i]) != 0;
 	u->user_data = READ_ONCE(sqe->user_data);
+	if (u->type == UNIFIED_IO_TYPE_BPF) {
+		struct nrio_bpf_desc *b = &u->bpf;
+
+		b->data_off = READ_ONCE(sqe->data_off);
+		b->data_len = READ_ONCE(sqe->data_len);
+		b->user_data = u->user_data;
+		b->slot = READ_ONCE(cb->slot);
+		b->arg = READ_ONCE(cb->arg);
+		b->resv = READ_ONCE(cb->resv1);
+		for (i = 0; i < ARRAY_SIZE(cb->resv2); i++)
+			b->resv |= READ_ONCE(cb->resv2[i]) != 0;
+		return;
+	}
 	memset(d, 0, sizeof(*d));
 	d->data_len = READ_ONCE(sqe->data_len);
 	d->data_off = READ_ONCE(sqe->data_off);
@@ -114,12 +122,16 @@ static void nrio_uio_read(struct nrio_udesc *u,
 }
 
 /*
- * Start descriptor @u, a step of @chain or alone (NULL): 0 when it is in
- * flight (its completion posts its CQ entry), else the errno it fails with.
+ * Start descriptor @u, a step of @chain or alone (NULL).  Returns 0 when
+ * it is in flight (its completion posts its CQ entry), 1 when it ran to
+ * completion here with result *@res (a BPF program), or the errno its
+ * checks failed it with.
  */
 static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
-			  struct nrio_chain *chain)
+			  struct nrio_chain *chain, int *res)
 {
+	bool invalid;
+
 	if ((u->flags & ~UNIFIED_IO_SQE_F_LINK) || u->resv)
 		return -EINVAL;
 	switch (u->type) {
@@ -129,6 +141,10 @@ static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
 		u->nvme.chain = chain;
 		return nrio_issue(ctx, &u->nvme);
 	case UNIFIED_IO_TYPE_BPF:
+		if (!nrio_bpf_available())
+			return -EOPNOTSUPP;
+		*res = nrio_bpf_run(ctx, &u->bpf, &invalid);
+		return invalid ? *res : 1;
 	case UNIFIED_IO_TYPE_NET_SEND:
 	case UNIFIED_IO_TYPE_NET_RECV:
 		/* Not in this version: INFO's features say so. */
@@ -157,24 +173,38 @@ static void nrio_chain_cancel(struct nrio_chain *chain, u32 from)
 	nrio_chain_free(chain);
 }
 
-/* Start the current step; process context. */
+/*
+ * Start the current step, and the ones after it as long as they complete
+ * right here (BPF); process context.
+ */
 static void nrio_chain_run(struct nrio_chain *chain)
 {
 	struct nrio_ctx *ctx = chain->ctx;
-	struct nrio_udesc *u = &chain->d[chain->cur];
-	int ret;
+	int ret, res = 0;
 
-	/* Nobody will reap what a closed context would still do. */
-	if (READ_ONCE(ctx->closing)) {
-		nrio_chain_cancel(chain, chain->cur);
-		return;
+	for (;;) {
+		struct nrio_udesc *u = &chain->d[chain->cur];
+
+		/* Nobody will reap what a closed context would still do. */
+		if (READ_ONCE(ctx->closing)) {
+			nrio_chain_cancel(chain, chain->cur);
+			return;
+		}
+		/* nrio_issue() fails only before anything is submitted. */
+		ret = nrio_uio_issue(ctx, u, chain, &res);
+		if (!ret)
+			return;	/* the step's end_io owns the chain now */
+		nrio_post(ctx, u->user_data, ret < 0 ? ret : res, ret < 0,
+			  NULL);
+		if (ret < 0 || res < 0) {
+			nrio_chain_cancel(chain, chain->cur + 1);
+			return;
+		}
+		if (++chain->cur == chain->n) {
+			nrio_chain_free(chain);
+			return;
+		}
 	}
-	/* nrio_issue() fails only before anything is submitted. */
-	ret = nrio_uio_issue(ctx, u, chain);
-	if (!ret)
-		return;		/* the step's end_io owns the chain now */
-	nrio_post(ctx, u->user_data, ret, true, NULL);
-	nrio_chain_cancel(chain, chain->cur + 1);
 }
 
 static void nrio_chain_work(struct work_struct *work)
@@ -277,10 +307,11 @@ u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 				nrio_post(ctx, u[k].user_data, -EINVAL, true,
 					  NULL);
 		} else if (n == 1) {
-			int ret = nrio_uio_issue(ctx, &u[i], NULL);
+			int res = 0, ret = nrio_uio_issue(ctx, &u[i], NULL, &res);
 
 			if (ret)
-				nrio_post(ctx, u[i].user_data, ret, true, NULL);
+				nrio_post(ctx, u[i].user_data,
+					  ret < 0 ? ret : res, ret < 0, NULL);
 		} else {
 			nrio_chain_start(ctx, &u[i], n);
 		}
@@ -293,6 +324,7 @@ void nrio_uio_free(struct nrio_ctx *ctx)
 {
 	if (!ctx->uio)
 		return;
+	nrio_bpf_ctx_free(ctx->uio);
 	kvfree(ctx->uio->scratch);
 	kfree(ctx->uio);
 	ctx->uio = NULL;
@@ -342,6 +374,7 @@ static int nrio_uio_prepare(struct nrio_ctx *ctx, struct nrio_setup_req *req)
 	uio->net_rxq = s->net_rxq;
 	uio->frame_size = s->frame_size;
 	uio->frame_headroom = s->frame_headroom;
+	nrio_bpf_ctx_init(uio);
 	ctx->uio = uio;
 	return 0;
 }
@@ -425,6 +458,8 @@ static long nrio_uio_info(struct nrio_ctx *ctx,
 	info.size = usize;
 	info.abi_version = UNIFIED_IO_ABI_VERSION;
 	info.features = UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK;
+	if (nrio_bpf_available())
+		info.features |= UNIFIED_IO_FEAT_BPF;
 	if (region) {
 		struct nrio_uio *uio = ctx->uio;
 
@@ -493,6 +528,10 @@ long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg)
 		return nrio_uio_setup(ctx, uarg);
 	case UNIFIED_IO_INFO:
 		return nrio_uio_info(ctx, uarg);
+	case UNIFIED_IO_BPF_ATTACH:
+		return nrio_bpf_attach(ctx, true, uarg);
+	case UNIFIED_IO_BPF_DETACH:
+		return nrio_bpf_attach(ctx, false, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -506,6 +545,10 @@ static void nrio_uio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct unified_io_sqe) != 128);
 	BUILD_BUG_ON(sizeof(struct unified_io_setup) != 192);
 	BUILD_BUG_ON(sizeof(struct unified_io_info) != 176);
+	BUILD_BUG_ON(sizeof(struct unified_io_bpf_ctx) != 48);
+	BUILD_BUG_ON(sizeof(struct unified_io_bpf_attach) != 16);
+	BUILD_BUG_ON(UNIFIED_IO_BPF_ATTACH != _IOC(_IOC_WRITE, 0xBA, 0x25, 16));
+	BUILD_BUG_ON(UNIFIED_IO_BPF_DETACH != _IOC(_IOC_WRITE, 0xBA, 0x26, 16));
 	BUILD_BUG_ON(UNIFIED_IO_SETUP !=
 		     _IOC(_IOC_READ | _IOC_WRITE, 0xBA, 0x21, 192));
 	BUILD_BUG_ON(UNIFIED_IO_SUBMIT != _IOC(_IOC_WRITE, 0xBA, 0x22, 16));
@@ -519,6 +562,7 @@ int nrio_uio_init(const struct file_operations *fops)
 	int ret;
 
 	nrio_uio_build_bugs();
+	nrio_bpf_init();
 	nrio_uio_misc.fops = fops;
 	ret = misc_register(&nrio_uio_misc);
 	if (ret)

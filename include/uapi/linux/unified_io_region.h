@@ -58,6 +58,7 @@
  *   EINVAL      unknown type, a flag other than F_LINK, resv fields not
  *               zero, an unterminated chain filling the SQ ring
  *   EOPNOTSUPP  a type this module does not run (see features)
+ *   ENOENT      a BPF descriptor naming an empty slot
  *   ENXIO       an NVME descriptor on a region with no namespace
  *   ECANCELED   an earlier descriptor of its chain failed, or the context
  *               was closed before it started
@@ -273,6 +274,73 @@ struct unified_io_info {
 	struct nvme_ring_io_counters counters;
 };
 
+/* --- BPF ---------------------------------------------------------------- */
+
+/*
+ * BPF in place.  A BPF_PROG_TYPE_SYSCALL program (not sleepable) attached
+ * to a numbered slot of the context runs for each UNIFIED_IO_TYPE_BPF
+ * descriptor naming that slot, in the kernel, in process context (the
+ * SUBMIT that consumes it, or the work item that runs a chain's next step)
+ * with preemption disabled.  Its context (the ctx argument of the
+ * program) is struct unified_io_bpf_ctx.  It reaches the region's data
+ * area, and only that, through the module's kfuncs, declared in the
+ * program as
+ *
+ *   extern int unified_io_load(__u64 handle, __u64 off, void *buf,
+ *                              __u32 buf__sz) __ksym;
+ *   extern int unified_io_store(__u64 handle, __u64 off, void *buf,
+ *                               __u32 buf__sz) __ksym;
+ *
+ * which copy buf__sz bytes between the program's memory and data offset
+ * off of the context whose descriptor is running, and return 0, -EFAULT
+ * when the bytes reach outside the data area, or -EACCES when handle is
+ * not ctx->handle of a running descriptor.  The program's return value,
+ * as a signed 32-bit number, is the descriptor's res: negative fails it
+ * (and cancels its chain).  So a READ linked to a BPF descriptor
+ * processes what was read where the device put it, and a BPF descriptor
+ * linked to a WRITE persists what the program produced.
+ *
+ * BPF descriptor: data_off/data_len name the range it works on (checked
+ * against the data area, EFAULT; passed in the context), cmd.bpf.slot the
+ * program (EINVAL past UNIFIED_IO_BPF_SLOTS, ENOENT when empty), cmd.bpf.arg
+ * is passed as it is.  The kfuncs need module BTF: a module without it (a
+ * kernel built without CONFIG_DEBUG_INFO_BTF) says so when it loads and
+ * does not report UNIFIED_IO_FEAT_BPF; ATTACH then fails with EOPNOTSUPP.
+ */
+#define UNIFIED_IO_BPF_SLOTS		16
+
+/* The program's context. */
+struct unified_io_bpf_ctx {
+	__u64	handle;		/* for the kfuncs */
+	__u64	data_off;	/* the descriptor's range */
+	__u32	data_len;
+	__u32	slot;
+	__u64	arg;		/* cmd.bpf.arg */
+	__u64	user_data;
+	__u64	data_size;	/* bytes of the data area */
+};
+
+/*
+ * UNIFIED_IO_BPF_ATTACH puts the program prog_fd refers to into slot, in
+ * place of any program there; UNIFIED_IO_BPF_DETACH empties slot
+ * (prog_fd must be -1).  A descriptor already running keeps its program
+ * until it returns.  Callable after SETUP only (EBADFD).  Errors:
+ *   EPERM       the caller has neither CAP_BPF nor CAP_SYS_ADMIN
+ *   EOPNOTSUPP  the module runs no BPF (no module BTF)
+ *   EINVAL      slot past UNIFIED_IO_BPF_SLOTS, flags or resv not zero,
+ *               prog_fd not a BPF program, a program of another type than
+ *               BPF_PROG_TYPE_SYSCALL, or a sleepable one; DETACH with a
+ *               prog_fd other than -1
+ *   EBADF       prog_fd is not an open file descriptor
+ *   ENOENT      DETACH of an empty slot
+ */
+struct unified_io_bpf_attach {
+	__u32	slot;
+	__s32	prog_fd;
+	__u32	flags;		/* none defined: 0 */
+	__u32	resv;		/* must be zero */
+};
+
 /* --- the commands -------------------------------------------------------- */
 
 /*
@@ -292,5 +360,9 @@ struct unified_io_info {
 				     struct nvme_ring_io_complete)
 #define UNIFIED_IO_INFO		_IOC(_IOC_READ | _IOC_WRITE, \
 				     NVME_RING_IO_IOC_MAGIC, 0x24, 176)
+#define UNIFIED_IO_BPF_ATTACH	_IOW(NVME_RING_IO_IOC_MAGIC, 0x25, \
+				     struct unified_io_bpf_attach)
+#define UNIFIED_IO_BPF_DETACH	_IOW(NVME_RING_IO_IOC_MAGIC, 0x26, \
+				     struct unified_io_bpf_attach)
 
 #endif /* _UAPI_LINUX_UNIFIED_IO_REGION_H */

@@ -194,7 +194,11 @@ TEST(device_node)
 	ASSERT_EQ(0, uio_info(fd, &info));
 	EXPECT_EQ(UNIFIED_IO_ABI_VERSION, info.abi_version);
 	EXPECT_EQ(0, info.flags);
-	EXPECT_EQ(UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK, info.features);
+	EXPECT_EQ(UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK,
+		  info.features & ~UNIFIED_IO_FEAT_BPF);
+	/* BPF wherever the kernel has BTF (bpf_test covers it). */
+	EXPECT_EQ(!access("/sys/kernel/btf/vmlinux", F_OK),
+		  !!(info.features & UNIFIED_IO_FEAT_BPF));
 	EXPECT_EQ(sizeof(info), info.size);
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, UNIFIED_IO_SUBMIT, &sub));
@@ -502,9 +506,6 @@ TEST_F(nvme, bad_descriptors)
 	EXPECT_EQ(-ERANGE, uio_sync(u, &sqe));
 	/* Types this module does not run yet. */
 	sqe = good;
-	sqe.type = UNIFIED_IO_TYPE_BPF;
-	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
-	sqe = good;
 	sqe.type = UNIFIED_IO_TYPE_NET_SEND;
 	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
 	sqe = good;
@@ -598,7 +599,7 @@ TEST_F(nvme, chain_failure_cancels_the_rest)
 		    u->lba, 300, true);
 	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba, 1, 0,
 		    u->lba, 301, true);
-	uio_sqe(u, idx + 1)->type = UNIFIED_IO_TYPE_BPF;
+	uio_sqe(u, idx + 1)->type = UNIFIED_IO_TYPE_NET_SEND;
 	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
 		    u->lba, 302, false);
 	nrio_ring_submit(&u->sq, 3);

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_ring_io: BPF in place on /dev/unified_io_region.
+ *
+ * A unified context has UNIFIED_IO_BPF_SLOTS program slots.  A BPF
+ * descriptor runs its slot's BPF_PROG_TYPE_SYSCALL program (always
+ * sleepable: the verifier says so) with a struct unified_io_bpf_ctx, in
+ * process context, as bpf_prog_test_run does: under rcu_read_lock_trace()
+ * with migration disabled.  Each run is registered in nrio_bpf_runs for
+ * its duration, and its handle (the run's index and a random cookie) is in
+ * the program's ctx: the kfuncs accept a handle only from the task that is
+ * running that very run, so a program can reach its own descriptor's
+ * context and nothing else (not another context, not the rings, nothing
+ * past the data area).
+ *
+ * The kfuncs need the module's BTF.  A module loaded without it (a kernel
+ * without CONFIG_DEBUG_INFO_BTF, or a build without the base BTF) would
+ * register its kfunc set "successfully" and every program load would fail
+ * later; so the module checks at init and, without usable BTF, says so
+ * and runs no BPF at all (UNIFIED_IO_FEAT_BPF stays clear, ATTACH fails
+ * with EOPNOTSUPP).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/namei.h>
+#include <linux/nospec.h>
+#include <linux/random.h>
+#include <linux/rcupdate_trace.h>
+#include <linux/xarray.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "nrio.h"
+
+static bool nrio_bpf_ok;
+
+/* One program run, registered while it runs. */
+struct nrio_bpf_run {
+	struct nrio_ctx		*ctx;
+	struct task_struct	*task;
+	u32			cookie;
+	struct rcu_head		rcu;
+};
+
+static DEFINE_XARRAY_ALLOC1(nrio_bpf_runs);
+
+bool nrio_bpf_available(void)
+{
+	return nrio_bpf_ok;
+}
+
+/*
+ * The context a kfunc call may touch: that of the run @handle names, if
+ * the caller is that run's program (its task is running it).  The run and
+ * its context outlive the call: the run ends only when the program
+ * returns.
+ */
+static struct nrio_ctx *nrio_bpf_ctx(u64 handle)
+{
+	struct nrio_ctx *ctx = NULL;
+	struct nrio_bpf_run *run;
+
+	rcu_read_lock();
+	run = xa_load(&nrio_bpf_runs, (u32)handle);
+	if (run && run->task == current && run->cookie == handle >> 32)
+		ctx = run->ctx;
+	rcu_read_unlock();
+	return ctx;
+}
+
+/* Copy between @buf and data offset @off of @ctx's data area. */
+static int nrio_bpf_copy(struct nrio_ctx *ctx, u64 off, void *buf, u32 len,
+			 bool store)
+{
+	struct nrio_region *region = ctx->region;
+	u64 size = region->off.data_size;
+
+	if (len > size || off > size - len)
+		return -EFAULT;
+	off += region->off.data;
+	while (len) {
+		struct page *page = region->pages[off >> PAGE_SHIFT];
+		u32 n = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
+		void *va = page_address(page) + offset_in_page(off);
+
+		if (store)
+			memcpy(va, buf, n);
+		else
+			memcpy(buf, va, n);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+__bpf_kfunc_start_defs();
+
+/* Copy @buf__sz bytes at data offset @off of the running context into @buf. */
+__bpf_kfunc int unified_io_load(u64 handle, u64 off, void *buf, u32 buf__sz)
+{
+	struct nrio_ctx *ctx = nrio_bpf_ctx(handle);
+
+	if (!ctx)
+		return -EACCES;
+	return nrio_bpf_copy(ctx, off, buf, buf__sz, false);
+}
+
+/* Copy @buf__sz bytes of @buf to data offset @off of the running context. */
+__bpf_kfunc int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz)
+{
+	struct nrio_ctx *ctx = nrio_bpf_ctx(handle);
+
+	if (!ctx)
+		return -EACCES;
+	return nrio_bpf_copy(ctx, off, buf, buf__sz, true);
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(nrio_kfunc_ids)
+BTF_ID_FLAGS(func, unified_io_load)
+BTF_ID_FLAGS(func, unified_io_store)
+BTF_KFUNCS_END(nrio_kfunc_ids)
+
+static const struct btf_kfunc_id_set nrio_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &nrio_kfunc_ids,
+};
+
+/*
+ * Is the module's BTF there, and did the kernel accept it?  The kernel
+ * publishes /sys/kernel/btf/<module> only after validating the module's
+ * BTF against its own, before the module's init runs.
+ */
+static const char *nrio_btf_problem(void)
+{
+	struct path path;
+
+	if (!nrio_module_btf_size())
+		return "the module has no BTF (kernel without module BTF, or built without the kernel's base BTF)";
+	if (kern_path("/sys/kernel/btf/vmlinux", LOOKUP_FOLLOW, &path))
+		return NULL;	/* no sysfs to ask: trust the loader */
+	path_put(&path);
+	if (kern_path("/sys/kernel/btf/" KBUILD_MODNAME, LOOKUP_FOLLOW, &path))
+		return "the kernel refused the module's BTF (built against another kernel's base BTF?)";
+	path_put(&path);
+	return NULL;
+}
+
+void nrio_bpf_init(void)
+{
+	const char *problem = nrio_btf_problem();
+	int ret;
+
+	if (problem) {
+		pr_warn("BPF descriptors disabled: %s\n", problem);
+		return;
+	}
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL, &nrio_kfunc_set);
+	if (!ret)
+		ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
+						&nrio_kfunc_set);
+	if (ret) {
+		pr_warn("BPF descriptors disabled: kfunc registration failed (%d)\n",
+			ret);
+		return;
+	}
+	nrio_bpf_ok = true;
+}
+
+void nrio_bpf_ctx_init(struct nrio_uio *uio)
+{
+	spin_lock_init(&uio->bpf_lock);
+}
+
+void nrio_bpf_ctx_free(struct nrio_uio *uio)
+{
+	unsigned int i;
+
+	for (i = 0; i < UNIFIED_IO_BPF_SLOTS; i++)
+		if (uio->bpf[i])
+			bpf_prog_put(uio->bpf[i]);
+}
+
+long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
+		     const struct unified_io_bpf_attach __user *uarg)
+{
+	struct unified_io_bpf_attach a;
+	struct bpf_prog *prog = NULL, *old;
+	struct nrio_uio *uio;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (!bpf_capable())
+		return -EPERM;
+	if (!nrio_bpf_ok)
+		return -EOPNOTSUPP;
+	if (a.flags || a.resv || a.slot >= UNIFIED_IO_BPF_SLOTS)
+		return -EINVAL;
+	if (!attach && a.prog_fd != -1)
+		return -EINVAL;
+	if (!smp_load_acquire(&ctx->region))
+		return -EBADFD;
+	uio = ctx->uio;
+	a.slot = array_index_nospec(a.slot, UNIFIED_IO_BPF_SLOTS);
+
+	if (attach) {
+		prog = bpf_prog_get_type_dev(a.prog_fd, BPF_PROG_TYPE_SYSCALL,
+					     false);
+		if (IS_ERR(prog))
+			return PTR_ERR(prog);
+	}
+	spin_lock(&uio->bpf_lock);
+	old = uio->bpf[a.slot];
+	uio->bpf[a.slot] = prog;
+	spin_unlock(&uio->bpf_lock);
+	if (old)
+		bpf_prog_put(old);
+	return !attach && !old ? -ENOENT : 0;
+}
+
+/*
+ * Run BPF descriptor @u: 0 or more is its res, as is a negative program
+ * result; the descriptor's own errors (bad slot, range) come back through
+ * @invalid.  Process context.
+ */
+int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
+		 bool *invalid)
+{
+	struct nrio_region *region = ctx->region;
+	struct nrio_uio *uio = ctx->uio;
+	struct unified_io_bpf_ctx bctx;
+	struct nrio_bpf_run *run;
+	struct bpf_prog *prog;
+	u32 slot, id, ret;
+	int err;
+
+	*invalid = true;
+	if (b->resv)
+		return -EINVAL;
+	if (b->slot >= UNIFIED_IO_BPF_SLOTS)
+		return -EINVAL;
+	if (b->data_len > region->off.data_size ||
+	    b->data_off > region->off.data_size - b->data_len)
+		return -EFAULT;
+	slot = array_index_nospec(b->slot, UNIFIED_IO_BPF_SLOTS);
+
+	spin_lock(&uio->bpf_lock);
+	prog = uio->bpf[slot];
+	if (prog)
+		bpf_prog_inc(prog);
+	spin_unlock(&uio->bpf_lock);
+	if (!prog)
+		return -ENOENT;
+
+	run = kmalloc(sizeof(*run), GFP_KERNEL);
+	if (!run) {
+		bpf_prog_put(prog);
+		return -ENOMEM;
+	}
+	run->ctx = ctx;
+	run->task = current;
+	run->cookie = get_random_u32();
+	err = xa_alloc(&nrio_bpf_runs, &id, run, xa_limit_32b, GFP_KERNEL);
+	if (err) {
+		kfree(run);
+		bpf_prog_put(prog);
+		return err;
+	}
+
+	bctx = (struct unified_io_bpf_ctx) {
+		.handle		= (u64)run->cookie << 32 | id,
+		.data_off	= b->data_off,
+		.data_len	= b->data_len,
+		.slot		= slot,
+		.arg		= b->arg,
+		.user_data	= b->user_data,
+		.data_size	= region->off.data_size,
+	};
+	*invalid = false;
+	/* As bpf_prog_test_run_syscall(): SYSCALL programs are sleepable. */
+	rcu_read_lock_trace();
+	migrate_disable();
+	ret = bpf_prog_run(prog, &bctx);
+	migrate_enable();
+	rcu_read_unlock_trace();
+
+	xa_erase(&nrio_bpf_runs, id);
+	kfree_rcu(run, rcu);
+	bpf_prog_put(prog);
+	return (int)ret;
+}

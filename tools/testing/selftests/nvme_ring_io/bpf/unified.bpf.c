@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF programs for bpf_test: BPF_PROG_TYPE_SYSCALL programs that a
+ * /dev/unified_io_region context runs for its BPF descriptors, reaching
+ * the region's data area through the module's kfuncs.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <linux/unified_io_region.h>
+
+extern int unified_io_load(__u64 handle, __u64 off, void *buf,
+			   __u32 buf__sz) __ksym;
+extern int unified_io_store(__u64 handle, __u64 off, void *buf,
+			    __u32 buf__sz) __ksym;
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define CHUNK	64
+#define MAX_LEN	16384
+
+/*
+ * XOR every byte of the descriptor's range (a multiple of 64 bytes, at
+ * most 16 KiB) with the low byte of arg, in place; return the sum of the
+ * bytes written (mod 2^31), or the kfunc's error.
+ */
+SEC("syscall")
+int xor_range(struct unified_io_bpf_ctx *ctx)
+{
+	__u8 key = (__u8)ctx->arg;
+	__u32 len = ctx->data_len, sum = 0, i, j;
+	__u8 buf[CHUNK];
+	int ret;
+
+	if (len % CHUNK || len > MAX_LEN)
+		return -22;
+	for (i = 0; i < MAX_LEN / CHUNK; i++) {
+		__u64 off = ctx->data_off + (__u64)i * CHUNK;
+
+		if (i * CHUNK >= len)
+			break;
+		ret = unified_io_load(ctx->handle, off, buf, CHUNK);
+		if (ret)
+			return ret;
+		for (j = 0; j < CHUNK; j++) {
+			buf[j] ^= key;
+			sum += buf[j];
+		}
+		ret = unified_io_store(ctx->handle, off, buf, CHUNK);
+		if (ret)
+			return ret;
+	}
+	return sum & 0x7fffffff;
+}
+
+/* Return arg as the result: a negative one fails the descriptor. */
+SEC("syscall")
+int ret_arg(struct unified_io_bpf_ctx *ctx)
+{
+	return (int)ctx->arg;
+}
+
+/* Read 8 bytes at data_size - 4: across the end of the data area. */
+SEC("syscall")
+int past_the_end(struct unified_io_bpf_ctx *ctx)
+{
+	__u64 v;
+
+	return unified_io_load(ctx->handle, ctx->data_size - 4, &v, sizeof(v));
+}
+
+/* Use a handle that is not ours. */
+SEC("syscall")
+int other_handle(struct unified_io_bpf_ctx *ctx)
+{
+	__u64 v = 0;
+
+	return unified_io_store(ctx->handle ^ 1, 0, &v, sizeof(v));
+}
+
+/* Not a SYSCALL program: attaching it must fail. */
+SEC("xdp")
+int not_syscall(struct xdp_md *xdp)
+{
+	return XDP_PASS;
+}
