@@ -206,21 +206,47 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Copy in a SETUP struct versioned by its leading __u32 size field: at
+ * least this ABI's @ksize (EINVAL), at most NVME_RING_IO_MAX_STRUCT_SIZE
+ * (E2BIG), bytes this kernel does not know zero (E2BIG).
+ */
+int nrio_copy_setup(void *k, size_t ksize, const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(k, ksize, uarg, usize);
+}
+
+/*
+ * The bytes an INFO call fills: min(its size field, @ksize); EINVAL when
+ * the size field itself does not fit.
+ */
+int nrio_info_size(const void __user *uarg, size_t ksize, u32 *usize)
+{
+	if (get_user(*usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < sizeof(u32))
+		return -EINVAL;
+	*usize = min_t(u32, *usize, ksize);
+	return 0;
+}
+
 static long nrio_setup(struct nrio_ctx *ctx,
 		       struct nvme_ring_io_setup __user *uarg)
 {
 	struct nvme_ring_io_setup s;
 	struct nrio_setup_req req;
-	u32 usize, i;
 	long ret;
+	u32 i;
 
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < sizeof(s))
-		return -EINVAL;
-	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
+	ret = nrio_copy_setup(&s, sizeof(s), uarg);
 	if (ret)
 		return ret;
 	if (s.flags & ~NVME_RING_IO_SETUP_F_IOPOLL)
@@ -250,13 +276,11 @@ static long nrio_info(struct nrio_ctx *ctx,
 	struct nvme_ring_io_info info = {};
 	struct nrio_region *region = nrio_ctx_region(ctx);
 	u32 usize;
+	int ret;
 
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < sizeof(info.size))
-		return -EINVAL;
-	usize = min_t(u32, usize, sizeof(info));
-
+	ret = nrio_info_size(uarg, sizeof(info), &usize);
+	if (ret)
+		return ret;
 	info.size = usize;
 	info.abi_version = NVME_RING_IO_ABI_VERSION;
 	if (region) {

@@ -179,6 +179,8 @@ struct nrio_setup_req {
 
 /* main.c */
 void nrio_ctx_put(struct nrio_ctx *ctx);
+int nrio_copy_setup(void *k, size_t ksize, const void __user *uarg);
+int nrio_info_size(const void __user *uarg, size_t ksize, u32 *usize);
 int nrio_check_request(const struct nrio_setup_req *req);
 long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		    struct nvme_ring_io_offsets __user *uoff);

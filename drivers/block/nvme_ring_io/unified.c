@@ -400,16 +400,10 @@ static long nrio_uio_setup(struct nrio_ctx *ctx,
 {
 	struct unified_io_setup s;
 	struct nrio_setup_req req;
-	u32 usize, i;
 	long ret;
+	u32 i;
 
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < sizeof(s))
-		return -EINVAL;
-	if (usize > NVME_RING_IO_MAX_STRUCT_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&s, sizeof(s), uarg, usize);
+	ret = nrio_copy_setup(&s, sizeof(s), uarg);
 	if (ret)
 		return ret;
 	if (s.flags & ~UNIFIED_IO_SETUP_F_IOPOLL)
@@ -448,13 +442,11 @@ static long nrio_uio_info(struct nrio_ctx *ctx,
 	struct unified_io_info info = {};
 	struct nrio_ns *ns = &ctx->ns;
 	u32 usize;
+	int ret;
 
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < sizeof(info.size))
-		return -EINVAL;
-	usize = min_t(u32, usize, sizeof(info));
-
+	ret = nrio_info_size(uarg, sizeof(info), &usize);
+	if (ret)
+		return ret;
 	info.size = usize;
 	info.abi_version = UNIFIED_IO_ABI_VERSION;
 	info.features = UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK;
