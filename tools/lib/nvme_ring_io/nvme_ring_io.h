@@ -19,6 +19,10 @@
  *                         any NVMe I/O command works, and completions
  *                         carry the device's status and result dwords
  *
+ * The same library also opens /dev/unified_io_region contexts (struct
+ * nrio_uio, below): typed, linked descriptors and BPF steps, run by the
+ * module's kernel engine.
+ *
  * Every function returns 0 or a count on success and a negative errno on
  * failure (nrio_strerror() names it); nothing prints or aborts.  A handle
  * is not thread-safe: one thread at a time may use it.
@@ -27,6 +31,7 @@
 #define NVME_RING_IO_LIB_H
 
 #include <linux/nvme_ring_io.h>
+#include <linux/unified_io_region.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -130,6 +135,69 @@ unsigned int nrio_inflight(const struct nrio *n);
 
 /* The message for a negative errno this library returned. */
 const char *nrio_strerror(int err);
+
+/* --- /dev/unified_io_region (kernel engine) ------------------------------ */
+
+/*
+ * A handle on a unified context: the region shared by storage, network
+ * and BPF, with typed descriptors (struct unified_io_sqe) and links.  The
+ * module's kernel engine runs them; see <linux/unified_io_region.h>.
+ */
+struct nrio_uio;
+
+struct nrio_uio_opts {
+	uint32_t	sq_entries;	/* 0: 256 */
+	uint32_t	cq_entries;	/* 0: 2 * sq_entries */
+	uint64_t	region_size;	/* data area bytes; 0: 16 MiB */
+	int32_t		numa_node;	/* -1: follow the devices */
+	uint32_t	net_ifindex;	/* 0: none */
+	uint32_t	net_rxq;
+	uint32_t	frame_size;	/* 0: no frames */
+	uint32_t	frame_headroom;
+	uint32_t	resv;		/* 0 */
+};
+
+void nrio_uio_opts_init(struct nrio_uio_opts *o);
+
+/*
+ * Open a unified context on the namespace at @path opened with @oflags,
+ * or with no namespace when @path is NULL.  @o may be NULL.
+ */
+int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
+		  struct nrio_uio **out);
+void nrio_uio_close(struct nrio_uio *u);
+
+void *nrio_uio_data(const struct nrio_uio *u);
+int nrio_uio_fd(const struct nrio_uio *u);
+/* INFO, the kernel's facts and counters (features, dma_alignment, ...). */
+int nrio_uio_info(const struct nrio_uio *u, struct unified_io_info *info);
+
+/* A free SQ descriptor, zeroed, or NULL if the SQ ring is full. */
+struct unified_io_sqe *nrio_uio_get_sqe(struct nrio_uio *u);
+/* NVMe READ/WRITE of @nlb LBAs at @slba, data at @data_off. */
+void nrio_uio_prep_rw(const struct nrio_uio *u, struct unified_io_sqe *sqe,
+		      uint8_t opcode, uint64_t slba, uint32_t nlb,
+		      uint64_t data_off, uint64_t user_data);
+/* A BPF step: the program in @slot over [@data_off, + @data_len). */
+void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
+		       uint64_t data_off, uint32_t data_len, uint64_t arg,
+		       uint64_t user_data);
+/* Link @sqe to the next descriptor got: it starts only if @sqe succeeds. */
+static inline void nrio_uio_link(struct unified_io_sqe *sqe)
+{
+	sqe->flags |= UNIFIED_IO_SQE_F_LINK;
+}
+
+/* Attach a BPF_PROG_TYPE_SYSCALL program to @slot; detach with -1. */
+int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd);
+
+/* Hand the descriptors got so far to the kernel; returns how many. */
+int nrio_uio_submit(struct nrio_uio *u);
+/* nrio_uio_submit() and wait for @min completions, in one call. */
+int nrio_uio_submit_and_wait(struct nrio_uio *u, unsigned int min);
+/* As nrio_reap(). */
+int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
+		  unsigned int max, unsigned int min, int64_t timeout_ns);
 
 #ifdef __cplusplus
 }

@@ -432,4 +432,76 @@ TEST(close_polled_with_io_in_flight)
 	}
 }
 
+/* The unified handle: a linked WRITE -> READ -> FLUSH chain, and errors. */
+TEST(unified_chain)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	struct unified_io_sqe *sqe;
+	struct unified_io_info info;
+	struct nrio_uio_opts o;
+	struct nrio_uio *u;
+	unsigned char *data;
+	__u64 slba = 320 * MiB / 512;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	nrio_uio_opts_init(&o);
+	o.resv = 1;
+	EXPECT_EQ(-EINVAL, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
+	nrio_uio_opts_init(&o);
+	o.sq_entries = 3;
+	EXPECT_EQ(-EINVAL, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
+	EXPECT_EQ(-ENOENT, nrio_uio_open("/dev/nrio/none", O_RDWR, NULL, &u));
+
+	nrio_uio_opts_init(&o);
+	o.sq_entries = 8;
+	o.region_size = 4 * MiB;
+	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
+	ASSERT_EQ(0, nrio_uio_info(u, &info));
+	EXPECT_EQ(512, info.lba_size);
+	EXPECT_TRUE(info.features & UNIFIED_IO_FEAT_LINK);
+	data = nrio_uio_data(u);
+	nt_fill(data + 44, 4096, 81);
+	memset(data + MiB, 0, 4096);
+
+	sqe = nrio_uio_get_sqe(u);
+	ASSERT_NE(NULL, sqe);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 8, 44, 1);
+	nrio_uio_link(sqe);
+	sqe = nrio_uio_get_sqe(u);
+	ASSERT_NE(NULL, sqe);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 8, MiB, 2);
+	nrio_uio_link(sqe);
+	sqe = nrio_uio_get_sqe(u);
+	ASSERT_NE(NULL, sqe);
+	sqe->type = UNIFIED_IO_TYPE_NVME;
+	sqe->cmd.nvme.opcode = NVME_RING_IO_OP_FLUSH;
+	sqe->user_data = 3;
+	/* One call submits the chain and waits for all of it. */
+	ASSERT_EQ(3, nrio_uio_submit_and_wait(u, 3));
+	ASSERT_EQ(3, nrio_uio_reap(u, cqe, 4, 0, 0));
+	EXPECT_EQ(4096, cqe[0].res);
+	EXPECT_EQ(4096, cqe[1].res);
+	EXPECT_EQ(0, cqe[2].res);
+	EXPECT_EQ(3, cqe[2].user_data);
+	EXPECT_EQ(0, nt_check(data + MiB, 4096, 81));
+
+	/* A failing first step cancels the second; reap waits for both. */
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, ~0ULL >> 1, 1, 0, 4);
+	nrio_uio_link(sqe);
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 1, 0, 5);
+	ASSERT_EQ(2, nrio_uio_submit(u));
+	ASSERT_EQ(2, nrio_uio_reap(u, cqe, 4, 2, 10LL * 1000 * 1000 * 1000));
+	EXPECT_EQ(-ERANGE, cqe[0].res);
+	EXPECT_EQ(-ECANCELED, cqe[1].res);
+	/* Nothing in flight: reap returns what there is. */
+	EXPECT_EQ(0, nrio_uio_reap(u, cqe, 4, 1, -1));
+	/* Detaching an empty slot. */
+	if (info.features & UNIFIED_IO_FEAT_BPF)
+		EXPECT_EQ(-ENOENT, nrio_uio_attach_bpf(u, 0, -1));
+	nrio_uio_close(u);
+}
+
 TEST_HARNESS_MAIN
