@@ -38,6 +38,7 @@ lib:
 
 samples:
 	$(MAKE) -C samples/nvme_ring_io OUTPUT=$(O_DIR)/samples
+	$(MAKE) -C samples/unified_io OUTPUT=$(O_DIR)/samples
 
 tools:
 	$(MAKE) -C tools/bench/nvme_ring_io OUTPUT=$(O_DIR)/tools

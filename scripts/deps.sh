@@ -12,7 +12,7 @@ set -euo pipefail
 PKGS=(
 	gcc g++ make pkg-config kmod cpio xz-utils libtsan2 python3-docutils
 	sparse pahole zstd
-	clang-14 libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+	clang-14 libbpf-dev libelf-dev zlib1g-dev libzstd-dev bpftool
 	qemu-system-x86 busybox-static
 	liburing-dev libnvme-dev libjson-c-dev libkeyutils-dev libssl-dev libaio-dev
 	linux-image-amd64 linux-headers-amd64
