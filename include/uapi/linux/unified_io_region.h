@@ -277,11 +277,14 @@ struct unified_io_info {
 /* --- BPF ---------------------------------------------------------------- */
 
 /*
- * BPF in place.  A BPF_PROG_TYPE_SYSCALL program (not sleepable) attached
- * to a numbered slot of the context runs for each UNIFIED_IO_TYPE_BPF
- * descriptor naming that slot, in the kernel, in process context (the
- * SUBMIT that consumes it, or the work item that runs a chain's next step)
- * with preemption disabled.  Its context (the ctx argument of the
+ * BPF in place.  A BPF_PROG_TYPE_SYSCALL program attached to a numbered
+ * slot of the context runs for each UNIFIED_IO_TYPE_BPF descriptor naming
+ * that slot, in the kernel, in process context (the SUBMIT that consumes
+ * it, or the work item that runs a chain's next step), as
+ * BPF_PROG_TEST_RUN runs it: SYSCALL programs are sleepable, and run
+ * under tasks-trace RCU with migration disabled.  With libbpf, put it in
+ * SEC("syscall") and declare the kfuncs below.  Its context (the ctx
+ * argument of the
  * program) is struct unified_io_bpf_ctx.  It reaches the region's data
  * area, and only that, through the module's kfuncs, declared in the
  * program as
@@ -294,7 +297,7 @@ struct unified_io_info {
  * which copy buf__sz bytes between the program's memory and data offset
  * off of the context whose descriptor is running, and return 0, -EFAULT
  * when the bytes reach outside the data area, or -EACCES when handle is
- * not ctx->handle of a running descriptor.  The program's return value,
+ * not ctx->handle of the descriptor the calling program runs for.  The program's return value,
  * as a signed 32-bit number, is the descriptor's res: negative fails it
  * (and cancels its chain).  So a READ linked to a BPF descriptor
  * processes what was read where the device put it, and a BPF descriptor
@@ -329,8 +332,7 @@ struct unified_io_bpf_ctx {
  *   EOPNOTSUPP  the module runs no BPF (no module BTF)
  *   EINVAL      slot past UNIFIED_IO_BPF_SLOTS, flags or resv not zero,
  *               prog_fd not a BPF program, a program of another type than
- *               BPF_PROG_TYPE_SYSCALL, or a sleepable one; DETACH with a
- *               prog_fd other than -1
+ *               BPF_PROG_TYPE_SYSCALL; DETACH with a prog_fd other than -1
  *   EBADF       prog_fd is not an open file descriptor
  *   ENOENT      DETACH of an empty slot
  */
