@@ -24,6 +24,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <libgen.h>
+
+#include <bpf/libbpf.h>
 #include <linux/unified_io_region.h>
 
 #include "nrio_test.h"
@@ -46,6 +49,11 @@ struct fz_ctx {
 	struct nrio_ring sq, cq;
 	__u32 lba;
 };
+
+/* bpf_test's programs, attached at random to unified contexts' slots. */
+static struct bpf_object *bpf_obj;
+static int bpf_progs[8];
+static unsigned int n_bpf_progs;
 
 static __u64 rng_state;
 static unsigned long bad_cqes;	/* CQ entries no kernel should write */
@@ -297,6 +305,17 @@ static void fz_udesc(struct fz_ctx *c, struct unified_io_sqe *u)
 	fz_desc(c, &d);
 	memset(u, 0, sizeof(*u));
 	u->type = rnd() % 4 ? UNIFIED_IO_TYPE_NVME : rnd() % 6;
+	if (u->type == UNIFIED_IO_TYPE_BPF) {
+		u->flags = rnd() % 3 ? 0 : UNIFIED_IO_SQE_F_LINK;
+		u->data_off = rnd() % 2 ? 64 * (rnd() % 1024) : fz_field();
+		u->data_len = rnd() % 2 ? 64 * (rnd() % 257) : fz_field();
+		u->user_data = rnd();
+		u->cmd.bpf.slot = rnd() % (UNIFIED_IO_BPF_SLOTS + 2);
+		u->cmd.bpf.arg = rnd() % 2 ? rnd() : rnd() % 256;
+		if (!(rnd() % 16))
+			u->cmd.bpf.resv2[rnd() % 6] = rnd();
+		return;
+	}
 	u->flags = rnd() % 3 ? 0 : UNIFIED_IO_SQE_F_LINK;
 	u->data_off = d.data_off;
 	u->data_len = d.data_len;
@@ -379,7 +398,24 @@ static void fz_misc(struct fz_ctx *c)
 	} buf;
 	void *p;
 
-	switch (rnd() % 4) {
+	switch (rnd() % 5) {
+	case 4:
+		/* Programs into and out of a unified context's slots. */
+		if (c->unified) {
+			struct unified_io_bpf_attach a = {
+				.slot = rnd() % (UNIFIED_IO_BPF_SLOTS + 2),
+				.prog_fd = n_bpf_progs && rnd() % 4 ?
+					   bpf_progs[rnd() % n_bpf_progs] :
+					   (int)fz_field(),
+			};
+			bool attach = rnd() % 3;
+
+			if (!attach)
+				a.prog_fd = -1;
+			ioctl(c->fd, attach ? UNIFIED_IO_BPF_ATTACH :
+			      UNIFIED_IO_BPF_DETACH, &a);
+		}
+		break;
 	case 0:
 		memset(&buf, 0, sizeof(buf));
 		buf.info.size = PICK(num_vals);
@@ -560,6 +596,39 @@ static void fz_run(__u64 deadline_s, int depth)
 		;
 }
 
+static int fz_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			   va_list ap)
+{
+	return 0;
+}
+
+/* Load bpf_test's object where the module runs BPF; none otherwise. */
+static void fz_load_bpf(void)
+{
+	char exe[4096], path[4200];
+	struct bpf_program *prog;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "%s/unified.bpf.o", dirname(exe));
+	libbpf_set_print(fz_libbpf_quiet);
+	bpf_obj = bpf_object__open_file(path, NULL);
+	if (!bpf_obj)
+		return;
+	if (bpf_object__load(bpf_obj)) {
+		/* No module BTF (the debug kernel): no programs. */
+		bpf_object__close(bpf_obj);
+		bpf_obj = NULL;
+		return;
+	}
+	bpf_object__for_each_program(prog, bpf_obj)
+		if (n_bpf_progs < 8)
+			bpf_progs[n_bpf_progs++] = bpf_program__fd(prog);
+}
+
 FIXTURE(fuzz) {
 	int unused;
 };
@@ -589,6 +658,8 @@ TEST_F_TIMEOUT(fuzz, run, 900)
 	       (unsigned long long)seed, (unsigned long long)secs);
 	rng_state = seed ? seed : 1;
 
+	fz_load_bpf();
+	TH_LOG("%u BPF programs to attach", n_bpf_progs);
 	ASSERT_EQ(0, ns_checksum(&before));
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	fz_run(t.tv_sec + secs, 0);
