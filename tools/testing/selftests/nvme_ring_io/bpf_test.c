@@ -51,34 +51,6 @@ static struct unified_io_sqe *bt_sqe(struct bt *b, __u32 idx)
 	return (struct unified_io_sqe *)nrio_ring_desc(&b->sq, idx);
 }
 
-static void bt_bpf(struct unified_io_sqe *q, __u32 slot, __u64 off, __u32 len,
-		   __u64 arg, __u64 ud, bool link)
-{
-	memset(q, 0, sizeof(*q));
-	q->type = UNIFIED_IO_TYPE_BPF;
-	q->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
-	q->data_off = off;
-	q->data_len = len;
-	q->user_data = ud;
-	q->cmd.bpf.slot = slot;
-	q->cmd.bpf.arg = arg;
-}
-
-static void bt_rw(struct unified_io_sqe *q, __u8 op, __u64 slba, __u64 off,
-		  __u32 len, __u64 ud, bool link)
-{
-	memset(q, 0, sizeof(*q));
-	q->type = UNIFIED_IO_TYPE_NVME;
-	q->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
-	q->data_off = off;
-	q->data_len = len;
-	q->user_data = ud;
-	q->cmd.nvme.opcode = op;
-	q->cmd.nvme.cdw10 = (__u32)slba;
-	q->cmd.nvme.cdw11 = (__u32)(slba >> 32);
-	q->cmd.nvme.cdw12 = len / 512 - 1;
-}
-
 /* Publish @n prepared descriptors, submit, reap @n CQ entries. */
 static int bt_run(struct bt *b, __u32 n, struct nvme_ring_io_cqe *cqe)
 {
@@ -263,12 +235,12 @@ TEST_F(bpf, in_place)
 	nt_fill(b->data + 8192, 4096, 5);
 	for (i = 0; i < 4096; i++)
 		sum += b->data[8192 + i] ^ 0x5a;
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 77, false);
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 77, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(77, cqe[0].user_data);
 	EXPECT_EQ((int)(sum & 0x7fffffff), cqe[0].res);
 	/* XOR once more through the program: the data is back. */
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 78, false);
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 78, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_LE(0, cqe[0].res);
 	EXPECT_EQ(0, nt_check(b->data + 8192, 4096, 5));
@@ -290,13 +262,13 @@ TEST_F(bpf, read_process_write_chain)
 	nt_fill(b->data, 4096, 9);
 	memset(b->data + MiB + 44, 0, 4096);
 	idx = bt_reserve(b, 4);
-	bt_rw(bt_sqe(b, idx), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 0, 4096, 1,
-	      true);
-	bt_rw(bt_sqe(b, idx + 1), NVME_RING_IO_OP_READ, SCRATCH_LBA,
-	      MiB + 44, 4096, 2, true);
-	bt_bpf(bt_sqe(b, idx + 2), 0, MiB + 44, 4096, 0xa5, 3, true);
-	bt_rw(bt_sqe(b, idx + 3), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8,
-	      MiB + 44, 4096, 4, false);
+	uio_prep_rw(bt_sqe(b, idx), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 8, 0,
+		    4096, 1, true);
+	uio_prep_rw(bt_sqe(b, idx + 1), NVME_RING_IO_OP_READ, SCRATCH_LBA, 8,
+		    MiB + 44, 4096, 2, true);
+	uio_prep_bpf(bt_sqe(b, idx + 2), 0, MiB + 44, 4096, 0xa5, 3, true);
+	uio_prep_rw(bt_sqe(b, idx + 3), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8,
+		    8, MiB + 44, 4096, 4, false);
 	ASSERT_EQ(0, bt_run(b, 4, cqe));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(i + 1, cqe[i].user_data);
@@ -304,8 +276,8 @@ TEST_F(bpf, read_process_write_chain)
 	}
 	memset(b->data + 2 * MiB, 0, 4096);
 	idx = bt_reserve(b, 1);
-	bt_rw(bt_sqe(b, idx), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 2 * MiB,
-	      4096, 5, false);
+	uio_prep_rw(bt_sqe(b, idx), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
+		    2 * MiB, 4096, 5, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	ASSERT_EQ(4096, cqe[0].res);
 	for (i = 0; i < 4096; i++)
@@ -329,37 +301,37 @@ TEST_F(bpf, program_errors_cancel_the_chain)
 
 	/* res is the program's return value. */
 	idx = bt_reserve(b, 3);
-	bt_bpf(bt_sqe(b, idx), 1, 0, 0, 1234, 10, true);
-	bt_bpf(bt_sqe(b, idx + 1), 1, 0, 0, (__u64)-EPROTO, 11, true);
-	bt_rw(bt_sqe(b, idx + 2), NVME_RING_IO_OP_READ, SCRATCH_LBA, 0, 512,
-	      12, false);
+	uio_prep_bpf(bt_sqe(b, idx), 1, 0, 0, 1234, 10, true);
+	uio_prep_bpf(bt_sqe(b, idx + 1), 1, 0, 0, (__u64)-EPROTO, 11, true);
+	uio_prep_rw(bt_sqe(b, idx + 2), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
+		    512, 12, false);
 	ASSERT_EQ(0, bt_run(b, 3, cqe));
 	EXPECT_EQ(1234, cqe[0].res);
 	EXPECT_EQ(-EPROTO, cqe[1].res);
 	EXPECT_EQ(-ECANCELED, cqe[2].res);
 
 	/* The kfuncs refuse what lies past the data area... */
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), 4, 0, 0, 0, 20, false);
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 4, 0, 0, 0, 20, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EFAULT, cqe[0].res);
 	/* ... and another context's handle. */
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), 5, 0, 0, 0, 21, false);
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 5, 0, 0, 0, 21, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EACCES, cqe[0].res);
 
 	/* Descriptor errors: empty slot, bad slot, bad range, reserved. */
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), 9, 0, 0, 0, 30, false);
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 9, 0, 0, 0, 30, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-ENOENT, cqe[0].res);
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 31,
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 31,
 	       false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
-	bt_bpf(bt_sqe(b, bt_reserve(b, 1)), 1, DATA - 64, 128, 0, 32, false);
+	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 1, DATA - 64, 128, 0, 32, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EFAULT, cqe[0].res);
 	idx = bt_reserve(b, 1);
-	bt_bpf(bt_sqe(b, idx), 1, 0, 0, 0, 33, false);
+	uio_prep_bpf(bt_sqe(b, idx), 1, 0, 0, 0, 33, false);
 	bt_sqe(b, idx)->cmd.bpf.resv2[5] = 1;
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
@@ -396,7 +368,7 @@ TEST_F(bpf, detach_while_running)
 		__u32 idx = bt_reserve(b, 8);
 
 		for (i = 0; i < 8; i++)
-			bt_bpf(bt_sqe(b, idx + i), 6, 0, 0, 7, i, false);
+			uio_prep_bpf(bt_sqe(b, idx + i), 6, 0, 0, 7, i, false);
 		ASSERT_EQ(0, bt_run(b, 8, cqe));
 		for (i = 0; i < 8; i++) {
 			if (cqe[i].res == 7)

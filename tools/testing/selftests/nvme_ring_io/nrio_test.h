@@ -7,6 +7,7 @@
 #define NRIO_TEST_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <linux/nvme_ring_io.h>
+#include <linux/unified_io_region.h>
 
 #include "../../../lib/nvme_ring_io/nrio_ring.h"
 
@@ -249,6 +251,37 @@ static inline int nt_check(const void *buf, size_t len, __u64 seed)
 			     (i * 0x100000001b3ULL)))
 			return -1;
 	return 0;
+}
+
+/* Unified descriptors: an NVMe READ/WRITE of @nlb blocks at @slba. */
+static inline void uio_prep_rw(struct unified_io_sqe *sqe, __u8 op, __u64 slba,
+			__u32 nlb, __u64 off, __u32 len, __u64 ud, bool link)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->type = UNIFIED_IO_TYPE_NVME;
+	sqe->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
+	sqe->data_off = off;
+	sqe->data_len = len;
+	sqe->user_data = ud;
+	sqe->cmd.nvme.opcode = op;
+	sqe->cmd.nvme.cdw10 = (__u32)slba;
+	sqe->cmd.nvme.cdw11 = (__u32)(slba >> 32);
+	sqe->cmd.nvme.cdw12 = nlb - 1;
+}
+
+/* A BPF step: the program in @slot over [@off, @off + @len). */
+static inline void uio_prep_bpf(struct unified_io_sqe *sqe, __u32 slot,
+				__u64 off, __u32 len, __u64 arg, __u64 ud,
+				bool link)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->type = UNIFIED_IO_TYPE_BPF;
+	sqe->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
+	sqe->data_off = off;
+	sqe->data_len = len;
+	sqe->user_data = ud;
+	sqe->cmd.bpf.slot = slot;
+	sqe->cmd.bpf.arg = arg;
 }
 
 #endif /* NRIO_TEST_H */

@@ -100,22 +100,6 @@ static struct unified_io_sqe *uio_sqe(struct uio *u, __u32 idx)
 	return (struct unified_io_sqe *)nrio_ring_desc(&u->sq, idx);
 }
 
-/* An NVMe READ/WRITE of @nlb blocks at @slba, data at @off. */
-static void uio_prep_rw(struct unified_io_sqe *sqe, __u8 op, __u64 slba,
-			__u32 nlb, __u64 off, __u32 len, __u64 ud, bool link)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->type = UNIFIED_IO_TYPE_NVME;
-	sqe->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
-	sqe->data_off = off;
-	sqe->data_len = len;
-	sqe->user_data = ud;
-	sqe->cmd.nvme.opcode = op;
-	sqe->cmd.nvme.cdw10 = (__u32)slba;
-	sqe->cmd.nvme.cdw11 = (__u32)(slba >> 32);
-	sqe->cmd.nvme.cdw12 = nlb - 1;
-}
-
 /* Reserve @n SQ slots and return the first index. */
 static __u32 uio_reserve(struct uio *u, __u32 n)
 {
