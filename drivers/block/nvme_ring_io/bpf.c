@@ -293,3 +293,47 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 	bpf_prog_put(prog);
 	return (int)ret;
 }
+
+/*
+ * UNIFIED_IO_URING_BPF: run a BPF step for an io_uring engine.  Success
+ * must complete with res 0 (the program's value goes in the big CQE), as
+ * 6.1 fails the links of a command whose inline result is positive; so
+ * every outcome is posted with io_uring_cmd_done() here, in the issuing
+ * task, and the command reports -EIOCBQUEUED to io_uring.
+ */
+int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+		   unsigned int issue_flags)
+{
+	const struct unified_io_uring_bpf *u = nrio_uring_payload(cmd);
+	struct nrio_bpf_desc b = { };
+	bool invalid = true;
+	unsigned int i;
+	int ret;
+
+	if (!(issue_flags & IO_URING_F_SQE128) ||
+	    !(issue_flags & IO_URING_F_CQE32)) {
+		ret = -EINVAL;
+		goto done;
+	}
+	/* The command sits in the shared SQ ring: read it once. */
+	b.slot = READ_ONCE(u->slot);
+	b.data_len = READ_ONCE(u->data_len);
+	b.data_off = READ_ONCE(u->data_off);
+	b.arg = READ_ONCE(u->arg);
+	b.user_data = READ_ONCE(u->user_data);
+	b.resv = READ_ONCE(u->flags) || READ_ONCE(u->resv1);
+	for (i = 0; i < ARRAY_SIZE(u->resv2); i++)
+		b.resv |= READ_ONCE(u->resv2[i]) != 0;
+	if (!nrio_bpf_ok)
+		ret = -EOPNOTSUPP;
+	else
+		ret = nrio_bpf_run(ctx, &b, &invalid);
+done:
+	if (ret >= 0)
+		io_uring_cmd_done(cmd, 0, ret, issue_flags);
+	else
+		io_uring_cmd_done(cmd, ret,
+				  invalid ? UNIFIED_IO_URING_F_REFUSED : 0,
+				  issue_flags);
+	return -EIOCBQUEUED;
+}

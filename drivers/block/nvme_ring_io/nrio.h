@@ -237,6 +237,8 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 		     const struct unified_io_bpf_attach __user *uarg);
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		 bool *invalid);
+int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+		   unsigned int issue_flags);
 /* The kfuncs, declared for sparse and -Wmissing-prototypes. */
 int unified_io_load(u64 handle, u64 off, void *buf, u32 buf__sz);
 int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz);

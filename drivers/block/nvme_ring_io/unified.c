@@ -539,6 +539,8 @@ static void nrio_uio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct unified_io_info) != 176);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_ctx) != 48);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_attach) != 16);
+	BUILD_BUG_ON(sizeof(struct unified_io_uring_bpf) != 64);
+	BUILD_BUG_ON(UNIFIED_IO_URING_BPF != _IOC(_IOC_WRITE, 0xBA, 0x27, 64));
 	BUILD_BUG_ON(UNIFIED_IO_BPF_ATTACH != _IOC(_IOC_WRITE, 0xBA, 0x25, 16));
 	BUILD_BUG_ON(UNIFIED_IO_BPF_DETACH != _IOC(_IOC_WRITE, 0xBA, 0x26, 16));
 	BUILD_BUG_ON(UNIFIED_IO_SETUP !=

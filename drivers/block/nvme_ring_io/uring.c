@@ -11,6 +11,8 @@
  * io_uring request, so the context outlives it.  Where io_uring can cancel
  * commands (6.7+) tearing down the ring completes it with -ECANCELED; on
  * older kernels it ends at the latest with the last descriptor in flight.
+ *
+ * On /dev/unified_io_region, UNIFIED_IO_URING_BPF runs a BPF step (bpf.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -108,6 +110,15 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (nrio_uring_is_cancel(issue_flags)) {
 		nrio_uring_cancel(ctx, cmd, issue_flags);
 		return 0;
+	}
+
+	if (cmd->cmd_op == UNIFIED_IO_URING_BPF) {
+		if (!ctx->unified)
+			return -EOPNOTSUPP;
+		/* Pairs with SETUP's release: the context is complete. */
+		if (!smp_load_acquire(&ctx->region))
+			return -EBADFD;
+		return nrio_bpf_uring(ctx, cmd, issue_flags);
 	}
 
 	/* The command may sit in the shared SQ ring: read it once. */

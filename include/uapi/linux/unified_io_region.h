@@ -343,6 +343,52 @@ struct unified_io_bpf_attach {
 	__u32	resv;		/* must be zero */
 };
 
+/* --- io_uring: IORING_OP_URING_CMD on /dev/unified_io_region ---------- */
+
+/*
+ * A BPF step as an io_uring command, for engines that run the region's
+ * descriptors from io_uring (libnvme_ring_io's passthrough engine runs a
+ * chain as linked SQEs: NVMe commands as NVME_URING_CMD_IO on the
+ * namespace's /dev/ngXnY, BPF steps as this command).  sqe->opcode
+ * IORING_OP_URING_CMD, sqe->fd the unified context's fd (or its
+ * registered index), sqe->cmd_op UNIFIED_IO_URING_BPF, and struct
+ * unified_io_uring_bpf at sqe->cmd.  The io_uring must be set up with
+ * IORING_SETUP_SQE128 (the command does not fit a 64-byte SQE) and
+ * IORING_SETUP_CQE32 (the program's result is in the big CQE).
+ *
+ * The command runs the slot's program exactly as a BPF descriptor would
+ * (same context struct, kfuncs, checks and errors), in the task that
+ * issues it: io_uring_enter()'s caller, that task's io_uring task work
+ * when the command follows a linked request, or an io-wq worker, and it
+ * completes there: it is never left queued.
+ *
+ * The CQE: a program that returned r >= 0 gives res 0 and big_cqe[0] r.
+ * A negative return value, or the step's own errno (EINVAL, EFAULT,
+ * ENOENT, EOPNOTSUPP as for a BPF descriptor; EINVAL also for a ring
+ * without SQE128 or CQE32, flags or resv not zero), is res, and
+ * big_cqe[0] is UNIFIED_IO_URING_F_REFUSED when the program did not run.
+ * res is never positive: io_uring fails a link only at a negative res,
+ * and Linux 6.1 fails every link of a command that completes inline with
+ * a positive one, so success has to be 0 for linked steps to go on.
+ * EBADFD before SETUP; EOPNOTSUPP for an unknown cmd_op.
+ */
+struct unified_io_uring_bpf {
+	__u32	slot;		/* as cmd.bpf.slot */
+	__u32	data_len;	/* as the descriptor's data_len, data_off */
+	__u64	data_off;
+	__u64	arg;		/* as cmd.bpf.arg */
+	__u64	user_data;	/* passed to the program (ctx->user_data) */
+	__u32	flags;		/* none defined: 0 */
+	__u32	resv1;		/* must be zero */
+	__u64	resv2[3];	/* must be zero */
+};
+
+/* big_cqe[0] of a failed UNIFIED_IO_URING_BPF: the program did not run. */
+#define UNIFIED_IO_URING_F_REFUSED	1ULL
+
+#define UNIFIED_IO_URING_BPF	_IOW(NVME_RING_IO_IOC_MAGIC, 0x27, \
+				     struct unified_io_uring_bpf)
+
 /* --- the commands -------------------------------------------------------- */
 
 /*
