@@ -27,6 +27,7 @@
 #include <libnvme.h>
 #include <liburing.h>
 
+#include "nrio_internal.h"
 #include "nrio_ring.h"
 #include "nvme_ring_io.h"
 
@@ -106,27 +107,27 @@ unsigned int nrio_inflight(const struct nrio *n)
 /* --- namespace facts from libnvme ----------------------------------------- */
 
 /* The generic char device of the namespace behind @path, from libnvme. */
-static void nrio_find_generic(struct nrio *n, const char *link)
+void nrio_generic_of(const char *link, char *out, size_t len)
 {
 	char path[PATH_MAX];
 	const char *name;
 	nvme_ns_t ns;
 
+	out[0] = '\0';
 	if (!realpath(link, path))
 		return;
 	name = strrchr(path, '/');
 	name = name ? name + 1 : path;
 	if (!strncmp(name, "ng", 2)) {
-		if (strlen(path) < sizeof(n->f.generic))
-			memcpy(n->f.generic, path, strlen(path) + 1);
+		if (strlen(path) < len)
+			memcpy(out, path, strlen(path) + 1);
 		return;
 	}
 	ns = nvme_scan_namespace(name);
 	if (!ns)
 		return;
 	if (nvme_ns_get_generic_name(ns))
-		snprintf(n->f.generic, sizeof(n->f.generic), "/dev/%s",
-			 nvme_ns_get_generic_name(ns));
+		snprintf(out, len, "/dev/%s", nvme_ns_get_generic_name(ns));
 	nvme_free_ns(ns);
 }
 
@@ -138,7 +139,7 @@ static void nrio_find_generic(struct nrio *n, const char *link)
  * the data area is registered in chunks of max_segments pages there; later
  * kernels take the io_uring maximum of 1 GiB per buffer.
  */
-static uint64_t nrio_buf_size(const struct nvme_ring_io_info *info)
+uint64_t nrio_fixed_buf_size(uint32_t max_segments)
 {
 	struct utsname u;
 	unsigned int maj = 0, min = 0;
@@ -148,13 +149,12 @@ static uint64_t nrio_buf_size(const struct nvme_ring_io_info *info)
 		sscanf(u.release, "%u.%u", &maj, &min);
 	if (maj > 6 || (maj == 6 && min >= 12))
 		return NRIO_MAX_FIXED_BUF;
-	return (uint64_t)(info->max_segments ? info->max_segments : 1) * page;
+	return (uint64_t)(max_segments ? max_segments : 1) * page;
 }
 
-static int nrio_register_buffers(struct nrio *n,
-				 const struct nvme_ring_io_info *info)
+int nrio_register_data(struct io_uring *ring, unsigned char *data,
+		       uint64_t size, uint64_t chunk)
 {
-	uint64_t size = n->s.off.data_size, chunk = nrio_buf_size(info);
 	unsigned int i, nr = (size + chunk - 1) / chunk;
 	struct iovec *iov;
 	int ret;
@@ -165,14 +165,24 @@ static int nrio_register_buffers(struct nrio *n,
 	for (i = 0; i < nr; i++) {
 		uint64_t off = (uint64_t)i * chunk;
 
-		iov[i].iov_base = n->data + off;
+		iov[i].iov_base = data + off;
 		iov[i].iov_len = size - off < chunk ? size - off : chunk;
 	}
-	ret = io_uring_register_buffers(&n->ring, iov, nr);
+	ret = io_uring_register_buffers(ring, iov, nr);
 	free(iov);
-	if (ret)
+	return ret ? ret : (int)nr;
+}
+
+static int nrio_register_buffers(struct nrio *n,
+				 const struct nvme_ring_io_info *info)
+{
+	uint64_t chunk = nrio_fixed_buf_size(info->max_segments);
+	int ret;
+
+	ret = nrio_register_data(&n->ring, n->data, n->s.off.data_size, chunk);
+	if (ret < 0)
 		return ret;
-	n->f.nr_bufs = nr;
+	n->f.nr_bufs = ret;
 	n->f.buf_size = chunk;
 	return 0;
 }
@@ -291,7 +301,7 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 	n->f.huge_bytes = info.huge_bytes;
 	n->f.polled = !!(info.flags & NVME_RING_IO_INFO_F_POLLED);
 	if (path)
-		nrio_find_generic(n, path);
+		nrio_generic_of(path, n->f.generic, sizeof(n->f.generic));
 
 	ret = nrio_setup_ring(n, &info);
 	if (ret)
@@ -480,15 +490,14 @@ static int nrio_kernel_wait(struct nrio *n, unsigned int min,
 
 /* --- the passthrough engine ------------------------------------------------- */
 
-/* Post one completion into the CQ ring (a slot is always free). */
-static void nrio_post(struct nrio *n, uint64_t user_data, int32_t res,
-		      uint16_t status, uint64_t result)
+void nrio_post_cqe(struct nrio_ring *ecq, uint64_t user_data, int32_t res,
+		   uint16_t status, uint64_t result)
 {
 	struct nvme_ring_io_cqe *cqe;
 	uint32_t idx;
 
-	nrio_ring_reserve(&n->ecq, 1, &idx);
-	cqe = nrio_cqe(&n->ecq, idx);
+	nrio_ring_reserve(ecq, 1, &idx);
+	cqe = nrio_cqe(ecq, idx);
 	cqe->user_data = user_data;
 	cqe->res = res;
 	cqe->status = status;
@@ -496,14 +505,52 @@ static void nrio_post(struct nrio *n, uint64_t user_data, int32_t res,
 	cqe->result0 = (uint32_t)result;
 	cqe->result1 = (uint32_t)(result >> 32);
 	cqe->resv = 0;
-	nrio_ring_submit(&n->ecq, 1);
+	nrio_ring_submit(ecq, 1);
 }
 
 static bool nrio_in_data(const struct nrio *n, uint64_t off, uint32_t len)
 {
-	uint64_t size = n->s.off.data_size;
+	return nrio_range_ok(n->s.off.data_size, off, len);
+}
 
-	return len <= size && off <= size - len;
+void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd,
+			const struct nvme_ring_io_sqe *d, uint32_t nsid,
+			unsigned char *data, uint64_t chunk,
+			uint64_t user_data)
+{
+	struct nvme_uring_cmd *c;
+
+	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = NVME_URING_CMD_IO;
+	sqe->user_data = user_data;
+	/* Fixed when the data lies inside one registered buffer. */
+	if (d->data_len &&
+	    d->data_off / chunk == (d->data_off + d->data_len - 1) / chunk) {
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		sqe->buf_index = d->data_off / chunk;
+	}
+	c = (struct nvme_uring_cmd *)sqe->cmd;
+	c->opcode = d->opcode;
+	c->nsid = d->nsid ? d->nsid : nsid;
+	c->cdw2 = d->cdw2;
+	c->cdw3 = d->cdw3;
+	if (d->metadata_len) {
+		c->metadata = (uintptr_t)(data + d->metadata_off);
+		c->metadata_len = d->metadata_len;
+	}
+	if (d->data_len) {
+		c->addr = (uintptr_t)(data + d->data_off);
+		c->data_len = d->data_len;
+	}
+	c->cdw10 = d->cdw10;
+	c->cdw11 = d->cdw11;
+	c->cdw12 = d->cdw12;
+	c->cdw13 = d->cdw13;
+	c->cdw14 = d->cdw14;
+	c->cdw15 = d->cdw15;
+	c->timeout_ms = d->timeout_ms;
 }
 
 /* Turn one descriptor into an NVMe passthrough SQE; 0 or -errno. */
@@ -511,8 +558,6 @@ static int nrio_pt_prep(struct nrio *n, const struct nvme_ring_io_sqe *d,
 			uint32_t slot)
 {
 	struct io_uring_sqe *sqe;
-	struct nvme_uring_cmd *c;
-	uint64_t chunk = n->f.buf_size;
 
 	if (d->flags || d->resv1 || d->resv2)
 		return -EINVAL;
@@ -526,37 +571,8 @@ static int nrio_pt_prep(struct nrio *n, const struct nvme_ring_io_sqe *d,
 	sqe = io_uring_get_sqe(&n->ring);
 	if (!sqe)
 		return -EBUSY;
-	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = n->ng_fd;
-	sqe->cmd_op = NVME_URING_CMD_IO;
-	sqe->user_data = slot;
-	/* Fixed when the data lies inside one registered buffer. */
-	if (d->data_len &&
-	    d->data_off / chunk == (d->data_off + d->data_len - 1) / chunk) {
-		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = d->data_off / chunk;
-	}
-	c = (struct nvme_uring_cmd *)sqe->cmd;
-	c->opcode = d->opcode;
-	c->nsid = d->nsid ? d->nsid : n->f.nsid;
-	c->cdw2 = d->cdw2;
-	c->cdw3 = d->cdw3;
-	if (d->metadata_len) {
-		c->metadata = (uintptr_t)(n->data + d->metadata_off);
-		c->metadata_len = d->metadata_len;
-	}
-	if (d->data_len) {
-		c->addr = (uintptr_t)(n->data + d->data_off);
-		c->data_len = d->data_len;
-	}
-	c->cdw10 = d->cdw10;
-	c->cdw11 = d->cdw11;
-	c->cdw12 = d->cdw12;
-	c->cdw13 = d->cdw13;
-	c->cdw14 = d->cdw14;
-	c->cdw15 = d->cdw15;
-	c->timeout_ms = d->timeout_ms;
+	nrio_prep_nvme_cmd(sqe, n->ng_fd, d, n->f.nsid, n->data,
+			   n->f.buf_size, slot);
 	return 0;
 }
 
@@ -579,7 +595,7 @@ static uint32_t nrio_pt_queue(struct nrio *n)
 
 		ret = nrio_pt_prep(n, &d, slot);
 		if (ret) {
-			nrio_post(n, d.user_data, ret, 0, 0);
+			nrio_post_cqe(&n->ecq, d.user_data, ret, 0, 0);
 			continue;
 		}
 		n->free_slot = n->slots[slot].next_free;
@@ -622,7 +638,8 @@ static unsigned int nrio_pt_drain(struct nrio *n)
 		} else if (res == 0) {
 			res = (int32_t)s->len;
 		}
-		nrio_post(n, s->user_data, res, status, cqe->big_cqe[0]);
+		nrio_post_cqe(&n->ecq, s->user_data, res, status,
+			      cqe->big_cqe[0]);
 		s->next_free = n->free_slot;
 		n->free_slot = slot;
 		count++;
