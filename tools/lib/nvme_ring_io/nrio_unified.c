@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /*
- * libnvme_ring_io: /dev/unified_io_region handles (kernel engine).
+ * libnvme_ring_io: /dev/unified_io_region handles and their engines.
  *
  * The handle owns the unified context's fd, the namespace fd it was given
  * and the mapped region.  Descriptors are written straight into the SQ
- * ring (nrio_uio_get_sqe()), published by nrio_uio_submit(), and reaped
- * from the CQ ring, waiting with UNIFIED_IO_COMPLETE only when the ring
- * is empty.
+ * ring (nrio_uio_get_sqe()) and published by nrio_uio_submit().  With the
+ * kernel engine, SUBMIT hands them to the module and the CQ ring is
+ * reaped, waiting with UNIFIED_IO_COMPLETE only when it is empty.
+ *
+ * The passthrough engine is the SQ ring's consumer and the CQ ring's
+ * producer itself, with the kernel engine's rules: whole chains only,
+ * each descriptor copied once out of the shared ring and checked from
+ * the copy, CQ slots reserved for the whole chain before it is consumed,
+ * one CQ entry per descriptor in chain order.  A chain becomes io_uring
+ * SQEs linked with IOSQE_IO_LINK, up to its first descriptor that fails
+ * a check; that one is a "refused" step, posted with its errno once the
+ * steps before it succeeded.  Steps and chains live in tables sized to the
+ * CQ ring (a step per promised CQ slot), the io_uring user_data is the
+ * step's index, and nothing is allocated per I/O.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +27,37 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <libnvme.h>
+
+#include "nrio_internal.h"
 #include "nvme_ring_io.h"
 #include "nrio_ring.h"
+
+#define NRIO_NONE	UINT32_MAX
+
+enum nrio_step_state {
+	NRIO_STEP_QUEUED,	/* in io_uring */
+	NRIO_STEP_DONE,		/* res/status/result final */
+	NRIO_STEP_REFUSED,	/* res is its errno, unless the chain failed */
+};
+
+struct nrio_step {
+	uint64_t	user_data;
+	uint64_t	result;
+	int32_t		res;
+	uint16_t	status;
+	uint8_t		state;		/* enum nrio_step_state */
+	uint8_t		type;		/* UNIFIED_IO_TYPE_* */
+	uint32_t	len;
+	uint32_t	next;		/* the chain's next step; free list */
+	uint32_t	chain;
+};
+
+struct nrio_pchain {
+	uint32_t	cur;		/* the next step to post */
+	uint32_t	next_free;
+	bool		failed;		/* a step posted res < 0 */
+};
 
 struct nrio_uio {
 	int			fd;
@@ -28,7 +68,418 @@ struct nrio_uio {
 	struct nrio_ring	cq;
 	uint32_t		lba_size;
 	uint32_t		pending;	/* got, not yet submitted */
+	uint32_t		engine;
+
+	/* The passthrough engine. */
+	int			ng_fd;		/* /dev/ngXnY, -1 without */
+	bool			can_write;
+	bool			ring_ready;
+	unsigned char		*data;
+	uint64_t		data_size;
+	uint64_t		nr_lbas;
+	uint64_t		max_transfer;
+	uint64_t		buf_size;	/* bytes per fixed buffer */
+	uint32_t		nsid;
+	uint32_t		dma_align;
+	struct io_uring		ring;
+	struct nrio_ring	esq;		/* engine: consumer */
+	struct nrio_ring	ecq;		/* engine: producer */
+	struct unified_io_sqe	*scratch;	/* a chain's copies */
+	struct nrio_step	*steps;
+	struct nrio_pchain	*chains;
+	uint32_t		nr_steps;
+	uint32_t		free_step;
+	uint32_t		free_chain;
+	uint64_t		consumed;	/* descriptors taken from the SQ */
+	uint64_t		posted;		/* CQ entries posted */
+	uint64_t		issued;		/* SQEs given to io_uring */
+	uint64_t		completed;	/* their CQEs seen */
 };
+
+/* --- the passthrough engine ---------------------------------------------- */
+
+static int nrio_uio_pt_setup(struct nrio_uio *u, const char *path, int oflags,
+			     const struct unified_io_info *info)
+{
+	uint32_t entries = u->s.off.cq.entries, i, nsid = 0;
+	char generic[64];
+	int ret;
+
+	u->data = (unsigned char *)u->region + u->s.off.data;
+	u->data_size = info->data_size;
+	u->nsid = info->nsid;
+	u->nr_lbas = info->nr_lbas;
+	u->max_transfer = info->max_transfer;
+	u->dma_align = info->dma_alignment ? info->dma_alignment : 1;
+	u->can_write = (oflags & O_ACCMODE) != O_RDONLY;
+
+	u->scratch = calloc(u->s.off.sq.entries, sizeof(*u->scratch));
+	u->steps = calloc(entries, sizeof(*u->steps));
+	u->chains = calloc(entries, sizeof(*u->chains));
+	if (!u->scratch || !u->steps || !u->chains)
+		return -ENOMEM;
+	u->nr_steps = entries;
+	for (i = 0; i < entries; i++) {
+		u->steps[i].next = i + 1 < entries ? i + 1 : NRIO_NONE;
+		u->chains[i].next_free = i + 1 < entries ? i + 1 : NRIO_NONE;
+	}
+	u->free_step = u->free_chain = 0;
+	nrio_ring_init(&u->esq, u->region, &u->s.off.sq);
+	nrio_ring_init(&u->ecq, u->region, &u->s.off.cq);
+
+	/* An SQ entry per step that can be in flight: a chain always fits. */
+	ret = io_uring_queue_init(entries, &u->ring,
+				  IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	if (ret)
+		return ret;
+	u->ring_ready = true;
+	if (!path)
+		return 0;	/* BPF steps only */
+
+	nrio_generic_of(path, generic, sizeof(generic));
+	if (!generic[0])
+		return -ENODEV;
+	u->ng_fd = open(generic, (oflags & O_ACCMODE) | O_CLOEXEC);
+	if (u->ng_fd < 0)
+		return -errno;
+	/* The generic node must be the namespace the context bound. */
+	if (nvme_get_nsid(u->ng_fd, &nsid) || nsid != u->nsid)
+		return -ENODEV;
+	u->buf_size = nrio_fixed_buf_size(info->max_segments);
+	ret = nrio_register_data(&u->ring, u->data, u->data_size,
+				 u->buf_size);
+	return ret < 0 ? ret : 0;
+}
+
+/* NVMe opcodes that change the medium (the direction bit, or WZ). */
+static bool nrio_nvme_writes(uint8_t opcode)
+{
+	return (opcode & 1) || opcode == NVME_RING_IO_OP_WRITE_ZEROES;
+}
+
+/* An NVMe step's checks, as the kernel engine makes them; 0 or -errno. */
+static int nrio_uio_pt_check_nvme(const struct nrio_uio *u,
+				  const struct unified_io_sqe *d)
+{
+	const struct unified_io_nvme *c = &d->cmd.nvme;
+	bool rw = c->opcode == NVME_RING_IO_OP_READ ||
+		  c->opcode == NVME_RING_IO_OP_WRITE;
+	uint64_t slba = c->cdw10 | (uint64_t)c->cdw11 << 32;
+	uint64_t nlb = (c->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
+
+	if (u->ng_fd < 0)
+		return -ENXIO;
+	if (c->resv1[0] || c->resv1[1] || c->resv1[2] || c->resv2)
+		return -EINVAL;
+	if (c->nsid && c->nsid != u->nsid)
+		return -EINVAL;
+	if (nrio_nvme_writes(c->opcode) && !u->can_write)
+		return -EBADF;
+	if (rw && d->data_len != nlb * u->lba_size)
+		return -EINVAL;
+	if (d->data_len && d->data_off % u->dma_align)
+		return -EINVAL;
+	if (!nrio_range_ok(u->data_size, d->data_off, d->data_len) ||
+	    (c->metadata_len &&
+	     !nrio_range_ok(u->data_size, c->metadata_off, c->metadata_len)))
+		return -EFAULT;
+	if (rw && (slba >= u->nr_lbas || nlb > u->nr_lbas - slba))
+		return -ERANGE;
+	if (d->data_len > u->max_transfer)
+		return -EINVAL;
+	return 0;
+}
+
+/* A step's checks from its copy @d; 0 or the errno it completes with. */
+static int nrio_uio_pt_check(const struct nrio_uio *u,
+			     const struct unified_io_sqe *d)
+{
+	unsigned int i;
+
+	if ((d->flags & ~UNIFIED_IO_SQE_F_LINK) || d->resv1 || d->resv2)
+		return -EINVAL;
+	/* cmd's bytes past every type's struct: reserved for all. */
+	for (i = 8; i < sizeof(d->cmd.raw) / sizeof(d->cmd.raw[0]); i++)
+		if (d->cmd.raw[i])
+			return -EINVAL;
+	switch (d->type) {
+	case UNIFIED_IO_TYPE_NVME:
+		return nrio_uio_pt_check_nvme(u, d);
+	case UNIFIED_IO_TYPE_BPF:
+		if (d->cmd.bpf.resv1)
+			return -EINVAL;
+		for (i = 0; i < 6; i++)
+			if (d->cmd.bpf.resv2[i])
+				return -EINVAL;
+		return 0;
+	case UNIFIED_IO_TYPE_NET_SEND:
+	case UNIFIED_IO_TYPE_NET_RECV:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Fill io_uring SQE @sqe for checked step @d, whose step index is @step. */
+static void nrio_uio_pt_prep(struct nrio_uio *u, struct io_uring_sqe *sqe,
+			     const struct unified_io_sqe *d, uint32_t step)
+{
+	const struct unified_io_nvme *c = &d->cmd.nvme;
+	struct unified_io_uring_bpf *b;
+
+	if (d->type == UNIFIED_IO_TYPE_NVME) {
+		struct nvme_ring_io_sqe n = {
+			.opcode = c->opcode, .nsid = c->nsid,
+			.cdw2 = c->cdw2, .cdw3 = c->cdw3,
+			.metadata_off = c->metadata_off,
+			.metadata_len = c->metadata_len,
+			.data_off = d->data_off, .data_len = d->data_len,
+			.cdw10 = c->cdw10, .cdw11 = c->cdw11,
+			.cdw12 = c->cdw12, .cdw13 = c->cdw13,
+			.cdw14 = c->cdw14, .cdw15 = c->cdw15,
+			.timeout_ms = c->timeout_ms,
+		};
+
+		nrio_prep_nvme_cmd(sqe, u->ng_fd, &n, u->nsid, u->data,
+				   u->buf_size, step);
+		return;
+	}
+	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = u->fd;
+	sqe->cmd_op = UNIFIED_IO_URING_BPF;
+	sqe->user_data = step;
+	b = (struct unified_io_uring_bpf *)sqe->cmd;
+	b->slot = d->cmd.bpf.slot;
+	b->data_len = d->data_len;
+	b->data_off = d->data_off;
+	b->arg = d->cmd.bpf.arg;
+	b->user_data = d->user_data;
+}
+
+/* Post the steps of chain @ci that are final, in order; free what ends. */
+static void nrio_uio_pt_advance(struct nrio_uio *u, uint32_t ci)
+{
+	struct nrio_pchain *c = &u->chains[ci];
+
+	while (c->cur != NRIO_NONE) {
+		struct nrio_step *s = &u->steps[c->cur];
+		uint32_t next = s->next;
+		int32_t res = s->res;
+
+		if (s->state == NRIO_STEP_QUEUED)
+			return;
+		if (s->state == NRIO_STEP_REFUSED && c->failed)
+			res = -ECANCELED;
+		if (res < 0)
+			c->failed = true;
+		nrio_post_cqe(&u->ecq, s->user_data, res, s->status,
+			      s->result);
+		u->posted++;
+		s->next = u->free_step;
+		u->free_step = c->cur;
+		c->cur = next;
+	}
+	c->next_free = u->free_chain;
+	u->free_chain = ci;
+}
+
+/*
+ * Consume whole chains from the SQ ring while the CQ ring has room for
+ * them and queue them in io_uring; returns how many descriptors.
+ */
+static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
+{
+	uint32_t entries = u->esq.entries, done = 0;
+
+	for (;;) {
+		struct unified_io_sqe *d = u->scratch;
+		uint32_t avail, room, n, j, k, ci, prev = NRIO_NONE;
+		bool endless;
+		int err = 0;
+
+		avail = nrio_load_acquire(u->esq.producer) - u->esq.cached_cons;
+		if (!avail || avail > entries)	/* empty, or nonsense */
+			break;
+		/* Find the chain's end, copying each descriptor once. */
+		for (j = 0;; j++) {
+			memcpy(&d[j], nrio_ring_desc(&u->esq,
+						     u->esq.cached_cons + j),
+			       sizeof(d[j]));
+			if (!(d[j].flags & UNIFIED_IO_SQE_F_LINK) ||
+			    j + 1 == avail)
+				break;
+		}
+		endless = d[j].flags & UNIFIED_IO_SQE_F_LINK;
+		if (endless && (done || avail < entries))
+			break;	/* the producer has not published its end */
+		n = endless ? avail : j + 1;
+		room = nrio_ring_free(&u->ecq, u->nr_steps) -
+		       (uint32_t)(u->consumed - u->posted);
+		if (n > room)
+			break;	/* waits for the application to reap */
+
+		/* Steps [0, k) go to io_uring; k fails its check. */
+		for (k = 0; k < n && !endless; k++) {
+			err = nrio_uio_pt_check(u, &d[k]);
+			if (err)
+				break;
+		}
+		if (endless)
+			k = 0;
+		if (io_uring_sq_space_left(&u->ring) < k)
+			io_uring_submit(&u->ring);	/* links stay whole */
+
+		ci = u->free_chain;
+		u->free_chain = u->chains[ci].next_free;
+		u->chains[ci].failed = false;
+		u->chains[ci].cur = u->free_step;
+		for (j = 0; j < n; j++) {
+			uint32_t si = u->free_step;
+			struct nrio_step *s = &u->steps[si];
+
+			u->free_step = s->next;
+			s->user_data = d[j].user_data;
+			s->type = d[j].type;
+			s->len = d[j].data_len;
+			s->chain = ci;
+			s->status = 0;
+			s->result = 0;
+			s->next = NRIO_NONE;
+			if (prev != NRIO_NONE)
+				u->steps[prev].next = si;
+			prev = si;
+			if (endless) {
+				s->state = NRIO_STEP_DONE;
+				s->res = -EINVAL;
+			} else if (j < k) {
+				struct io_uring_sqe *sqe;
+
+				sqe = io_uring_get_sqe(&u->ring);
+				nrio_uio_pt_prep(u, sqe, &d[j], si);
+				if (j + 1 < k)
+					sqe->flags |= IOSQE_IO_LINK;
+				s->state = NRIO_STEP_QUEUED;
+				s->res = 0;
+				u->issued++;
+			} else {
+				s->state = j == k ? NRIO_STEP_REFUSED :
+						    NRIO_STEP_DONE;
+				s->res = j == k ? err : -ECANCELED;
+			}
+		}
+		u->esq.cached_cons += n;
+		nrio_store_release(u->esq.consumer, u->esq.cached_cons);
+		u->consumed += n;
+		done += n;
+		if (!k)
+			nrio_uio_pt_advance(u, ci);
+	}
+	return done;
+}
+
+/* Turn io_uring completions into CQ entries; returns how many CQEs. */
+static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, count = 0;
+
+	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		uint32_t si = (uint32_t)cqe->user_data;
+		struct nrio_step *s;
+		int32_t res = cqe->res;
+
+		count++;
+		if (si >= u->nr_steps)
+			continue;	/* not ours: cannot happen */
+		s = &u->steps[si];
+		if (s->type == UNIFIED_IO_TYPE_NVME) {
+			if (res > 0) {		/* the device's NVMe status */
+				s->status = (uint16_t)res;
+				res = -EIO;
+			} else if (res == 0) {
+				res = (int32_t)s->len;
+			}
+			if (res >= 0 || s->status)
+				s->result = cqe->big_cqe[0];
+		} else if (res == 0) {
+			/* UNIFIED_IO_URING_BPF: the program's value. */
+			res = (int32_t)cqe->big_cqe[0];
+		}
+		s->res = res;
+		s->state = NRIO_STEP_DONE;
+		nrio_uio_pt_advance(u, s->chain);
+	}
+	io_uring_cq_advance(&u->ring, count);
+	u->completed += count;
+	return count;
+}
+
+/* CQ entries posted and not yet copied out. */
+static uint32_t nrio_uio_cq_ready(struct nrio_uio *u)
+{
+	uint32_t ready = nrio_load_acquire(u->cq.producer) - u->cq.cached_cons;
+
+	return ready > u->cq.entries ? 0 : ready;
+}
+
+static int nrio_uio_pt_submit(struct nrio_uio *u, unsigned int min)
+{
+	uint32_t done = nrio_uio_pt_queue(u);
+	unsigned int have, busy, want = 0;
+	int ret = 0;
+
+	have = nrio_uio_cq_ready(u) + io_uring_cq_ready(&u->ring);
+	busy = (unsigned int)(u->issued - u->completed);
+	busy = busy > io_uring_cq_ready(&u->ring) ?
+	       busy - io_uring_cq_ready(&u->ring) : 0;
+	if (min > have)
+		want = min - have < busy ? min - have : busy;
+	if (want)
+		ret = io_uring_submit_and_wait(&u->ring, want);
+	else if (io_uring_sq_ready(&u->ring))
+		ret = io_uring_submit(&u->ring);
+	return ret < 0 ? ret : (int)done;
+}
+
+static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
+			    unsigned int max, unsigned int min,
+			    int64_t timeout_ns)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = timeout_ns / 1000000000,
+		.tv_nsec = timeout_ns % 1000000000,
+	};
+	unsigned int got = 0;
+	bool waited = false;
+
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		uint32_t idx, n, i;
+		unsigned int busy;
+		int ret;
+
+		nrio_uio_pt_drain(u);
+		n = nrio_ring_peek(&u->cq, max - got, &idx);
+		for (i = 0; i < n; i++)
+			cqes[got + i] = *nrio_cqe(&u->cq, idx + i);
+		nrio_ring_release(&u->cq, n);
+		got += n;
+		busy = (unsigned int)(u->issued - u->completed);
+		if (got >= min || !busy || !timeout_ns ||
+		    (waited && timeout_ns > 0))
+			return got;
+		/* Each CQ entry still wanted needs at most one io_uring CQE. */
+		ret = io_uring_wait_cqes(&u->ring, &cqe,
+					 min - got < busy ? min - got : busy,
+					 timeout_ns < 0 ? NULL : &ts, NULL);
+		if (ret == -EINTR)		/* a signal ends the wait */
+			return got ? (int)got : ret;
+		if (ret && ret != -ETIME)
+			return ret;
+		waited = true;
+	}
+}
 
 void nrio_uio_opts_init(struct nrio_uio_opts *o)
 {
@@ -56,12 +507,13 @@ int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
 		nrio_uio_opts_init(&def);
 		o = &def;
 	}
-	if (o->resv)
+	if (o->engine > NRIO_ENGINE_PASSTHRU)
 		return -EINVAL;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	u->fd = u->nvme_fd = -1;
+	u->fd = u->nvme_fd = u->ng_fd = -1;
+	u->engine = o->engine;
 	if (path) {
 		u->nvme_fd = open(path, oflags | O_CLOEXEC);
 		if (u->nvme_fd < 0)
@@ -95,6 +547,11 @@ int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
 	if (ret)
 		return nrio_uio_fail(u, ret);
 	u->lba_size = info.lba_size;
+	if (u->engine == NRIO_ENGINE_PASSTHRU) {
+		ret = nrio_uio_pt_setup(u, path, oflags, &info);
+		if (ret)
+			return nrio_uio_fail(u, ret);
+	}
 	*out = u;
 	return 0;
 }
@@ -103,6 +560,13 @@ void nrio_uio_close(struct nrio_uio *u)
 {
 	if (!u)
 		return;
+	if (u->ring_ready)
+		io_uring_queue_exit(&u->ring);
+	if (u->ng_fd >= 0)
+		close(u->ng_fd);
+	free(u->scratch);
+	free(u->steps);
+	free(u->chains);
 	if (u->region)
 		munmap(u->region, u->s.off.region_size);
 	if (u->fd >= 0)
@@ -188,6 +652,8 @@ static int nrio_uio_submit_flags(struct nrio_uio *u, unsigned int min,
 
 	nrio_ring_submit(&u->sq, u->pending);
 	u->pending = 0;
+	if (u->engine == NRIO_ENGINE_PASSTHRU)
+		return nrio_uio_pt_submit(u, min);
 	ret = ioctl(u->fd, UNIFIED_IO_SUBMIT, &sub);
 	return ret < 0 ? -errno : ret;
 }
@@ -213,6 +679,8 @@ int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 
 	if (min > max)
 		min = max;
+	if (u->engine == NRIO_ENGINE_PASSTHRU)
+		return nrio_uio_pt_reap(u, cqes, max, min, timeout_ns);
 	for (;;) {
 		n = nrio_ring_peek(&u->cq, max - got, &idx);
 		for (i = 0; i < n; i++)
@@ -234,4 +702,13 @@ int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 				return got;	/* nothing in flight */
 		}
 	}
+}
+
+unsigned int nrio_uio_inflight(const struct nrio_uio *u)
+{
+	struct unified_io_info info;
+
+	if (u->engine == NRIO_ENGINE_PASSTHRU)
+		return (unsigned int)(u->consumed - u->posted);
+	return nrio_uio_info(u, &info) ? 0 : info.inflight;
 }

@@ -21,7 +21,7 @@
  *
  * The same library also opens /dev/unified_io_region contexts (struct
  * nrio_uio, below): typed, linked descriptors and BPF steps, run by the
- * module's kernel engine.
+ * module's kernel engine or by the library's passthrough engine.
  *
  * Every function returns 0 or a count on success and a negative errno on
  * failure (nrio_strerror() names it); nothing prints or aborts.  A handle
@@ -136,12 +136,42 @@ unsigned int nrio_inflight(const struct nrio *n);
 /* The message for a negative errno this library returned. */
 const char *nrio_strerror(int err);
 
-/* --- /dev/unified_io_region (kernel engine) ------------------------------ */
+/* --- /dev/unified_io_region ---------------------------------------------- */
 
 /*
  * A handle on a unified context: the region shared by storage, network
- * and BPF, with typed descriptors (struct unified_io_sqe) and links.  The
- * module's kernel engine runs them; see <linux/unified_io_region.h>.
+ * and BPF, with typed descriptors (struct unified_io_sqe) and links; see
+ * <linux/unified_io_region.h>.  The engine chosen at open runs them:
+ *
+ *   NRIO_ENGINE_KERNEL    the module's kernel engine (UNIFIED_IO_SUBMIT)
+ *   NRIO_ENGINE_PASSTHRU  the library consumes the SQ ring and runs each
+ *                         chain as linked io_uring SQEs (IOSQE_IO_LINK),
+ *                         submitted in one io_uring_enter(): NVMe steps as
+ *                         NVME_URING_CMD_IO on the namespace's /dev/ngXnY
+ *                         with the data area as fixed buffers, BPF steps
+ *                         as UNIFIED_IO_URING_BPF commands on the context
+ *
+ * Both engines consume whole chains only when the CQ ring has room for
+ * every step, post one CQ entry per descriptor in chain order, and give
+ * the same errnos for the same bad descriptor: the passthrough engine
+ * checks each step as the kernel engine does before it queues the chain
+ * (EINVAL, EFAULT, ENXIO, EOPNOTSUPP; for READ and WRITE also the length,
+ * the LBA range (ERANGE), max_transfer and dma_alignment (EINVAL), and
+ * EBADF for a write on a handle opened O_RDONLY); the program's checks
+ * (ENOENT, EINVAL, EFAULT) are the kernel's.  A step that fails its
+ * check completes with its errno once the steps before it succeeded, and
+ * cancels the rest.  Its CQ entries: NVMe as for struct nrio (res the
+ * data length, or -EIO with the device's status), BPF res the program's
+ * return value.
+ *
+ * The passthrough engine's one difference: an NVMe command the device
+ * completes with an error status does not stop the chain.  io_uring fails
+ * a link only on a negative result, and NVMe passthrough reports the
+ * device's status as a positive one, so the next steps run; their CQ
+ * entries say what they did.  Checks before queueing leave only real
+ * device errors (media, internal) to this; applications that must not
+ * run a step after a failed read use the kernel engine.  NET_SEND and
+ * NET_RECV complete with EOPNOTSUPP in this engine.
  */
 struct nrio_uio;
 
@@ -154,7 +184,7 @@ struct nrio_uio_opts {
 	uint32_t	net_rxq;
 	uint32_t	frame_size;	/* 0: no frames */
 	uint32_t	frame_headroom;
-	uint32_t	resv;		/* 0 */
+	uint32_t	engine;		/* enum nrio_engine; 0: the kernel's */
 };
 
 void nrio_uio_opts_init(struct nrio_uio_opts *o);
@@ -198,6 +228,11 @@ int nrio_uio_submit_and_wait(struct nrio_uio *u, unsigned int min);
 /* As nrio_reap(). */
 int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 		  unsigned int max, unsigned int min, int64_t timeout_ns);
+/*
+ * Descriptors the engine consumed that have no CQ entry yet (the kernel
+ * engine: UNIFIED_IO_INFO's inflight, 0 if INFO fails).
+ */
+unsigned int nrio_uio_inflight(const struct nrio_uio *u);
 
 #ifdef __cplusplus
 }
