@@ -4,9 +4,12 @@
  * (loaded with libbpf, which resolves the module's kfuncs through its
  * BTF) attached to a context's slots and run by BPF descriptors, alone
  * and in chains with NVMe READ and WRITE; every bad attach and every
- * program error with its errno.
+ * program error with its errno.  The same programs as io_uring commands
+ * (UNIFIED_IO_URING_BPF) and through the library's two engines, which
+ * must give the same results step for step.
  */
 #include <libgen.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -14,9 +17,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <liburing.h>
 #include <linux/unified_io_region.h>
 
 #include "nrio_test.h"
+#include "nvme_ring_io.h"
 
 #include "kselftest_harness.h"
 
@@ -91,6 +96,24 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* Open and load unified.bpf.o from this program's directory into *@obj. */
+static int bt_load(struct bpf_object **obj)
+{
+	char exe[4096], path[4200];
+	ssize_t n;
+
+	libbpf_set_print(libbpf_quiet);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -errno;
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "%s/unified.bpf.o", dirname(exe));
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj)
+		return -errno;
+	return bpf_object__load(*obj);
+}
+
 FIXTURE(bpf) {
 	struct bt b;
 };
@@ -98,8 +121,6 @@ FIXTURE(bpf) {
 FIXTURE_SETUP(bpf)
 {
 	struct bt *b = &self->b;
-	char exe[4096], path[4200];
-	ssize_t n;
 
 	memset(b, 0, sizeof(*b));
 	b->fd = b->nvme_fd = -1;
@@ -134,15 +155,8 @@ FIXTURE_SETUP(bpf)
 	nrio_ring_init(&b->sq, b->region, &b->s.off.sq);
 	nrio_ring_init(&b->cq, b->region, &b->s.off.cq);
 
-	libbpf_set_print(libbpf_quiet);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ASSERT_LT(0, n);
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "%s/unified.bpf.o", dirname(exe));
-	b->obj = bpf_object__open_file(path, NULL);
-	ASSERT_NE(NULL, b->obj);
-	ASSERT_EQ(0, bpf_object__load(b->obj)) {
-		TH_LOG("loading %s (the kfuncs need the module's BTF)", path);
+	ASSERT_EQ(0, bt_load(&b->obj)) {
+		TH_LOG("loading unified.bpf.o (the kfuncs need the module's BTF)");
 	}
 }
 
@@ -383,6 +397,482 @@ TEST_F(bpf, detach_while_running)
 	pthread_join(th, NULL);
 	TH_LOG("%u ran the program, %u found the slot empty", ran, missed);
 	EXPECT_EQ(1600, ran + missed);
+}
+
+/* --- UNIFIED_IO_URING_BPF: a BPF step as an io_uring command ------------- */
+
+/* Queue UNIFIED_IO_URING_BPF on @fd; the payload for the caller to spoil. */
+static struct unified_io_uring_bpf *bt_uring_bpf(struct io_uring *ring, int fd,
+						 __u32 slot, __u64 off, __u32 len,
+						 __u64 arg, __u64 ud, bool link)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct unified_io_uring_bpf *b;
+
+	if (!sqe)
+		abort();
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = UNIFIED_IO_URING_BPF;
+	sqe->user_data = ud;
+	if (link)
+		sqe->flags = IOSQE_IO_LINK;
+	b = (struct unified_io_uring_bpf *)sqe->cmd;
+	b->slot = slot;
+	b->data_off = off;
+	b->data_len = len;
+	b->arg = arg;
+	b->user_data = ud;
+	return b;
+}
+
+struct bt_cqe {
+	__u64 ud;
+	int res;
+	__u64 big;
+};
+
+/* Submit what is queued and collect @n CQEs (CQE32) in arrival order. */
+static int bt_uring_run(struct io_uring *ring, unsigned int n,
+			struct bt_cqe *out)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	ret = io_uring_submit_and_wait(ring, n);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret)
+			return ret;
+		out[i].ud = cqe->user_data;
+		out[i].res = cqe->res;
+		out[i].big = (ring->flags & IORING_SETUP_CQE32) ?
+			     cqe->big_cqe[0] : 0;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+/*
+ * The command's results: success is res 0 with the program's value in
+ * big_cqe[0] (so links go on, also on 6.1), failure a negative res with
+ * UNIFIED_IO_URING_F_REFUSED when the program did not run.
+ */
+TEST_F(bpf, uring_cmd_results_and_links)
+{
+	struct bt *b = &self->b;
+	struct io_uring ring;
+	struct bt_cqe c[3];
+	__u32 sum = 0, i;
+
+	ASSERT_EQ(0, bt_attach(b, UNIFIED_IO_BPF_ATTACH, 1,
+			       bt_prog(b, "ret_arg")));
+	ASSERT_EQ(0, bt_attach(b, UNIFIED_IO_BPF_ATTACH, 2,
+			       bt_prog(b, "xor_range")));
+	ASSERT_EQ(0, bt_attach(b, UNIFIED_IO_BPF_ATTACH, 4,
+			       bt_prog(b, "past_the_end")));
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128 |
+					 IORING_SETUP_CQE32));
+
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 1234, 1, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(0, c[0].res);
+	EXPECT_EQ(1234, c[0].big);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, (__u64)-EPROTO, 2, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EPROTO, c[0].res);
+	EXPECT_EQ(0, c[0].big);
+	/* A kfunc's error is the program's result: it ran. */
+	bt_uring_bpf(&ring, b->fd, 4, 0, 0, 0, 3, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EFAULT, c[0].res);
+	EXPECT_EQ(0, c[0].big);
+
+	/* Linked steps run one after the other, in place. */
+	nt_fill(b->data + 8192, 4096, 12);
+	for (i = 0; i < 4096; i++)
+		sum += b->data[8192 + i] ^ 0x3c;
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 5, 10, true);
+	bt_uring_bpf(&ring, b->fd, 2, 8192, 4096, 0x3c, 11, true);
+	bt_uring_bpf(&ring, b->fd, 2, 8192, 4096, 0x3c, 12, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 3, c));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(10 + i, c[i].ud);
+		EXPECT_EQ(0, c[i].res);
+	}
+	EXPECT_EQ(5, c[0].big);
+	EXPECT_EQ(sum & 0x7fffffff, c[1].big);
+	EXPECT_EQ(0, nt_check(b->data + 8192, 4096, 12));
+
+	/* A negative result cancels what is linked to it. */
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, (__u64)-ENOSPC, 20, true);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 7, 21, true);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 7, 22, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 3, c));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(i ? -ECANCELED : -ENOSPC, c[i].res);
+	io_uring_queue_exit(&ring);
+}
+
+/* Every bad command with its errno; a refused one cancels its links. */
+TEST_F(bpf, uring_cmd_errors)
+{
+	struct bt *b = &self->b;
+	struct unified_io_uring_bpf *bc;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	struct bt_cqe c[2];
+	int fd;
+
+	ASSERT_EQ(0, bt_attach(b, UNIFIED_IO_BPF_ATTACH, 1,
+			       bt_prog(b, "ret_arg")));
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128 |
+					 IORING_SETUP_CQE32));
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 1, false)->flags = 1;
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EINVAL, c[0].res);
+	EXPECT_EQ(UNIFIED_IO_URING_F_REFUSED, c[0].big);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 2, false)->resv1 = 1;
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EINVAL, c[0].res);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 3, false)->resv2[2] = 1;
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EINVAL, c[0].res);
+	EXPECT_EQ(UNIFIED_IO_URING_F_REFUSED, c[0].big);
+	bt_uring_bpf(&ring, b->fd, UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 4, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EINVAL, c[0].res);
+	EXPECT_EQ(UNIFIED_IO_URING_F_REFUSED, c[0].big);
+	bt_uring_bpf(&ring, b->fd, 1, DATA - 64, 128, 0, 5, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EFAULT, c[0].res);
+	EXPECT_EQ(UNIFIED_IO_URING_F_REFUSED, c[0].big);
+	/* An empty slot, linked: the next command is cancelled. */
+	bt_uring_bpf(&ring, b->fd, 9, 0, 0, 0, 6, true);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 7, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 2, c));
+	EXPECT_EQ(-ENOENT, c[0].res);
+	EXPECT_EQ(UNIFIED_IO_URING_F_REFUSED, c[0].big);
+	EXPECT_EQ(-ECANCELED, c[1].res);
+	/* An unknown command. */
+	bc = bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 8, false);
+	((struct io_uring_sqe *)((char *)bc - offsetof(struct io_uring_sqe,
+						       cmd)))->cmd_op =
+		UNIFIED_IO_URING_BPF + 1;
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EOPNOTSUPP, c[0].res);
+
+	/* A context before SETUP; /dev/nvme_ring_io has no BPF steps. */
+	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	bt_uring_bpf(&ring, fd, 1, 0, 0, 0, 9, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EBADFD, c[0].res);
+	close(fd);
+	fd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	bt_uring_bpf(&ring, fd, 1, 0, 0, 0, 10, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EOPNOTSUPP, c[0].res);
+	close(fd);
+	io_uring_queue_exit(&ring);
+
+	/* A ring without big SQEs or without big CQEs: EINVAL. */
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128));
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 11, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EINVAL, c[0].res);
+	io_uring_queue_exit(&ring);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_CQE32));
+	sqe = io_uring_get_sqe(&ring);
+	memset(sqe, 0, sizeof(*sqe));	/* 64 bytes: 16 of payload */
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = b->fd;
+	sqe->cmd_op = UNIFIED_IO_URING_BPF;
+	sqe->user_data = 12;
+	ASSERT_EQ(0, bt_uring_run(&ring, 1, c));
+	EXPECT_EQ(-EINVAL, c[0].res);
+	io_uring_queue_exit(&ring);
+}
+
+/* --- the library's two engines, step for step the same -------------------- */
+
+FIXTURE(uio) {
+	struct nrio_uio *u;
+	unsigned char *data;
+	struct bpf_object *obj;
+};
+
+FIXTURE_VARIANT(uio) {
+	__u32 engine;
+};
+
+FIXTURE_VARIANT_ADD(uio, kernel) {
+	.engine = NRIO_ENGINE_KERNEL,
+};
+
+FIXTURE_VARIANT_ADD(uio, passthru) {
+	.engine = NRIO_ENGINE_PASSTHRU,
+};
+
+FIXTURE_SETUP(uio)
+{
+	struct unified_io_info info;
+	struct nrio_uio_opts o;
+
+	self->u = NULL;
+	self->obj = NULL;
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	nrio_uio_opts_init(&o);
+	o.sq_entries = 16;
+	o.region_size = DATA;
+	o.engine = variant->engine;
+	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &self->u));
+	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	self->data = nrio_uio_data(self->u);
+	if (!(info.features & UNIFIED_IO_FEAT_BPF)) {
+		ASSERT_NE(0, access("/sys/kernel/btf/vmlinux", F_OK));
+		SKIP(return, "no BTF in this kernel: the module runs no BPF");
+	}
+	ASSERT_EQ(0, bt_load(&self->obj));
+}
+
+FIXTURE_TEARDOWN(uio)
+{
+	nrio_uio_close(self->u);
+	if (self->obj)
+		bpf_object__close(self->obj);
+}
+
+static int uio_attach(struct _test_data_uio *self, __u32 slot,
+		      const char *name)
+{
+	struct bpf_program *p;
+
+	p = bpf_object__find_program_by_name(self->obj, name);
+	return p ? nrio_uio_attach_bpf(self->u, slot, bpf_program__fd(p)) :
+		   -ENOENT;
+}
+
+static struct unified_io_sqe *uio_sqe(struct _test_data_uio *self)
+{
+	struct unified_io_sqe *sqe = nrio_uio_get_sqe(self->u);
+
+	if (!sqe)
+		abort();
+	return sqe;
+}
+
+/* Submit what was got and reap exactly @n entries within 10 s. */
+static int uio_run(struct _test_data_uio *self, unsigned int n,
+		   struct nvme_ring_io_cqe *cqe)
+{
+	int ret = nrio_uio_submit_and_wait(self->u, n);
+
+	if (ret < 0)
+		return ret;
+	ret = nrio_uio_reap(self->u, cqe, n, n, 10LL * 1000 * 1000 * 1000);
+	return ret == (int)n ? 0 : -ETIMEDOUT;
+}
+
+/*
+ * Where the entry of @ud is among @n: chains post in order, independent
+ * descriptors in the order they complete.  -1 if it is missing.
+ */
+static int uio_pos(const struct nvme_ring_io_cqe *cqe, unsigned int n,
+		   __u64 ud)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (cqe[i].user_data == ud)
+			return i;
+	return -1;
+}
+
+#define UIO_RES(cqe, n, ud) \
+	(uio_pos(cqe, n, ud) < 0 ? INT_MIN : (cqe)[uio_pos(cqe, n, ud)].res)
+
+/*
+ * The seed's pipeline as one chain: WRITE a block, READ it to a 4-byte
+ * aligned place, transform it there, WRITE the result; a READ shows the
+ * device holds the transformed bytes.  With the passthrough engine the
+ * chain is one io_uring submission of linked NVMe and BPF commands.
+ */
+TEST_F(uio, read_process_write_chain)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	unsigned char *d = self->data;
+	__u32 sum = 0, i;
+
+	ASSERT_EQ(0, uio_attach(self, 0, "xor_range"));
+	nt_fill(d, 4096, 19);
+	for (i = 0; i < 4096; i++)
+		sum += d[i] ^ 0x77;
+	memset(d + MiB + 44, 0, 4096);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 8, 0,
+		    4096, 1, true);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 8,
+		    MiB + 44, 4096, 2, true);
+	uio_prep_bpf(uio_sqe(self), 0, MiB + 44, 4096, 0x77, 3, true);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8, 8,
+		    MiB + 44, 4096, 4, false);
+	ASSERT_EQ(0, uio_run(self, 4, cqe));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(i + 1, cqe[i].user_data);
+	EXPECT_EQ(4096, cqe[0].res);
+	EXPECT_EQ(4096, cqe[1].res);
+	EXPECT_EQ((int)(sum & 0x7fffffff), cqe[2].res);
+	EXPECT_EQ(4096, cqe[3].res);
+	EXPECT_EQ(0, nrio_uio_inflight(self->u));
+
+	memset(d + 2 * MiB, 0, 4096);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
+		    2 * MiB, 4096, 5, false);
+	ASSERT_EQ(0, uio_run(self, 1, cqe));
+	ASSERT_EQ(4096, cqe[0].res);
+	for (i = 0; i < 4096; i++)
+		d[2 * MiB + i] ^= 0x77;
+	EXPECT_EQ(0, nt_check(d + 2 * MiB, 4096, 19));
+}
+
+/* Program results and every step error, the same errno on both engines. */
+TEST_F(uio, step_errors)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	struct unified_io_sqe *sqe;
+
+	ASSERT_EQ(0, uio_attach(self, 1, "ret_arg"));
+	/* res is the program's value; a negative one cancels the chain. */
+	uio_prep_bpf(uio_sqe(self), 1, 0, 0, 1234, 10, true);
+	uio_prep_bpf(uio_sqe(self), 1, 0, 0, (__u64)-EPROTO, 11, true);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
+		    512, 12, false);
+	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	EXPECT_EQ(1234, cqe[0].res);
+	EXPECT_EQ(-EPROTO, cqe[1].res);
+	EXPECT_EQ(-ECANCELED, cqe[2].res);
+
+	/* The program's checks: empty slot, bad slot, range. */
+	uio_prep_bpf(uio_sqe(self), 9, 0, 0, 0, 20, true);
+	uio_prep_bpf(uio_sqe(self), 1, 0, 0, 0, 21, false);
+	ASSERT_EQ(0, uio_run(self, 2, cqe));
+	EXPECT_EQ(-ENOENT, cqe[0].res);
+	EXPECT_EQ(-ECANCELED, cqe[1].res);
+	uio_prep_bpf(uio_sqe(self), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 22, false);
+	uio_prep_bpf(uio_sqe(self), 1, DATA - 64, 128, 0, 23, false);
+	ASSERT_EQ(0, uio_run(self, 2, cqe));
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 2, 22));
+	EXPECT_EQ(-EFAULT, UIO_RES(cqe, 2, 23));
+
+	/* The descriptor's: reserved bits, types, NVMe fields. */
+	sqe = uio_sqe(self);
+	uio_prep_bpf(sqe, 1, 0, 0, 0, 30, false);
+	sqe->cmd.bpf.resv2[3] = 1;
+	sqe = uio_sqe(self);
+	uio_prep_bpf(sqe, 1, 0, 0, 0, 31, false);
+	sqe->flags |= 0x80;
+	sqe = uio_sqe(self);
+	uio_prep_bpf(sqe, 1, 0, 0, 0, 32, false);
+	sqe->type = UNIFIED_IO_TYPE_NET_SEND;
+	sqe = uio_sqe(self);
+	uio_prep_bpf(sqe, 1, 0, 0, 0, 33, false);
+	sqe->type = 77;
+	ASSERT_EQ(0, uio_run(self, 4, cqe));
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 30));
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 31));
+	EXPECT_EQ(-EOPNOTSUPP, UIO_RES(cqe, 4, 32));
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 33));
+
+	/*
+	 * A bad step in the middle of a chain: the READ before it runs, it
+	 * fails with its errno, the step after it is cancelled.
+	 */
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
+		    512, 40, true);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 2,
+		    512, 41, true);		/* not 4-byte aligned */
+	uio_prep_bpf(uio_sqe(self), 1, 0, 0, 5, 42, false);
+	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	EXPECT_EQ(512, cqe[0].res);
+	EXPECT_EQ(-EINVAL, cqe[1].res);
+	EXPECT_EQ(-ECANCELED, cqe[2].res);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, ~0ULL >> 1, 1, 0,
+		    512, 43, true);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1,
+		    DATA - 256, 512, 44, false);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 2, 0,
+		    512, 45, false);
+	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	EXPECT_EQ(-ERANGE, UIO_RES(cqe, 3, 43));
+	EXPECT_EQ(-ECANCELED, UIO_RES(cqe, 3, 44));
+	EXPECT_LT(uio_pos(cqe, 3, 43), uio_pos(cqe, 3, 44));
+	/* data_len is not NLB * 512 */
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 3, 45));
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1,
+		    DATA - 256, 512, 46, false);
+	sqe = uio_sqe(self);
+	uio_prep_rw(sqe, NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0, 512, 47,
+		    false);
+	sqe->cmd.nvme.nsid = 77;
+	ASSERT_EQ(0, uio_run(self, 2, cqe));
+	EXPECT_EQ(-EFAULT, UIO_RES(cqe, 2, 46));
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 2, 47));
+	EXPECT_EQ(0, nrio_uio_inflight(self->u));
+}
+
+/*
+ * Chains take CQ room for all their steps before they start: with 32 CQ
+ * slots and nothing reaped, the fifth chain of eight waits; an SQ ring
+ * filled by one chain without an end completes all of it with EINVAL.
+ */
+TEST_F(uio, cq_room_and_endless_chains)
+{
+	struct nvme_ring_io_cqe cqe[40];
+	int last[5] = { -1, -1, -1, -1, -1 };
+	unsigned int c, i, got;
+
+	ASSERT_EQ(0, uio_attach(self, 1, "ret_arg"));
+	/* Chain c's step i: user_data and result 8 * c + i. */
+	for (c = 0; c < 4; c += 2) {
+		for (i = 0; i < 16; i++)
+			uio_prep_bpf(uio_sqe(self), 1, 0, 0, 8 * c + i,
+				     8 * c + i, i % 8 != 7);
+		ASSERT_EQ(16, nrio_uio_submit(self->u));
+	}
+	for (i = 0; i < 8; i++)
+		uio_prep_bpf(uio_sqe(self), 1, 0, 0, 32 + i, 32 + i, i != 7);
+	EXPECT_EQ(0, nrio_uio_submit(self->u));		/* the CQ is full */
+	got = nrio_uio_reap(self->u, cqe, 8, 8, 10LL * 1000 * 1000 * 1000);
+	ASSERT_EQ(8, got);
+	EXPECT_EQ(8, nrio_uio_submit(self->u));		/* room again */
+	ASSERT_EQ(32, nrio_uio_reap(self->u, cqe + 8, 32, 32,
+				    10LL * 1000 * 1000 * 1000));
+	/* Every step once, with its result, each chain in order. */
+	for (i = 0; i < 40; i++) {
+		__u64 ud = cqe[i].user_data;
+
+		ASSERT_GT(40, ud);
+		EXPECT_EQ((int)ud, cqe[i].res);
+		EXPECT_EQ(i, uio_pos(cqe, 40, ud));
+		EXPECT_EQ(last[ud / 8] + 1, (int)(ud % 8));
+		last[ud / 8] = ud % 8;
+	}
+
+	for (i = 0; i < 16; i++)
+		uio_prep_bpf(uio_sqe(self), 1, 0, 0, 0, 200 + i, true);
+	EXPECT_EQ(NULL, nrio_uio_get_sqe(self->u));	/* the SQ is full */
+	ASSERT_EQ(16, nrio_uio_submit(self->u));
+	ASSERT_EQ(16, nrio_uio_reap(self->u, cqe, 32, 16, 0));
+	for (i = 0; i < 16; i++) {
+		EXPECT_EQ(200 + i, cqe[i].user_data);
+		EXPECT_EQ(-EINVAL, cqe[i].res);
+	}
 }
 
 TEST_HARNESS_MAIN

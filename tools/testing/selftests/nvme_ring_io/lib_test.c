@@ -432,8 +432,11 @@ TEST(close_polled_with_io_in_flight)
 	}
 }
 
-/* The unified handle: a linked WRITE -> READ -> FLUSH chain, and errors. */
-TEST(unified_chain)
+/*
+ * The unified handle on @engine: a linked WRITE -> READ -> FLUSH chain
+ * from a 4-byte aligned offset, and errors.
+ */
+static void unified_chain(struct __test_metadata *_metadata, __u32 engine)
 {
 	struct nvme_ring_io_cqe cqe[4];
 	struct unified_io_sqe *sqe;
@@ -446,7 +449,7 @@ TEST(unified_chain)
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
 	nrio_uio_opts_init(&o);
-	o.resv = 1;
+	o.engine = NRIO_ENGINE_PASSTHRU + 1;
 	EXPECT_EQ(-EINVAL, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
 	nrio_uio_opts_init(&o);
 	o.sq_entries = 3;
@@ -456,6 +459,7 @@ TEST(unified_chain)
 	nrio_uio_opts_init(&o);
 	o.sq_entries = 8;
 	o.region_size = 4 * MiB;
+	o.engine = engine;
 	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
 	ASSERT_EQ(0, nrio_uio_info(u, &info));
 	EXPECT_EQ(512, info.lba_size);
@@ -498,10 +502,31 @@ TEST(unified_chain)
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
 	/* Nothing in flight: reap returns what there is. */
 	EXPECT_EQ(0, nrio_uio_reap(u, cqe, 4, 1, -1));
+	EXPECT_EQ(0, nrio_uio_inflight(u));
 	/* Detaching an empty slot. */
 	if (info.features & UNIFIED_IO_FEAT_BPF)
 		EXPECT_EQ(-ENOENT, nrio_uio_attach_bpf(u, 0, -1));
 	nrio_uio_close(u);
+
+	/* A handle opened read-only writes nothing. */
+	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDONLY, &o, &u));
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 1, 0, 6);
+	ASSERT_EQ(1, nrio_uio_submit_and_wait(u, 1));
+	ASSERT_EQ(1, nrio_uio_reap(u, cqe, 4, 1, 0));
+	EXPECT_EQ(-EBADF, cqe[0].res);
+	nrio_uio_close(u);
+}
+
+TEST(unified_chain_kernel_engine)
+{
+	unified_chain(_metadata, NRIO_ENGINE_KERNEL);
+}
+
+/* The same, as linked io_uring passthrough commands. */
+TEST(unified_chain_passthru_engine)
+{
+	unified_chain(_metadata, NRIO_ENGINE_PASSTHRU);
 }
 
 TEST_HARNESS_MAIN
