@@ -5,14 +5,20 @@
  *
  *   1. SETUP a unified region on a namespace and map it (the library).
  *   2. Load the BPF program (embedded skeleton) and attach it to slot 0.
- *   3. One SUBMIT, one chain: WRITE a pattern to LBA L, READ it back
+ *   3. One submission, one chain: WRITE a pattern to LBA L, READ it back
  *      into another place of the data area at a 4-byte (not LBA)
  *      aligned offset, transform it there with BPF (in place, returning
  *      a checksum), WRITE the result to LBA L + n.
  *   4. A plain READ of L + n shows the device holds the transformed
  *      bytes; the sample checks them and the checksum against its own.
  *
- * usage: unified_io_test [--lba L] [--blocks N] [--key K] NAMESPACE
+ * The kernel engine runs the chain from one UNIFIED_IO_SUBMIT; with
+ * --engine passthru the library runs it as linked io_uring commands in
+ * one io_uring_enter() (NVMe passthrough on /dev/ngXnY, the BPF step as
+ * UNIFIED_IO_URING_BPF): the same chain, the same result.
+ *
+ * usage: unified_io_test [--lba L] [--blocks N] [--key K]
+ *                        [--engine kernel|passthru] NAMESPACE
  * Writes only LBAs L .. L + 2N - 1 of NAMESPACE, and says so first.
  */
 #include <errno.h>
@@ -47,8 +53,11 @@ static uint32_t checksum(const unsigned char *p, size_t len)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: unified_io_test [--lba L] [--blocks N] [--key K] NAMESPACE\n"
-		"  Writes LBAs L .. L+2N-1 of NAMESPACE (default L 100000, N 4, K 0x5a;\n   N LBAs must be at most 16 KiB)\n");
+	fprintf(f, "usage: unified_io_test [--lba L] [--blocks N] [--key K]\n"
+		"                       [--engine kernel|passthru] NAMESPACE\n"
+		"  Writes LBAs L .. L+2N-1 of NAMESPACE (default L 100000, N 4, K 0x5a;\n"
+		"  N LBAs must be at most 16 KiB).  The engine runs the chain: the\n"
+		"  module's (default) or the library's linked io_uring commands.\n");
 }
 
 int main(int argc, char **argv)
@@ -57,11 +66,12 @@ int main(int argc, char **argv)
 		{ "lba", required_argument, NULL, 'l' },
 		{ "blocks", required_argument, NULL, 'n' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long lba = 100000;
-	unsigned int nlb = 4, key = 0x5a, i;
+	unsigned int nlb = 4, key = 0x5a, engine = NRIO_ENGINE_KERNEL, i;
 	struct nvme_ring_io_cqe cqe[4];
 	struct unified_io_info info;
 	struct unified_io_sqe *sqe;
@@ -77,6 +87,16 @@ int main(int argc, char **argv)
 		case 'l': lba = strtoull(optarg, NULL, 0); break;
 		case 'n': nlb = strtoul(optarg, NULL, 0); break;
 		case 'k': key = strtoul(optarg, NULL, 0) & 0xff; break;
+		case 'e':
+			if (!strcmp(optarg, "kernel")) {
+				engine = NRIO_ENGINE_KERNEL;
+			} else if (!strcmp(optarg, "passthru")) {
+				engine = NRIO_ENGINE_PASSTHRU;
+			} else {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -89,6 +109,7 @@ int main(int argc, char **argv)
 	nrio_uio_opts_init(&o);
 	o.sq_entries = 8;
 	o.region_size = 4 << 20;
+	o.engine = engine;
 	ret = nrio_uio_open(argv[optind], O_RDWR, &o, &u);
 	if (ret)
 		return fail("open", ret);
@@ -102,8 +123,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("unified_io_test: %s: nsid %u, %u-byte LBAs, features 0x%x, "
-	       "DMA alignment %u; will write LBAs %llu..%llu\n", argv[optind],
-	       info.nsid, info.lba_size, info.features, info.dma_alignment,
+	       "DMA alignment %u, %s engine; will write LBAs %llu..%llu\n",
+	       argv[optind], info.nsid, info.lba_size, info.features,
+	       info.dma_alignment,
+	       engine == NRIO_ENGINE_KERNEL ? "kernel" : "passthrough",
 	       lba, lba + 2 * nlb - 1);
 	if (!(info.features & UNIFIED_IO_FEAT_BPF)) {
 		fprintf(stderr, "unified_io_test: this module runs no BPF (no BTF)\n");
