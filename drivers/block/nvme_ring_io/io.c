@@ -73,8 +73,8 @@ static void nrio_read_sqe(struct nrio_desc *d,
  * Post one CQ entry into the slot reserved for it at submission; @io, if
  * given, is the completing I/O, taken off the poll list here.
  */
-void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res, bool invalid,
-	       struct nrio_io *io)
+void nrio_post_data(struct nrio_ctx *ctx, u64 user_data, int res,
+		    bool invalid, struct nrio_io *io, enum nrio_data data)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
@@ -98,8 +98,10 @@ void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res, bool invalid,
 	WRITE_ONCE(ctx->inflight, ctx->inflight - 1);
 	ctx->completed++;
 	WRITE_ONCE(sh->counters.completed, ctx->completed);
-	if (res > 0)
+	if (res > 0 && data == NRIO_DATA_IN_PLACE)
 		ctx->bytes_moved += res;
+	else if (res > 0 && data == NRIO_DATA_COPIED)
+		ctx->bytes_copied += res;
 	else if (res == -ECANCELED)
 		ctx->canceled++;
 	if (invalid) {
@@ -128,7 +130,8 @@ static void nrio_end_io(struct bio *bio)
 		nrio_chain_step_done(io->chain, user_data, res);
 	} else {
 		/* Off the poll list before the bio can go: a poller holds it. */
-		nrio_post(ctx, user_data, res, false, io);
+		nrio_post_data(ctx, user_data, res, false, io,
+			       NRIO_DATA_IN_PLACE);
 	}
 	bio_put(bio);
 	nrio_ctx_put(ctx);

@@ -100,6 +100,12 @@ static int nrio_release(struct inode *inode, struct file *file)
 
 	/* Chain steps not started yet are cancelled from now on. */
 	WRITE_ONCE(ctx->closing, true);
+	/*
+	 * Steps waiting for a socket would wait for ever: cancel them.
+	 * The acquire pairs with the release that publishes the region.
+	 */
+	if (ctx->unified && smp_load_acquire(&ctx->region))
+		nrio_net_cancel_all(ctx);
 	if (ctx->polled)
 		nrio_poll_drain(ctx);
 	/*
@@ -623,6 +629,8 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		case UNIFIED_IO_INFO:
 		case UNIFIED_IO_BPF_ATTACH:
 		case UNIFIED_IO_BPF_DETACH:
+		case UNIFIED_IO_SOCK_ATTACH:
+		case UNIFIED_IO_SOCK_DETACH:
 			return nrio_uio_ioctl(ctx, cmd, uarg);
 		case UNIFIED_IO_SUBMIT:
 			return nrio_submit_ioctl(ctx, cmd, uarg);

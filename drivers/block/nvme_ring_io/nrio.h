@@ -95,6 +95,7 @@ struct nrio_ctx {
 	u64			completed;
 	u64			sq_invalid;
 	u64			bytes_moved;	/* by READ/WRITE, in place */
+	u64			bytes_copied;	/* by NET steps, one copy */
 	u64			chains;		/* under ctx->lock */
 	u64			canceled;
 	wait_queue_head_t	cq_wait;
@@ -139,6 +140,16 @@ struct nrio_bpf_desc {
 	bool	resv;		/* a reserved field was set */
 };
 
+/* The kernel's copy of a NET_SEND or NET_RECV descriptor. */
+struct nrio_net_desc {
+	u64	data_off;
+	u32	data_len;
+	u32	sock;
+	u32	msg_flags;
+	bool	send;
+	bool	resv;		/* a reserved field was set */
+};
+
 /* What a unified context adds to the shared one. */
 struct nrio_udesc;
 struct nrio_uio {
@@ -149,6 +160,9 @@ struct nrio_uio {
 	struct nrio_udesc	*scratch;	/* sq_entries, under ctx->lock */
 	spinlock_t		bpf_lock;
 	struct bpf_prog		*bpf[UNIFIED_IO_BPF_SLOTS];
+	spinlock_t		net_lock;	/* sock[], net_waits */
+	struct file		*sock[UNIFIED_IO_SOCK_SLOTS];
+	struct list_head	net_waits;	/* steps waiting on a socket */
 };
 
 /* One descriptor in flight: the bioset front-pads every bio with this. */
@@ -209,8 +223,21 @@ int nrio_io_init(void);
 void nrio_io_exit(void);
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
 int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d);
-void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res, bool invalid,
-	       struct nrio_io *io);
+/* What a CQ entry's positive res counts, for INFO. */
+enum nrio_data {
+	NRIO_DATA_NONE,		/* not data bytes (a BPF program's value) */
+	NRIO_DATA_IN_PLACE,	/* bytes a device moved in place */
+	NRIO_DATA_COPIED,	/* bytes moved through one copy */
+};
+
+void nrio_post_data(struct nrio_ctx *ctx, u64 user_data, int res,
+		    bool invalid, struct nrio_io *io, enum nrio_data data);
+
+static inline void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
+			     bool invalid, struct nrio_io *io)
+{
+	nrio_post_data(ctx, user_data, res, invalid, io, NRIO_DATA_NONE);
+}
 u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want, bool all);
 void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n);
 void nrio_note_cq_full(struct nrio_ctx *ctx);
@@ -227,6 +254,38 @@ long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
 u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
 void nrio_uio_free(struct nrio_ctx *ctx);
+
+/* net.c */
+/*
+ * A NET step of a chain, from its start to its CQ entry.  While it waits
+ * for its socket, wait is on the socket's wait queue and node on
+ * uio->net_waits; armed says who owns it (net.c), and whoever claims it
+ * (the wake-up or the context's close) queues work.
+ */
+struct nrio_net_step {
+	struct nrio_net_desc	d;
+	struct file		*file;		/* the socket, held */
+	struct bio_vec		*bvec;		/* the data area's pages */
+	unsigned int		nr_bvec;
+	u32			done;		/* bytes moved so far */
+	__poll_t		events;		/* EPOLLIN or EPOLLOUT */
+	bool			active;		/* started, no CQ entry yet */
+	atomic_t		armed;
+	wait_queue_head_t	*head;
+	struct wait_queue_entry	wait;
+	struct list_head	node;
+	struct work_struct	*work;		/* the chain's */
+};
+
+void nrio_net_ctx_init(struct nrio_uio *uio);
+void nrio_net_ctx_free(struct nrio_uio *uio);
+long nrio_net_attach(struct nrio_ctx *ctx, bool attach,
+		     const struct unified_io_sock_attach __user *uarg);
+int nrio_net_issue(struct nrio_ctx *ctx, struct nrio_net_step *step,
+		   int *res);
+int nrio_net_resume(struct nrio_ctx *ctx, struct nrio_net_step *step,
+		    int *res);
+void nrio_net_cancel_all(struct nrio_ctx *ctx);
 
 /* bpf.c */
 void nrio_bpf_init(void);

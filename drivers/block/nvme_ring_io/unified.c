@@ -43,6 +43,7 @@ struct nrio_udesc {
 	union {
 		struct nrio_desc	nvme;	/* UNIFIED_IO_TYPE_NVME */
 		struct nrio_bpf_desc	bpf;	/* UNIFIED_IO_TYPE_BPF */
+		struct nrio_net_desc	net;	/* UNIFIED_IO_TYPE_NET_* */
 	};
 };
 
@@ -53,6 +54,7 @@ struct nrio_chain {
 	u32			n;
 	u32			cur;		/* the step to start */
 	int			res;		/* of the step that ended */
+	struct nrio_net_step	net;		/* a NET step's, while it runs */
 	struct nrio_udesc	d[];
 };
 
@@ -73,6 +75,7 @@ static void nrio_uio_read(struct nrio_udesc *u,
 {
 	const struct unified_io_nvme *c = &sqe->cmd.nvme;
 	const struct unified_io_bpf *cb = &sqe->cmd.bpf;
+	const struct unified_io_net *cn = &sqe->cmd.net;
 	struct nrio_desc *d = &u->nvme;
 	unsigned int i;
 
@@ -94,6 +97,20 @@ static void nrio_uio_read(struct nrio_udesc *u,
 		b->resv = READ_ONCE(cb->resv1);
 		for (i = 0; i < ARRAY_SIZE(cb->resv2); i++)
 			b->resv |= READ_ONCE(cb->resv2[i]) != 0;
+		return;
+	}
+	if (u->type == UNIFIED_IO_TYPE_NET_SEND ||
+	    u->type == UNIFIED_IO_TYPE_NET_RECV) {
+		struct nrio_net_desc *n = &u->net;
+
+		n->send = u->type == UNIFIED_IO_TYPE_NET_SEND;
+		n->data_off = READ_ONCE(sqe->data_off);
+		n->data_len = READ_ONCE(sqe->data_len);
+		n->sock = READ_ONCE(cn->sock);
+		n->msg_flags = READ_ONCE(cn->msg_flags);
+		n->resv = false;
+		for (i = 0; i < ARRAY_SIZE(cn->resv); i++)
+			n->resv |= READ_ONCE(cn->resv[i]) != 0;
 		return;
 	}
 	memset(d, 0, sizeof(*d));
@@ -122,10 +139,11 @@ static void nrio_uio_read(struct nrio_udesc *u,
 }
 
 /*
- * Start descriptor @u, a step of @chain or alone (NULL).  Returns 0 when
- * it is in flight (its completion posts its CQ entry), 1 when it ran to
- * completion here with result *@res (a BPF program), or the errno its
- * checks failed it with.
+ * Start descriptor @u, a step of @chain or alone (NULL; never a NET
+ * step).  Returns 0 when it is in flight (its completion posts its CQ
+ * entry, or resumes a NET step), 1 when it ran to completion here with
+ * result *@res (a BPF program, a NET step), or the errno its checks
+ * failed it with.
  */
 static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
 			  struct nrio_chain *chain, int *res)
@@ -147,8 +165,8 @@ static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
 		return invalid ? *res : 1;
 	case UNIFIED_IO_TYPE_NET_SEND:
 	case UNIFIED_IO_TYPE_NET_RECV:
-		/* Not in this version: INFO's features say so. */
-		return -EOPNOTSUPP;
+		chain->net.d = u->net;
+		return nrio_net_issue(ctx, &chain->net, res);
 	default:
 		return -EINVAL;
 	}
@@ -174,15 +192,41 @@ static void nrio_chain_cancel(struct nrio_chain *chain, u32 from)
 }
 
 /*
+ * The current step ended with @res (@invalid: its checks failed it): post
+ * its entry, then cancel the rest or step on.  Returns true when the next
+ * step is to start, false when the chain is gone.
+ */
+static bool nrio_chain_end_step(struct nrio_chain *chain, int res,
+				bool invalid)
+{
+	struct nrio_udesc *u = &chain->d[chain->cur];
+	bool net = !invalid && (u->type == UNIFIED_IO_TYPE_NET_SEND ||
+				u->type == UNIFIED_IO_TYPE_NET_RECV);
+
+	nrio_post_data(chain->ctx, u->user_data, res, invalid, NULL,
+		       net ? NRIO_DATA_COPIED : NRIO_DATA_NONE);
+	/* A NET step that moved less than asked ends its chain too. */
+	if (res < 0 || (net && res < u->net.data_len)) {
+		nrio_chain_cancel(chain, chain->cur + 1);
+		return false;
+	}
+	if (++chain->cur == chain->n) {
+		nrio_chain_free(chain);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Start the current step, and the ones after it as long as they complete
- * right here (BPF); process context.
+ * right here (BPF, NET); process context.
  */
 static void nrio_chain_run(struct nrio_chain *chain)
 {
 	struct nrio_ctx *ctx = chain->ctx;
 	int ret, res = 0;
 
-	for (;;) {
+	do {
 		struct nrio_udesc *u = &chain->d[chain->cur];
 
 		/* Nobody will reap what a closed context would still do. */
@@ -194,29 +238,27 @@ static void nrio_chain_run(struct nrio_chain *chain)
 		ret = nrio_uio_issue(ctx, u, chain, &res);
 		if (!ret)
 			return;	/* the step's end_io owns the chain now */
-		nrio_post(ctx, u->user_data, ret < 0 ? ret : res, ret < 0,
-			  NULL);
-		if (ret < 0 || res < 0) {
-			nrio_chain_cancel(chain, chain->cur + 1);
-			return;
-		}
-		if (++chain->cur == chain->n) {
-			nrio_chain_free(chain);
-			return;
-		}
-	}
+	} while (nrio_chain_end_step(chain, ret < 0 ? ret : res, ret < 0));
 }
 
 static void nrio_chain_work(struct work_struct *work)
 {
 	struct nrio_chain *chain = container_of(work, struct nrio_chain, work);
+	int res;
 
-	if (chain->res < 0)
+	if (chain->net.active) {
+		/* A NET step's socket woke it, or the context closes. */
+		if (!nrio_net_resume(chain->ctx, &chain->net, &res))
+			return;
+		if (nrio_chain_end_step(chain, res, false))
+			nrio_chain_run(chain);
+	} else if (chain->res < 0) {
 		nrio_chain_cancel(chain, chain->cur);
-	else if (chain->cur == chain->n)
+	} else if (chain->cur == chain->n) {
 		nrio_chain_free(chain);
-	else
+	} else {
 		nrio_chain_run(chain);
+	}
 }
 
 /*
@@ -226,13 +268,17 @@ static void nrio_chain_work(struct work_struct *work)
  */
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res)
 {
-	nrio_post(chain->ctx, user_data, res, false, NULL);
+	nrio_post_data(chain->ctx, user_data, res, false, NULL,
+		       NRIO_DATA_IN_PLACE);
 	chain->res = res;
 	chain->cur++;
 	queue_work(nrio_wq, &chain->work);
 }
 
-/* Start the chain of @n descriptors at @u; their CQ slots are reserved. */
+/*
+ * Start the chain of @n descriptors at @u; their CQ slots are reserved.
+ * A NET descriptor alone is a chain of one: it may have to wait.
+ */
 static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 			     u32 n)
 {
@@ -252,8 +298,11 @@ static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 	chain->n = n;
 	chain->cur = 0;
 	chain->res = 0;
+	chain->net.active = false;
+	chain->net.work = &chain->work;
 	memcpy(chain->d, u, n * sizeof(*u));
-	WRITE_ONCE(ctx->chains, ctx->chains + 1);
+	if (n > 1)
+		WRITE_ONCE(ctx->chains, ctx->chains + 1);
 	nrio_chain_run(chain);
 }
 
@@ -306,7 +355,8 @@ u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 			for (k = 0; k < n; k++)
 				nrio_post(ctx, u[k].user_data, -EINVAL, true,
 					  NULL);
-		} else if (n == 1) {
+		} else if (n == 1 && u[i].type != UNIFIED_IO_TYPE_NET_SEND &&
+			   u[i].type != UNIFIED_IO_TYPE_NET_RECV) {
 			int res = 0, ret = nrio_uio_issue(ctx, &u[i], NULL, &res);
 
 			if (ret)
@@ -325,6 +375,7 @@ void nrio_uio_free(struct nrio_ctx *ctx)
 	if (!ctx->uio)
 		return;
 	nrio_bpf_ctx_free(ctx->uio);
+	nrio_net_ctx_free(ctx->uio);
 	kvfree(ctx->uio->scratch);
 	kfree(ctx->uio);
 	ctx->uio = NULL;
@@ -375,6 +426,7 @@ static int nrio_uio_prepare(struct nrio_ctx *ctx, struct nrio_setup_req *req)
 	uio->frame_size = s->frame_size;
 	uio->frame_headroom = s->frame_headroom;
 	nrio_bpf_ctx_init(uio);
+	nrio_net_ctx_init(uio);
 	ctx->uio = uio;
 	return 0;
 }
@@ -449,7 +501,8 @@ static long nrio_uio_info(struct nrio_ctx *ctx,
 		return ret;
 	info.size = usize;
 	info.abi_version = UNIFIED_IO_ABI_VERSION;
-	info.features = UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK;
+	info.features = UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK |
+			UNIFIED_IO_FEAT_NET;
 	if (nrio_bpf_available())
 		info.features |= UNIFIED_IO_FEAT_BPF;
 	if (region) {
@@ -501,9 +554,9 @@ static long nrio_uio_info(struct nrio_ctx *ctx,
 		info.counters.sq_invalid = ctx->sq_invalid;
 		info.bytes_zero_copy = ctx->bytes_moved;
 		info.canceled = ctx->canceled;
+		/* NVMe data is refused rather than copied: sockets copy. */
+		info.bytes_copied = ctx->bytes_copied;
 		spin_unlock_irq(&ctx->cq_lock);
-		/* The kernel engine refuses what it cannot move in place. */
-		info.bytes_copied = 0;
 		info.chains = READ_ONCE(ctx->chains);
 		info.counters.submitted = READ_ONCE(ctx->submitted);
 		info.counters.cq_full = READ_ONCE(ctx->cq_full);
@@ -524,6 +577,10 @@ long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg)
 		return nrio_bpf_attach(ctx, true, uarg);
 	case UNIFIED_IO_BPF_DETACH:
 		return nrio_bpf_attach(ctx, false, uarg);
+	case UNIFIED_IO_SOCK_ATTACH:
+		return nrio_net_attach(ctx, true, uarg);
+	case UNIFIED_IO_SOCK_DETACH:
+		return nrio_net_attach(ctx, false, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -539,6 +596,9 @@ static void nrio_uio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct unified_io_info) != 176);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_ctx) != 48);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_attach) != 16);
+	BUILD_BUG_ON(sizeof(struct unified_io_sock_attach) != 16);
+	BUILD_BUG_ON(UNIFIED_IO_SOCK_ATTACH != _IOC(_IOC_WRITE, 0xBA, 0x28, 16));
+	BUILD_BUG_ON(UNIFIED_IO_SOCK_DETACH != _IOC(_IOC_WRITE, 0xBA, 0x29, 16));
 	BUILD_BUG_ON(sizeof(struct unified_io_uring_bpf) != 64);
 	BUILD_BUG_ON(UNIFIED_IO_URING_BPF != _IOC(_IOC_WRITE, 0xBA, 0x27, 64));
 	BUILD_BUG_ON(UNIFIED_IO_BPF_ATTACH != _IOC(_IOC_WRITE, 0xBA, 0x25, 16));

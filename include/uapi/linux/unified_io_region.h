@@ -133,10 +133,13 @@ struct unified_io_bpf {
 	__u64	resv2[6];	/* must be zero */
 };
 
-/* A socket step (types UNIFIED_IO_TYPE_NET_SEND and _NET_RECV). */
+/*
+ * A socket step (types UNIFIED_IO_TYPE_NET_SEND and _NET_RECV) on the
+ * socket attached to slot sock; see "Sockets" below.
+ */
 struct unified_io_net {
 	__u32	sock;		/* the socket's slot on this context */
-	__u32	msg_flags;	/* MSG_* */
+	__u32	msg_flags;	/* SEND: 0 or MSG_MORE; RECV: 0 or MSG_WAITALL */
 	__u64	resv[7];	/* must be zero */
 };
 
@@ -236,7 +239,7 @@ struct unified_io_setup {
 #define UNIFIED_IO_FEAT_NVME		(1U << 0)	/* TYPE_NVME */
 #define UNIFIED_IO_FEAT_LINK		(1U << 1)	/* SQE_F_LINK */
 #define UNIFIED_IO_FEAT_BPF		(1U << 2)	/* TYPE_BPF */
-#define UNIFIED_IO_FEAT_NET		(1U << 3)	/* TYPE_NET_* */
+#define UNIFIED_IO_FEAT_NET		(1U << 3)	/* TYPE_NET_*, SOCK_* */
 
 /*
  * Facts about the context; size as for NVME_RING_IO_INFO (at least 4,
@@ -343,6 +346,69 @@ struct unified_io_bpf_attach {
 	__u32	resv;		/* must be zero */
 };
 
+/* --- sockets ------------------------------------------------------------ */
+
+/*
+ * NET_SEND and NET_RECV descriptors move data between the data area and
+ * a TCP or UDP socket (IPv4 or IPv6) attached to a numbered slot of the
+ * context.  The kernel engine calls the socket's sendmsg and recvmsg
+ * directly on the region's pages, never blocking: a step the socket is
+ * not ready for waits on the socket's wait queue and goes on from the
+ * module's work queue when the socket wakes it, so SUBMIT returns at once
+ * and COMPLETE's timeout holds.  The socket layer copies the bytes
+ * between the region and its buffers once (counted in info.bytes_copied):
+ * no other copy is made.
+ *
+ * NET_SEND sends data_len bytes from data_off: a UDP socket one datagram
+ * (connected, or EDESTADDRREQ), a TCP socket the whole range, in as many
+ * sendmsg calls as the socket needs.  res is the number of bytes sent.
+ * NET_RECV receives into data_len bytes at data_off: a UDP socket one
+ * datagram (res its length; a longer datagram is dropped and the
+ * descriptor fails with EMSGSIZE), a TCP socket what has arrived, at
+ * least one byte, or with MSG_WAITALL exactly data_len bytes; res is the
+ * number of bytes received, 0 when the peer has shut down its side.
+ * Every call adds MSG_DONTWAIT and MSG_NOSIGNAL.
+ *
+ * In a chain a NET step that moved fewer than data_len bytes (a TCP
+ * receive without MSG_WAITALL, end of stream, a short datagram) ends the
+ * chain as a failure would: its res is the byte count, the rest complete
+ * with -ECANCELED.  So NET_RECV -> NVME WRITE never writes bytes that
+ * were not received.
+ *
+ * Errors a NET descriptor completes with, besides the socket's own (as
+ * sendmsg(2) and recvmsg(2) return them; EPIPE or ECONNRESET for a closed
+ * peer):
+ *   EINVAL      data_len 0 or above UNIFIED_IO_NET_MAX, sock past
+ *               UNIFIED_IO_SOCK_SLOTS, msg_flags other than the above
+ *   EFAULT      the range reaches outside the data area
+ *   ENOENT      no socket in the slot
+ *   ENOTCONN    a TCP socket that is listening or not connected
+ *   EMSGSIZE    a received datagram longer than data_len
+ *   ECANCELED   the context was closed while the step waited
+ */
+#define UNIFIED_IO_SOCK_SLOTS		16
+#define UNIFIED_IO_NET_MAX		(1U << 20)	/* bytes per NET step */
+
+/*
+ * UNIFIED_IO_SOCK_ATTACH puts the socket sock_fd refers to into slot (the
+ * context holds a reference to its file until DETACH or the context's
+ * end; a step that runs keeps the socket it started with), in place of
+ * any socket there; UNIFIED_IO_SOCK_DETACH empties slot (sock_fd must be
+ * -1).  Callable after SETUP only (EBADFD).  Errors:
+ *   EINVAL           slot past UNIFIED_IO_SOCK_SLOTS, flags or resv not
+ *                    zero; DETACH with a sock_fd other than -1
+ *   EBADF            sock_fd is not an open file descriptor
+ *   ENOTSOCK         sock_fd is not a socket
+ *   EPROTONOSUPPORT  a socket other than TCP or UDP over IPv4 or IPv6
+ *   ENOENT           DETACH of an empty slot
+ */
+struct unified_io_sock_attach {
+	__u32	slot;
+	__s32	sock_fd;
+	__u32	flags;		/* none defined: 0 */
+	__u32	resv;		/* must be zero */
+};
+
 /* --- io_uring: IORING_OP_URING_CMD on /dev/unified_io_region ---------- */
 
 /*
@@ -412,5 +478,9 @@ struct unified_io_uring_bpf {
 				     struct unified_io_bpf_attach)
 #define UNIFIED_IO_BPF_DETACH	_IOW(NVME_RING_IO_IOC_MAGIC, 0x26, \
 				     struct unified_io_bpf_attach)
+#define UNIFIED_IO_SOCK_ATTACH	_IOW(NVME_RING_IO_IOC_MAGIC, 0x28, \
+				     struct unified_io_sock_attach)
+#define UNIFIED_IO_SOCK_DETACH	_IOW(NVME_RING_IO_IOC_MAGIC, 0x29, \
+				     struct unified_io_sock_attach)
 
 #endif /* _UAPI_LINUX_UNIFIED_IO_REGION_H */
