@@ -4,8 +4,9 @@
  * /dev/unified_io_region: random sequences of open, SETUP, mmap, munmap,
  * SUBMIT, COMPLETE, INFO, close, fork and exit with random and boundary
  * values, random and garbage descriptors (on the unified device: of every
- * type, linked at random), and a thread scribbling on a context's rings
- * while the kernel consumes them.
+ * type, linked at random; BPF programs and loopback TCP and UDP sockets
+ * attached at random), and a thread scribbling on a context's rings while
+ * the kernel consumes them.
  *
  *   NRIO_FUZZ_SEED=n      reproduce a run (the seed is always printed)
  *   NRIO_FUZZ_SECONDS=n   budget (default 20)
@@ -54,6 +55,14 @@ struct fz_ctx {
 static struct bpf_object *bpf_obj;
 static int bpf_progs[8];
 static unsigned int n_bpf_progs;
+
+/*
+ * Sockets attached at random: a TCP and a UDP socket connected over
+ * loopback (their peers send and drain at random) and a pipe, which
+ * ATTACH refuses.
+ */
+static int fz_socks[3] = { -1, -1, -1 };
+static int fz_peers[2] = { -1, -1 };
 
 static __u64 rng_state;
 static unsigned long bad_cqes;	/* CQ entries no kernel should write */
@@ -305,6 +314,21 @@ static void fz_udesc(struct fz_ctx *c, struct unified_io_sqe *u)
 	fz_desc(c, &d);
 	memset(u, 0, sizeof(*u));
 	u->type = rnd() % 4 ? UNIFIED_IO_TYPE_NVME : rnd() % 6;
+	if (u->type == UNIFIED_IO_TYPE_NET_SEND ||
+	    u->type == UNIFIED_IO_TYPE_NET_RECV) {
+		static const __u32 flags[] = { 0, MSG_WAITALL, MSG_MORE };
+
+		u->flags = rnd() % 3 ? 0 : UNIFIED_IO_SQE_F_LINK;
+		u->data_off = rnd() % 2 ? rnd() % (1 << 20) : fz_field();
+		u->data_len = rnd() % 2 ? 1 + rnd() % 9000 : fz_field();
+		u->user_data = rnd();
+		u->cmd.net.sock = rnd() % 4 ? rnd() % 4 :
+				  rnd() % (UNIFIED_IO_SOCK_SLOTS + 2);
+		u->cmd.net.msg_flags = rnd() % 8 ? flags[rnd() % 3] : rnd();
+		if (!(rnd() % 16))
+			u->cmd.net.resv[rnd() % 7] = rnd();
+		return;
+	}
 	if (u->type == UNIFIED_IO_TYPE_BPF) {
 		u->flags = rnd() % 3 ? 0 : UNIFIED_IO_SQE_F_LINK;
 		u->data_off = rnd() % 2 ? 64 * (rnd() % 1024) : fz_field();
@@ -388,6 +412,24 @@ static void fz_io(struct fz_ctx *c)
 	}
 }
 
+/* The peers send a little and drain what came, never blocking. */
+static void fz_peers_talk(void)
+{
+	unsigned char buf[9000];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (fz_peers[i] < 0)
+			continue;
+		while (recv(fz_peers[i], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+		memset(buf, (int)rnd(), sizeof(buf));
+		if (rnd() % 2)
+			send(fz_peers[i], buf, 1 + rnd() % 9000,
+			     MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+}
+
 static void fz_misc(struct fz_ctx *c)
 {
 	/* Room for any INFO a random request may ask for. */
@@ -415,6 +457,22 @@ static void fz_misc(struct fz_ctx *c)
 			ioctl(c->fd, attach ? UNIFIED_IO_BPF_ATTACH :
 			      UNIFIED_IO_BPF_DETACH, &a);
 		}
+		/* Sockets into and out of its slots; the peers talk. */
+		if (c->unified) {
+			struct unified_io_sock_attach a = {
+				.slot = rnd() % 4 ? rnd() % 4 :
+					rnd() % (UNIFIED_IO_SOCK_SLOTS + 2),
+				.sock_fd = rnd() % 8 ? fz_socks[rnd() % 3] :
+					   (int)fz_field(),
+			};
+			bool attach = rnd() % 3;
+
+			if (!attach)
+				a.sock_fd = -1;
+			ioctl(c->fd, attach ? UNIFIED_IO_SOCK_ATTACH :
+			      UNIFIED_IO_SOCK_DETACH, &a);
+		}
+		fz_peers_talk();
 		break;
 	case 0:
 		memset(&buf, 0, sizeof(buf));
@@ -648,6 +706,7 @@ TEST_F_TIMEOUT(fuzz, run, 900)
 	__u64 seed, before, after, secs = env_secs ? atoi(env_secs) : 20;
 	struct timespec t;
 	struct nt_ctx c;
+	int pipefd[2];
 
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
@@ -660,6 +719,10 @@ TEST_F_TIMEOUT(fuzz, run, 900)
 
 	fz_load_bpf();
 	TH_LOG("%u BPF programs to attach", n_bpf_progs);
+	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &fz_socks[0], &fz_peers[0]));
+	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &fz_socks[1], &fz_peers[1]));
+	ASSERT_EQ(0, pipe(pipefd));
+	fz_socks[2] = pipefd[0];
 	ASSERT_EQ(0, ns_checksum(&before));
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	fz_run(t.tv_sec + secs, 0);

@@ -7,6 +7,9 @@
 #define NRIO_TEST_H
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -282,6 +285,60 @@ static inline void uio_prep_bpf(struct unified_io_sqe *sqe, __u32 slot,
 	sqe->user_data = ud;
 	sqe->cmd.bpf.slot = slot;
 	sqe->cmd.bpf.arg = arg;
+}
+
+/* Sockets over loopback, for the NET descriptors of the unified device. */
+static inline void nt_lo_up(void)
+{
+	static bool done;
+
+	if (!done && system("ip link set lo up 2>/dev/null")) {
+		/* Already up, or no ip(8): the socket calls will tell. */
+	}
+	done = true;
+}
+
+/* A connected pair over 127.0.0.1: *mine for the context, *peer ours. */
+static inline int nt_sock_pair(int type, int *mine, int *peer)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l, s, p;
+
+	nt_lo_up();
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (type == SOCK_DGRAM) {
+		struct sockaddr_in b = a;
+		socklen_t blen = sizeof(b);
+
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		p = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || p < 0 ||
+		    bind(s, (struct sockaddr *)&a, sizeof(a)) ||
+		    bind(p, (struct sockaddr *)&b, sizeof(b)) ||
+		    getsockname(s, (struct sockaddr *)&a, &len) ||
+		    getsockname(p, (struct sockaddr *)&b, &blen) ||
+		    connect(s, (struct sockaddr *)&b, sizeof(b)) ||
+		    connect(p, (struct sockaddr *)&a, sizeof(a)))
+			return -errno;
+		*mine = s;
+		*peer = p;
+		return 0;
+	}
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len))
+		return -errno;
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)))
+		return -errno;
+	p = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (p < 0)
+		return -errno;
+	close(l);
+	*mine = s;
+	*peer = p;
+	return 0;
 }
 
 #endif /* NRIO_TEST_H */
