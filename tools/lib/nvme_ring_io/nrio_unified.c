@@ -632,6 +632,29 @@ void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
 	sqe->cmd.bpf.arg = arg;
 }
 
+void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
+		       uint32_t sock_slot, uint64_t data_off,
+		       uint32_t data_len, uint32_t msg_flags,
+		       uint64_t user_data)
+{
+	sqe->type = send ? UNIFIED_IO_TYPE_NET_SEND : UNIFIED_IO_TYPE_NET_RECV;
+	sqe->data_off = data_off;
+	sqe->data_len = data_len;
+	sqe->user_data = user_data;
+	sqe->cmd.net.sock = sock_slot;
+	sqe->cmd.net.msg_flags = msg_flags;
+}
+
+int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd)
+{
+	struct unified_io_sock_attach a = { .slot = slot, .sock_fd = sock_fd };
+
+	if (ioctl(u->fd, sock_fd < 0 ? UNIFIED_IO_SOCK_DETACH :
+		  UNIFIED_IO_SOCK_ATTACH, &a))
+		return -errno;
+	return 0;
+}
+
 int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd)
 {
 	struct unified_io_bpf_attach a = { .slot = slot, .prog_fd = prog_fd };

@@ -32,6 +32,7 @@
 
 #include <linux/nvme_ring_io.h>
 #include <linux/unified_io_region.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -212,6 +213,15 @@ void nrio_uio_prep_rw(const struct nrio_uio *u, struct unified_io_sqe *sqe,
 void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
 		       uint64_t data_off, uint32_t data_len, uint64_t arg,
 		       uint64_t user_data);
+/*
+ * A socket step: NET_SEND (@send) or NET_RECV of [@data_off, + @data_len)
+ * on the socket in @sock_slot; @msg_flags 0, MSG_MORE (send) or
+ * MSG_WAITALL (receive).  Kernel engine only (see nrio_uio_opts).
+ */
+void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
+		       uint32_t sock_slot, uint64_t data_off,
+		       uint32_t data_len, uint32_t msg_flags,
+		       uint64_t user_data);
 /* Link @sqe to the next descriptor got: it starts only if @sqe succeeds. */
 static inline void nrio_uio_link(struct unified_io_sqe *sqe)
 {
@@ -220,6 +230,8 @@ static inline void nrio_uio_link(struct unified_io_sqe *sqe)
 
 /* Attach a BPF_PROG_TYPE_SYSCALL program to @slot; detach with -1. */
 int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd);
+/* Attach a connected TCP or UDP socket to @slot; detach with -1. */
+int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd);
 
 /* Hand the descriptors got so far to the kernel; returns how many. */
 int nrio_uio_submit(struct nrio_uio *u);

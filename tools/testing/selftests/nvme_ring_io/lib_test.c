@@ -529,4 +529,70 @@ TEST(unified_chain_passthru_engine)
 	unified_chain(_metadata, NRIO_ENGINE_PASSTHRU);
 }
 
+/*
+ * Sockets through the library: receive a request, persist it, read it
+ * back and answer with it, one submission (kernel engine); the
+ * passthrough engine refuses socket steps, as its header says.
+ */
+TEST(unified_net_chain)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	struct unified_io_sqe *sqe;
+	struct nrio_uio_opts o;
+	unsigned char buf[8192];
+	struct nrio_uio *u;
+	unsigned char *data;
+	__u64 slba = 330 * MiB / 512;
+	int mine = -1, peer = -1, i;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
+	nrio_uio_opts_init(&o);
+	o.sq_entries = 8;
+	o.region_size = 4 * MiB;
+	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
+	EXPECT_EQ(-ENOTSOCK, nrio_uio_attach_sock(u, 0, 0));
+	ASSERT_EQ(0, nrio_uio_attach_sock(u, 0, mine));
+	data = nrio_uio_data(u);
+
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_net(sqe, false, 0, 0, 4096, MSG_WAITALL, 1);
+	nrio_uio_link(sqe);
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 8, 0, 2);
+	nrio_uio_link(sqe);
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 8, MiB, 3);
+	nrio_uio_link(sqe);
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_net(sqe, true, 0, MiB, 4096, 0, 4);
+	ASSERT_EQ(4, nrio_uio_submit(u));
+	nt_fill(buf, 4096, 82);
+	ASSERT_EQ(4096, send(peer, buf, 4096, 0));
+	ASSERT_EQ(4, nrio_uio_reap(u, cqe, 4, 4, 10LL * 1000 * 1000 * 1000));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(i + 1, cqe[i].user_data);
+		EXPECT_EQ(4096, cqe[i].res);
+	}
+	ASSERT_EQ(4096, recv(peer, buf + 4096, 4096, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(buf, buf + 4096, 4096));
+	EXPECT_EQ(0, nt_check(data + MiB, 4096, 82));
+	EXPECT_EQ(0, nrio_uio_attach_sock(u, 0, -1));
+	EXPECT_EQ(-ENOENT, nrio_uio_attach_sock(u, 0, -1));
+	nrio_uio_close(u);
+
+	o.engine = NRIO_ENGINE_PASSTHRU;
+	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
+	ASSERT_EQ(0, nrio_uio_attach_sock(u, 0, mine));
+	sqe = nrio_uio_get_sqe(u);
+	nrio_uio_prep_net(sqe, true, 0, 0, 100, 0, 5);
+	ASSERT_EQ(1, nrio_uio_submit_and_wait(u, 1));
+	ASSERT_EQ(1, nrio_uio_reap(u, cqe, 4, 1, 0));
+	EXPECT_EQ(-EOPNOTSUPP, cqe[0].res);
+	nrio_uio_close(u);
+	close(mine);
+	close(peer);
+}
+
 TEST_HARNESS_MAIN
