@@ -12,7 +12,8 @@ set -euo pipefail
 PKGS=(
 	gcc g++ make pkg-config kmod cpio xz-utils libtsan2 python3-docutils
 	sparse pahole zstd
-	clang-14 libbpf-dev libelf-dev zlib1g-dev libzstd-dev bpftool
+	clang-14 libbpf-dev libxdp-dev libelf-dev zlib1g-dev libzstd-dev bpftool
+	iproute2
 	qemu-system-x86 busybox-static
 	liburing-dev libnvme-dev libjson-c-dev libkeyutils-dev libssl-dev libaio-dev
 	linux-image-amd64 linux-headers-amd64

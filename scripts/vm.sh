@@ -72,6 +72,23 @@ install -m 0755 "$NRIO_TOP/scripts/guest/init" "$stage/init"
 install -m 0755 "$job" "$stage/etc/nrio/job"
 install -m 0644 "$ko" "$stage/lib/modules/nvme_ring_io.ko"
 [ -n "$payload" ] && cp -a "$payload/." "$stage/opt/nrio/"
+
+# Host programs the guest needs beyond busybox, with their shared
+# libraries at the same paths: Debian's ip (busybox's cannot make network
+# namespaces or veth pairs), as /sbin/ip: the guest's busybox sh runs its
+# own applets for bare command names, so tests name it by its path.
+add_host_prog() {	# path
+	local f lib
+	f=$(readlink -f "$1")
+	[ -x "$f" ] || { say "vm: no $1 on the host; the guest goes without"; return 0; }
+	mkdir -p "$stage$(dirname "$1")"
+	cp "$f" "$stage$1"
+	for lib in $(ldd "$f" | awk '/=> \// { print $3 } /^\t\/[^ ]*ld-linux/ { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		[ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+	done
+}
+add_host_prog /sbin/ip
 if [ -n "$overlay" ]; then
 	[ -d "$overlay" ] || die "vm.sh: --rootfs-overlay $overlay is not a folder"
 	cp -a "$overlay/." "$stage/"
