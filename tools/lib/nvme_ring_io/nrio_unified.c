@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libnvme.h>
@@ -39,6 +40,14 @@ enum nrio_step_state {
 	NRIO_STEP_QUEUED,	/* in io_uring */
 	NRIO_STEP_DONE,		/* res/status/result final */
 	NRIO_STEP_REFUSED,	/* res is its errno, unless the chain failed */
+	NRIO_STEP_HELD,		/* after a NET step: queued when it is whole */
+};
+
+/* What the passthrough engine knows of an attached socket. */
+enum nrio_sock_kind {
+	NRIO_SOCK_NONE,
+	NRIO_SOCK_TCP,
+	NRIO_SOCK_UDP,
 };
 
 struct nrio_step {
@@ -48,6 +57,8 @@ struct nrio_step {
 	uint16_t	status;
 	uint8_t		state;		/* enum nrio_step_state */
 	uint8_t		type;		/* UNIFIED_IO_TYPE_* */
+	bool		notif;		/* SEND_ZC: its notification to come */
+	bool		udp;		/* NET_RECV on UDP: MSG_TRUNC given */
 	uint32_t	len;
 	uint32_t	next;		/* the chain's next step; free list */
 	uint32_t	chain;
@@ -85,6 +96,9 @@ struct nrio_uio {
 	struct nrio_ring	esq;		/* engine: consumer */
 	struct nrio_ring	ecq;		/* engine: producer */
 	struct unified_io_sqe	*scratch;	/* a chain's copies */
+	struct unified_io_sqe	*held;		/* per step: a held one's copy */
+	int			sock_fd[UNIFIED_IO_SOCK_SLOTS];	/* dups */
+	uint8_t			sock_kind[UNIFIED_IO_SOCK_SLOTS];
 	struct nrio_step	*steps;
 	struct nrio_pchain	*chains;
 	uint32_t		nr_steps;
@@ -116,7 +130,8 @@ static int nrio_uio_pt_setup(struct nrio_uio *u, const char *path, int oflags,
 	u->scratch = calloc(u->s.off.sq.entries, sizeof(*u->scratch));
 	u->steps = calloc(entries, sizeof(*u->steps));
 	u->chains = calloc(entries, sizeof(*u->chains));
-	if (!u->scratch || !u->steps || !u->chains)
+	u->held = calloc(entries, sizeof(*u->held));
+	if (!u->scratch || !u->steps || !u->chains || !u->held)
 		return -ENOMEM;
 	u->nr_steps = entries;
 	for (i = 0; i < entries; i++) {
@@ -190,6 +205,73 @@ static int nrio_uio_pt_check_nvme(const struct nrio_uio *u,
 	return 0;
 }
 
+static bool nrio_is_net(uint8_t type)
+{
+	return type == UNIFIED_IO_TYPE_NET_SEND ||
+	       type == UNIFIED_IO_TYPE_NET_RECV;
+}
+
+/* A NET step's checks, as the kernel engine makes them; 0 or -errno. */
+static int nrio_uio_pt_check_net(const struct nrio_uio *u,
+				 const struct unified_io_sqe *d)
+{
+	const struct unified_io_net *c = &d->cmd.net;
+	uint32_t allowed = d->type == UNIFIED_IO_TYPE_NET_SEND ? MSG_MORE :
+								 MSG_WAITALL;
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+	unsigned int i;
+
+	for (i = 0; i < sizeof(c->resv) / sizeof(c->resv[0]); i++)
+		if (c->resv[i])
+			return -EINVAL;
+	if (!d->data_len || d->data_len > UNIFIED_IO_NET_MAX ||
+	    c->sock >= UNIFIED_IO_SOCK_SLOTS || (c->msg_flags & ~allowed))
+		return -EINVAL;
+	if (!nrio_range_ok(u->data_size, d->data_off, d->data_len))
+		return -EFAULT;
+	if (u->sock_fd[c->sock] < 0)
+		return -ENOENT;
+	if (u->sock_kind[c->sock] == NRIO_SOCK_TCP &&
+	    !getsockopt(u->sock_fd[c->sock], SOL_SOCKET, SO_ACCEPTCONN,
+			&listening, &len) && listening)
+		return -ENOTCONN;
+	return 0;
+}
+
+/*
+ * A NET step as io_uring SQE: SEND_ZC (on the fixed buffer holding the
+ * range, when one does) with MSG_WAITALL on TCP, so that io_uring sends
+ * the whole range as the kernel engine does; RECV into the region, with
+ * MSG_TRUNC on UDP so that a longer datagram shows as one.
+ */
+static void nrio_uio_pt_prep_net(struct nrio_uio *u, struct io_uring_sqe *sqe,
+				 const struct unified_io_sqe *d, uint32_t step)
+{
+	const struct unified_io_net *c = &d->cmd.net;
+	int fd = u->sock_fd[c->sock];
+	bool tcp = u->sock_kind[c->sock] == NRIO_SOCK_TCP;
+	unsigned char *buf = u->data + d->data_off;
+
+	if (d->type == UNIFIED_IO_TYPE_NET_SEND) {
+		int flags = (int)c->msg_flags | (tcp ? MSG_WAITALL : 0);
+		uint64_t in = u->buf_size ? d->data_off % u->buf_size : 0;
+
+		if (u->buf_size && in + d->data_len <= u->buf_size)
+			io_uring_prep_send_zc_fixed(sqe, fd, buf, d->data_len,
+						    flags, 0,
+						    d->data_off / u->buf_size);
+		else
+			io_uring_prep_send_zc(sqe, fd, buf, d->data_len, flags,
+					      0);
+	} else {
+		io_uring_prep_recv(sqe, fd, buf, d->data_len,
+				   (int)c->msg_flags | (tcp ? 0 : MSG_TRUNC));
+		u->steps[step].udp = !tcp;
+	}
+	sqe->user_data = step;
+}
+
 /* A step's checks from its copy @d; 0 or the errno it completes with. */
 static int nrio_uio_pt_check(const struct nrio_uio *u,
 			     const struct unified_io_sqe *d)
@@ -214,7 +296,7 @@ static int nrio_uio_pt_check(const struct nrio_uio *u,
 		return 0;
 	case UNIFIED_IO_TYPE_NET_SEND:
 	case UNIFIED_IO_TYPE_NET_RECV:
-		return -EOPNOTSUPP;
+		return nrio_uio_pt_check_net(u, d);
 	default:
 		return -EINVAL;
 	}
@@ -227,6 +309,10 @@ static void nrio_uio_pt_prep(struct nrio_uio *u, struct io_uring_sqe *sqe,
 	const struct unified_io_nvme *c = &d->cmd.nvme;
 	struct unified_io_uring_bpf *b;
 
+	if (nrio_is_net(d->type)) {
+		nrio_uio_pt_prep_net(u, sqe, d, step);
+		return;
+	}
 	if (d->type == UNIFIED_IO_TYPE_NVME) {
 		struct nvme_ring_io_sqe n = {
 			.opcode = c->opcode, .nsid = c->nsid,
@@ -267,7 +353,7 @@ static void nrio_uio_pt_advance(struct nrio_uio *u, uint32_t ci)
 		uint32_t next = s->next;
 		int32_t res = s->res;
 
-		if (s->state == NRIO_STEP_QUEUED)
+		if (s->state == NRIO_STEP_QUEUED || s->state == NRIO_STEP_HELD)
 			return;
 		if (s->state == NRIO_STEP_REFUSED && c->failed)
 			res = -ECANCELED;
@@ -295,7 +381,7 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 	for (;;) {
 		struct unified_io_sqe *d = u->scratch;
 		uint32_t avail, room, n, j, k, ci, prev = NRIO_NONE;
-		bool endless;
+		bool endless, net;
 		int err = 0;
 
 		avail = nrio_load_acquire(u->esq.producer) - u->esq.cached_cons;
@@ -334,7 +420,7 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 		u->free_chain = u->chains[ci].next_free;
 		u->chains[ci].failed = false;
 		u->chains[ci].cur = u->free_step;
-		for (j = 0; j < n; j++) {
+		for (j = 0, net = false; j < n; j++) {
 			uint32_t si = u->free_step;
 			struct nrio_step *s = &u->steps[si];
 
@@ -345,6 +431,8 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 			s->chain = ci;
 			s->status = 0;
 			s->result = 0;
+			s->notif = false;
+			s->udp = false;
 			s->next = NRIO_NONE;
 			if (prev != NRIO_NONE)
 				u->steps[prev].next = si;
@@ -352,12 +440,18 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 			if (endless) {
 				s->state = NRIO_STEP_DONE;
 				s->res = -EINVAL;
+			} else if (j < k && net) {
+				/* After a NET step: it waits for that one. */
+				u->held[si] = d[j];
+				s->state = NRIO_STEP_HELD;
+				s->res = 0;
 			} else if (j < k) {
 				struct io_uring_sqe *sqe;
 
 				sqe = io_uring_get_sqe(&u->ring);
 				nrio_uio_pt_prep(u, sqe, &d[j], si);
-				if (j + 1 < k)
+				net = nrio_is_net(d[j].type);
+				if (j + 1 < k && !net)
 					sqe->flags |= IOSQE_IO_LINK;
 				s->state = NRIO_STEP_QUEUED;
 				s->res = 0;
@@ -378,6 +472,49 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 	return done;
 }
 
+/*
+ * NET step @si is final.  Whole: queue the steps it held, linked, up to
+ * and including the next NET step.  Short or failed: they are canceled,
+ * as the kernel engine ends a chain at a short NET step.
+ */
+static void nrio_uio_pt_net_done(struct nrio_uio *u, uint32_t si)
+{
+	struct nrio_step *s = &u->steps[si];
+	bool whole = s->res == (int32_t)s->len;
+	uint32_t i = s->next, queued = 0;
+	struct io_uring_sqe *prev = NULL;
+
+	for (; i != NRIO_NONE; i = u->steps[i].next) {
+		struct nrio_step *h = &u->steps[i];
+		struct io_uring_sqe *sqe;
+
+		if (h->state != NRIO_STEP_HELD && h->state != NRIO_STEP_REFUSED)
+			break;
+		if (!whole) {
+			h->state = NRIO_STEP_DONE;
+			h->res = -ECANCELED;
+			continue;
+		}
+		if (h->state == NRIO_STEP_REFUSED)
+			break;
+		if (!io_uring_sq_space_left(&u->ring))
+			io_uring_submit(&u->ring);
+		sqe = io_uring_get_sqe(&u->ring);
+		nrio_uio_pt_prep(u, sqe, &u->held[i], i);
+		if (prev)
+			prev->flags |= IOSQE_IO_LINK;
+		prev = sqe;
+		h->state = NRIO_STEP_QUEUED;
+		u->issued++;
+		queued++;
+		if (nrio_is_net(h->type))
+			break;
+	}
+	if (queued)
+		io_uring_submit(&u->ring);
+	nrio_uio_pt_advance(u, s->chain);
+}
+
 /* Turn io_uring completions into CQ entries; returns how many CQEs. */
 static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
 {
@@ -393,6 +530,26 @@ static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
 		if (si >= u->nr_steps)
 			continue;	/* not ours: cannot happen */
 		s = &u->steps[si];
+		if (cqe->flags & IORING_CQE_F_NOTIF) {
+			/* SEND_ZC's pages are the application's again. */
+			s->notif = false;
+			s->state = NRIO_STEP_DONE;
+			nrio_uio_pt_net_done(u, si);
+			continue;
+		}
+		if (nrio_is_net(s->type)) {
+			if (s->udp && res > (int32_t)s->len)
+				res = -EMSGSIZE;	/* truncated */
+			s->res = res;
+			if (cqe->flags & IORING_CQE_F_MORE) {
+				s->notif = true;	/* one more CQE */
+				u->issued++;
+				continue;
+			}
+			s->state = NRIO_STEP_DONE;
+			nrio_uio_pt_net_done(u, si);
+			continue;
+		}
 		if (s->type == UNIFIED_IO_TYPE_NVME) {
 			if (res > 0) {		/* the device's NVMe status */
 				s->status = (uint16_t)res;
@@ -513,6 +670,8 @@ int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
 	if (!u)
 		return -ENOMEM;
 	u->fd = u->nvme_fd = u->ng_fd = -1;
+	for (ret = 0; ret < UNIFIED_IO_SOCK_SLOTS; ret++)
+		u->sock_fd[ret] = -1;
 	u->engine = o->engine;
 	if (path) {
 		u->nvme_fd = open(path, oflags | O_CLOEXEC);
@@ -564,6 +723,10 @@ void nrio_uio_close(struct nrio_uio *u)
 		io_uring_queue_exit(&u->ring);
 	if (u->ng_fd >= 0)
 		close(u->ng_fd);
+	for (int i = 0; i < UNIFIED_IO_SOCK_SLOTS; i++)
+		if (u->sock_fd[i] >= 0)
+			close(u->sock_fd[i]);
+	free(u->held);
 	free(u->scratch);
 	free(u->steps);
 	free(u->chains);
@@ -648,10 +811,35 @@ void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
 int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd)
 {
 	struct unified_io_sock_attach a = { .slot = slot, .sock_fd = sock_fd };
+	int type = 0, dup_fd = -1;
+	socklen_t len = sizeof(type);
 
+	/* The kernel's checks and errnos for both engines. */
 	if (ioctl(u->fd, sock_fd < 0 ? UNIFIED_IO_SOCK_DETACH :
 		  UNIFIED_IO_SOCK_ATTACH, &a))
 		return -errno;
+	if (u->engine != NRIO_ENGINE_PASSTHRU)
+		return 0;
+	/* The passthrough engine sends and receives on its own copy. */
+	if (sock_fd >= 0) {
+		dup_fd = fcntl(sock_fd, F_DUPFD_CLOEXEC, 0);
+		if (dup_fd < 0 ||
+		    getsockopt(sock_fd, SOL_SOCKET, SO_TYPE, &type, &len)) {
+			int err = -errno;
+
+			if (dup_fd >= 0)
+				close(dup_fd);
+			ioctl(u->fd, UNIFIED_IO_SOCK_DETACH,
+			      &(struct unified_io_sock_attach){ .slot = slot,
+								.sock_fd = -1 });
+			return err;
+		}
+	}
+	if (u->sock_fd[slot] >= 0)
+		close(u->sock_fd[slot]);
+	u->sock_fd[slot] = dup_fd;
+	u->sock_kind[slot] = dup_fd < 0 ? NRIO_SOCK_NONE :
+			     type == SOCK_STREAM ? NRIO_SOCK_TCP : NRIO_SOCK_UDP;
 	return 0;
 }
 

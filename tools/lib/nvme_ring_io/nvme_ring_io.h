@@ -171,8 +171,19 @@ const char *nrio_strerror(int err);
  * device's status as a positive one, so the next steps run; their CQ
  * entries say what they did.  Checks before queueing leave only real
  * device errors (media, internal) to this; applications that must not
- * run a step after a failed read use the kernel engine.  NET_SEND and
- * NET_RECV complete with EOPNOTSUPP in this engine.
+ * run a step after a failed read use the kernel engine.
+ *
+ * Socket steps in the passthrough engine: NET_SEND is IORING_OP_SEND_ZC
+ * (on the fixed buffer that holds the range, when one does; MSG_WAITALL
+ * on TCP, so the whole range goes as in the kernel engine), NET_RECV is
+ * IORING_OP_RECV into the region (MSG_TRUNC on UDP: a longer datagram
+ * fails with EMSGSIZE), on the library's duplicate of the socket given to
+ * nrio_uio_attach_sock().  A NET step's CQ entry is posted once io_uring
+ * has released the pages (SEND_ZC's notification), so the range may be
+ * reused when it is seen.  io_uring would run a linked step after a short
+ * receive, so the steps after a NET step are queued, linked, when it
+ * completes with all its bytes, and canceled otherwise: the kernel
+ * engine's rule, at the price of one io_uring submission per NET step.
  */
 struct nrio_uio;
 
@@ -216,7 +227,7 @@ void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
 /*
  * A socket step: NET_SEND (@send) or NET_RECV of [@data_off, + @data_len)
  * on the socket in @sock_slot; @msg_flags 0, MSG_MORE (send) or
- * MSG_WAITALL (receive).  Kernel engine only (see nrio_uio_opts).
+ * MSG_WAITALL (receive).  Both engines (see nrio_uio_opts).
  */
 void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
 		       uint32_t sock_slot, uint64_t data_off,
@@ -230,7 +241,11 @@ static inline void nrio_uio_link(struct unified_io_sqe *sqe)
 
 /* Attach a BPF_PROG_TYPE_SYSCALL program to @slot; detach with -1. */
 int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd);
-/* Attach a connected TCP or UDP socket to @slot; detach with -1. */
+/*
+ * Attach a connected TCP or UDP socket to @slot; detach with -1.  The
+ * kernel's checks and errnos; the passthrough engine keeps a duplicate of
+ * the descriptor until detach or close.
+ */
 int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd);
 
 /* Hand the descriptors got so far to the kernel; returns how many. */
