@@ -741,6 +741,101 @@ TEST_F(uio, read_process_write_chain)
 	EXPECT_EQ(0, nt_check(d + 2 * MiB, 4096, 19));
 }
 
+/* A byte of @in XORed with @key, as xor_range leaves it. */
+static int xored(const unsigned char *got, const unsigned char *in,
+		 size_t len, unsigned char key)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (got[i] != (in[i] ^ key))
+			return (int)i + 1;
+	return 0;
+}
+
+/*
+ * The seed's in-memory database as one chain over TCP: receive a request,
+ * process it in place in BPF, persist it, send the answer, all from the
+ * bytes where the socket put them.
+ */
+TEST_F(uio, net_recv_bpf_write_send_chain)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	unsigned char *d = self->data, req[4096], resp[4096];
+	int mine = -1, peer = -1;
+	__u32 sum = 0, i;
+
+	ASSERT_EQ(0, uio_attach(self, 0, "xor_range"));
+	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
+	ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 3, mine));
+	nt_fill(req, sizeof(req), 23);
+	for (i = 0; i < sizeof(req); i++)
+		sum += req[i] ^ 0x5a;
+
+	uio_prep_net(uio_sqe(self), false, 3, MiB + 4, 4096, MSG_WAITALL, 1,
+		     true);
+	uio_prep_bpf(uio_sqe(self), 0, MiB + 4, 4096, 0x5a, 2, true);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 64, 8,
+		    MiB + 4, 4096, 3, true);
+	uio_prep_net(uio_sqe(self), true, 3, MiB + 4, 4096, 0, 4, false);
+	ASSERT_EQ(4, nrio_uio_submit(self->u));
+	/* Nothing can run before the request arrives. */
+	ASSERT_EQ(0, nrio_uio_reap(self->u, cqe, 4, 0, 0));
+	ASSERT_EQ(sizeof(req), send(peer, req, sizeof(req), 0));
+	ASSERT_EQ(4, nrio_uio_reap(self->u, cqe, 4, 4,
+				   10LL * 1000 * 1000 * 1000));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(i + 1, cqe[i].user_data);
+	EXPECT_EQ(4096, cqe[0].res);
+	EXPECT_EQ((int)(sum & 0x7fffffff), cqe[1].res);
+	EXPECT_EQ(4096, cqe[2].res);
+	EXPECT_EQ(4096, cqe[3].res);
+	ASSERT_EQ(sizeof(resp), recv(peer, resp, sizeof(resp), MSG_WAITALL));
+	EXPECT_EQ(0, xored(resp, req, sizeof(req), 0x5a));
+
+	/* What was persisted is the processed request. */
+	memset(d, 0, 4096);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 64, 8,
+		    0, 4096, 5, false);
+	ASSERT_EQ(0, uio_run(self, 1, cqe));
+	ASSERT_EQ(4096, cqe[0].res);
+	EXPECT_EQ(0, xored(d, req, sizeof(req), 0x5a));
+	close(mine);
+	close(peer);
+}
+
+/* Storage to network: NVMe READ -> BPF -> NET_SEND of one UDP datagram. */
+TEST_F(uio, nvme_read_bpf_send_chain)
+{
+	struct nvme_ring_io_cqe cqe[3];
+	unsigned char *d = self->data, want[2048], got[4096];
+	int mine = -1, peer = -1;
+
+	ASSERT_EQ(0, uio_attach(self, 2, "xor_range"));
+	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &mine, &peer));
+	ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 0, mine));
+	nt_fill(d, sizeof(want), 29);
+	memcpy(want, d, sizeof(want));
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 80, 4,
+		    0, 2048, 1, false);
+	ASSERT_EQ(0, uio_run(self, 1, cqe));
+	ASSERT_EQ(2048, cqe[0].res);
+
+	memset(d + 2 * MiB + 44, 0, 2048);
+	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 80, 4,
+		    2 * MiB + 44, 2048, 2, true);
+	uio_prep_bpf(uio_sqe(self), 2, 2 * MiB + 44, 2048, 0xc3, 3, true);
+	uio_prep_net(uio_sqe(self), true, 0, 2 * MiB + 44, 2048, 0, 4, false);
+	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	EXPECT_EQ(2048, cqe[0].res);
+	EXPECT_LE(0, cqe[1].res);
+	EXPECT_EQ(2048, cqe[2].res);
+	ASSERT_EQ(2048, recv(peer, got, sizeof(got), MSG_DONTWAIT));
+	EXPECT_EQ(0, xored(got, want, sizeof(want), 0xc3));
+	close(mine);
+	close(peer);
+}
+
 /* Program results and every step error, the same errno on both engines. */
 TEST_F(uio, step_errors)
 {
@@ -786,12 +881,8 @@ TEST_F(uio, step_errors)
 	ASSERT_EQ(0, uio_run(self, 4, cqe));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 30));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 31));
-	/*
-	 * A socket step of length 0: the kernel engine checks it, the
-	 * passthrough engine runs no socket steps.
-	 */
-	EXPECT_EQ(variant->engine == NRIO_ENGINE_KERNEL ? -EINVAL :
-		  -EOPNOTSUPP, UIO_RES(cqe, 4, 32));
+	/* A socket step of length 0, checked by both engines. */
+	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 32));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 33));
 
 	/*

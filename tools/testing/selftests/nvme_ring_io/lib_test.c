@@ -534,65 +534,225 @@ TEST(unified_chain_passthru_engine)
  * back and answer with it, one submission (kernel engine); the
  * passthrough engine refuses socket steps, as its header says.
  */
-TEST(unified_net_chain)
-{
-	struct nvme_ring_io_cqe cqe[4];
-	struct unified_io_sqe *sqe;
-	struct nrio_uio_opts o;
-	unsigned char buf[8192];
+/* --- socket steps, the same on both engines --------------------------- */
+
+FIXTURE(unet) {
 	struct nrio_uio *u;
 	unsigned char *data;
-	__u64 slba = 330 * MiB / 512;
-	int mine = -1, peer = -1, i;
+	int mine, peer;
+};
 
+FIXTURE_VARIANT(unet) {
+	uint32_t engine;
+	int type;
+};
+
+FIXTURE_VARIANT_ADD(unet, kernel_tcp) {
+	.engine = NRIO_ENGINE_KERNEL, .type = SOCK_STREAM,
+};
+FIXTURE_VARIANT_ADD(unet, kernel_udp) {
+	.engine = NRIO_ENGINE_KERNEL, .type = SOCK_DGRAM,
+};
+FIXTURE_VARIANT_ADD(unet, passthru_tcp) {
+	.engine = NRIO_ENGINE_PASSTHRU, .type = SOCK_STREAM,
+};
+FIXTURE_VARIANT_ADD(unet, passthru_udp) {
+	.engine = NRIO_ENGINE_PASSTHRU, .type = SOCK_DGRAM,
+};
+
+FIXTURE_SETUP(unet)
+{
+	struct nrio_uio_opts o;
+
+	self->u = NULL;
+	self->mine = self->peer = -1;
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
-	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
+	ASSERT_EQ(0, nt_sock_pair(variant->type, &self->mine, &self->peer));
 	nrio_uio_opts_init(&o);
-	o.sq_entries = 8;
+	o.sq_entries = 16;
 	o.region_size = 4 * MiB;
-	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
-	EXPECT_EQ(-ENOTSOCK, nrio_uio_attach_sock(u, 0, 0));
-	ASSERT_EQ(0, nrio_uio_attach_sock(u, 0, mine));
-	data = nrio_uio_data(u);
+	o.engine = variant->engine;
+	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &self->u));
+	ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 0, self->mine));
+	self->data = nrio_uio_data(self->u);
+}
 
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_net(sqe, false, 0, 0, 4096, MSG_WAITALL, 1);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 8, 0, 2);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 8, MiB, 3);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_net(sqe, true, 0, MiB, 4096, 0, 4);
-	ASSERT_EQ(4, nrio_uio_submit(u));
+FIXTURE_TEARDOWN(unet)
+{
+	nrio_uio_close(self->u);
+	if (self->mine >= 0)
+		close(self->mine);
+	if (self->peer >= 0)
+		close(self->peer);
+}
+
+static struct unified_io_sqe *unet_sqe(struct _test_data_unet *self)
+{
+	struct unified_io_sqe *sqe = nrio_uio_get_sqe(self->u);
+
+	if (!sqe)
+		abort();
+	return sqe;
+}
+
+/* Submit what was got; reap @n entries within 10 s (all, in order). */
+static int unet_run(struct _test_data_unet *self, unsigned int n,
+		    struct nvme_ring_io_cqe *cqe)
+{
+	int ret = nrio_uio_submit(self->u);
+
+	if (ret < 0)
+		return ret;
+	ret = nrio_uio_reap(self->u, cqe, n, n, TIMEOUT_NS);
+	return ret == (int)n ? 0 : -ETIMEDOUT;
+}
+
+/* NET_RECV -> NVMe WRITE -> NVMe READ -> NET_SEND in one submission. */
+TEST_F(unet, recv_write_read_send)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	unsigned char buf[8192];
+	__u64 slba = 330 * MiB / 512;
+	int i;
+
+	uio_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
+		    true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
+		    3, true);
+	uio_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
+	ASSERT_EQ(4, nrio_uio_submit(self->u));
+	/* The chain waits for the request; nothing is posted yet. */
+	ASSERT_EQ(0, nrio_uio_reap(self->u, cqe, 4, 0, 0));
 	nt_fill(buf, 4096, 82);
-	ASSERT_EQ(4096, send(peer, buf, 4096, 0));
-	ASSERT_EQ(4, nrio_uio_reap(u, cqe, 4, 4, 10LL * 1000 * 1000 * 1000));
+	ASSERT_EQ(4096, send(self->peer, buf, 4096, 0));
+	ASSERT_EQ(4, nrio_uio_reap(self->u, cqe, 4, 4, TIMEOUT_NS));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(i + 1, cqe[i].user_data);
 		EXPECT_EQ(4096, cqe[i].res);
 	}
-	ASSERT_EQ(4096, recv(peer, buf + 4096, 4096, MSG_WAITALL));
+	ASSERT_EQ(4096, recv(self->peer, buf + 4096, 4096, MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(buf, buf + 4096, 4096));
-	EXPECT_EQ(0, nt_check(data + MiB, 4096, 82));
-	EXPECT_EQ(0, nrio_uio_attach_sock(u, 0, -1));
-	EXPECT_EQ(-ENOENT, nrio_uio_attach_sock(u, 0, -1));
-	nrio_uio_close(u);
+	EXPECT_EQ(0, nt_check(self->data + MiB, 4096, 82));
+	EXPECT_EQ(0, nrio_uio_inflight(self->u));
+}
 
-	o.engine = NRIO_ENGINE_PASSTHRU;
-	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
-	ASSERT_EQ(0, nrio_uio_attach_sock(u, 0, mine));
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_net(sqe, true, 0, 0, 100, 0, 5);
-	ASSERT_EQ(1, nrio_uio_submit_and_wait(u, 1));
-	ASSERT_EQ(1, nrio_uio_reap(u, cqe, 4, 1, 0));
-	EXPECT_EQ(-EOPNOTSUPP, cqe[0].res);
-	nrio_uio_close(u);
-	close(mine);
-	close(peer);
+/* Fewer bytes than asked end the chain: the rest is canceled. */
+TEST_F(unet, short_step_ends_chain)
+{
+	struct nvme_ring_io_cqe cqe[3];
+	unsigned char buf[100];
+
+	nt_fill(buf, sizeof(buf), 5);
+	ASSERT_EQ(100, send(self->peer, buf, sizeof(buf), 0));
+	uio_prep_net(unet_sqe(self), false, 0, 0, 4096, 0, 1, true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, 330 * MiB / 512, 8,
+		    0, 4096, 2, true);
+	uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 3, false);
+	ASSERT_EQ(0, unet_run(self, 3, cqe));
+	EXPECT_EQ(100, cqe[0].res);
+	EXPECT_EQ(-ECANCELED, cqe[1].res);
+	EXPECT_EQ(-ECANCELED, cqe[2].res);
+	EXPECT_EQ(0, nt_check(self->data, 100, 5));
+}
+
+/* Every descriptor error, alone and at the head of a chain. */
+TEST_F(unet, descriptor_errors)
+{
+	static const struct { __u32 off, len, sock, flags; bool send; int err; }
+	bad[] = {
+		{ 0, 0, 0, 0, false, -EINVAL },			/* empty */
+		{ 0, UNIFIED_IO_NET_MAX + 1, 0, 0, true, -EINVAL },
+		{ 0, 64, UNIFIED_IO_SOCK_SLOTS, 0, true, -EINVAL },
+		{ 0, 64, 0, MSG_WAITALL, true, -EINVAL },	/* send */
+		{ 0, 64, 0, MSG_MORE, false, -EINVAL },		/* recv */
+		{ 4 * MiB - 32, 64, 0, 0, false, -EFAULT },
+		{ 0, 64, 5, 0, true, -ENOENT },			/* empty slot */
+	};
+	struct nvme_ring_io_cqe cqe[2];
+	struct unified_io_sqe *sqe;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uio_prep_net(unet_sqe(self), bad[i].send, bad[i].sock,
+			     bad[i].off, bad[i].len, bad[i].flags, 10 + i, true);
+		uio_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 20 + i, false);
+		ASSERT_EQ(0, unet_run(self, 2, cqe));
+		EXPECT_EQ(bad[i].err, cqe[0].res) TH_LOG("case %u", i);
+		EXPECT_EQ(-ECANCELED, cqe[1].res) TH_LOG("case %u", i);
+	}
+	sqe = unet_sqe(self);
+	uio_prep_net(sqe, true, 0, 0, 64, 0, 30, false);
+	sqe->cmd.net.resv[6] = 1;
+	ASSERT_EQ(0, unet_run(self, 1, cqe));
+	EXPECT_EQ(-EINVAL, cqe[0].res);
+
+	/* A listening TCP socket attaches (it is TCP)... */
+	if (variant->type == SOCK_STREAM) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ASSERT_EQ(0, bind(l, (struct sockaddr *)&a, sizeof(a)));
+		ASSERT_EQ(0, listen(l, 1));
+		ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 1, l));
+		/* ...but a step on it is. */
+		uio_prep_net(unet_sqe(self), false, 1, 0, 64, 0, 31, false);
+		ASSERT_EQ(0, unet_run(self, 1, cqe));
+		EXPECT_EQ(-ENOTCONN, cqe[0].res);
+		close(l);
+	}
+}
+
+/* A datagram longer than the step: EMSGSIZE; a closed TCP peer. */
+TEST_F(unet, truncated_and_closed)
+{
+	struct nvme_ring_io_cqe cqe[2];
+	unsigned char buf[300] = { 0 };
+
+	if (variant->type == SOCK_DGRAM) {
+		ASSERT_EQ(300, send(self->peer, buf, sizeof(buf), 0));
+		uio_prep_net(unet_sqe(self), false, 0, 0, 100, 0, 1, true);
+		uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 2, false);
+		ASSERT_EQ(0, unet_run(self, 2, cqe));
+		EXPECT_EQ(-EMSGSIZE, cqe[0].res);
+		EXPECT_EQ(-ECANCELED, cqe[1].res);
+		return;
+	}
+	close(self->peer);
+	self->peer = -1;
+	/* End of stream: 0 bytes, which ends the chain. */
+	uio_prep_net(unet_sqe(self), false, 0, 0, 100, 0, 1, true);
+	uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 2, false);
+	ASSERT_EQ(0, unet_run(self, 2, cqe));
+	EXPECT_EQ(0, cqe[0].res);
+	EXPECT_EQ(-ECANCELED, cqe[1].res);
+	/* Sending to a closed peer: EPIPE, or ECONNRESET once it reset. */
+	uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 3, false);
+	ASSERT_EQ(0, unet_run(self, 1, cqe));
+	if (cqe[0].res == 100) {	/* the first send may still go */
+		uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 4, false);
+		ASSERT_EQ(0, unet_run(self, 1, cqe));
+	}
+	EXPECT_TRUE(cqe[0].res == -EPIPE || cqe[0].res == -ECONNRESET)
+		TH_LOG("res %d", cqe[0].res);
+}
+
+/* Detach drops the slot for both engines; attach errors are the kernel's. */
+TEST_F(unet, attach_detach)
+{
+	struct nvme_ring_io_cqe cqe[1];
+
+	EXPECT_EQ(-ENOTSOCK, nrio_uio_attach_sock(self->u, 2, 0));
+	EXPECT_EQ(-EBADF, nrio_uio_attach_sock(self->u, 2, 1000));
+	EXPECT_EQ(-EINVAL, nrio_uio_attach_sock(self->u, UNIFIED_IO_SOCK_SLOTS,
+						self->mine));
+	EXPECT_EQ(0, nrio_uio_attach_sock(self->u, 0, -1));
+	EXPECT_EQ(-ENOENT, nrio_uio_attach_sock(self->u, 0, -1));
+	uio_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 1, false);
+	ASSERT_EQ(0, unet_run(self, 1, cqe));
+	EXPECT_EQ(-ENOENT, cqe[0].res);
 }
 
 TEST_HARNESS_MAIN

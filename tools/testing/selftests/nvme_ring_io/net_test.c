@@ -34,20 +34,6 @@ static int sock_detach(int fd, __u32 slot)
 	return ioctl(fd, UNIFIED_IO_SOCK_DETACH, &a) ? -errno : 0;
 }
 
-static void uio_prep_net(struct unified_io_sqe *sqe, bool send, __u32 sock,
-			 __u64 off, __u32 len, __u32 msg_flags, __u64 ud,
-			 bool link)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->type = send ? UNIFIED_IO_TYPE_NET_SEND : UNIFIED_IO_TYPE_NET_RECV;
-	sqe->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
-	sqe->data_off = off;
-	sqe->data_len = len;
-	sqe->user_data = ud;
-	sqe->cmd.net.sock = sock;
-	sqe->cmd.net.msg_flags = msg_flags;
-}
-
 /* Receive exactly @len bytes from @fd (a stream, or one datagram). */
 static ssize_t recv_all(int fd, void *buf, size_t len)
 {

@@ -287,6 +287,21 @@ static inline void uio_prep_bpf(struct unified_io_sqe *sqe, __u32 slot,
 	sqe->cmd.bpf.arg = arg;
 }
 
+/* A socket step on the socket in slot @sock over [@off, @off + @len). */
+static inline void uio_prep_net(struct unified_io_sqe *sqe, bool send,
+				__u32 sock, __u64 off, __u32 len,
+				__u32 msg_flags, __u64 ud, bool link)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->type = send ? UNIFIED_IO_TYPE_NET_SEND : UNIFIED_IO_TYPE_NET_RECV;
+	sqe->flags = link ? UNIFIED_IO_SQE_F_LINK : 0;
+	sqe->data_off = off;
+	sqe->data_len = len;
+	sqe->user_data = ud;
+	sqe->cmd.net.sock = sock;
+	sqe->cmd.net.msg_flags = msg_flags;
+}
+
 /* Sockets over loopback, for the NET descriptors of the unified device. */
 static inline void nt_lo_up(void)
 {
