@@ -46,6 +46,14 @@ struct nrio_bpf_run {
 
 static DEFINE_XARRAY_ALLOC1(nrio_bpf_runs);
 
+/*
+ * Contexts with an XDP handle, by its low half.  XDP runs under RCU: a
+ * context leaves this array, and an RCU grace period passes, before its
+ * region can go (nrio_bpf_ctx_free()).
+ */
+static DEFINE_XARRAY_ALLOC1(nrio_xdp_ctxs);
+static DEFINE_MUTEX(nrio_xdp_lock);
+
 bool nrio_bpf_available(void)
 {
 	return nrio_bpf_ok;
@@ -118,6 +126,44 @@ __bpf_kfunc int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz)
 	return nrio_bpf_copy(ctx, off, buf, buf__sz, true);
 }
 
+/* The context XDP handle @handle names; the caller holds rcu_read_lock(). */
+static struct nrio_ctx *nrio_xdp_ctx(u64 handle)
+{
+	struct nrio_ctx *ctx = xa_load(&nrio_xdp_ctxs, (u32)handle);
+
+	if (!ctx || READ_ONCE(ctx->uio->xdp_cookie) != handle >> 32)
+		return NULL;
+	return ctx;
+}
+
+static int nrio_xdp_copy(u64 handle, u64 off, void *buf, u32 len,
+			 bool store)
+{
+	struct nrio_ctx *ctx;
+	int ret = -EACCES;
+
+	rcu_read_lock();
+	ctx = nrio_xdp_ctx(handle);
+	if (ctx)
+		ret = nrio_bpf_copy(ctx, off, buf, len, store);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* XDP: copy @buf__sz bytes at data offset @off of @handle's context. */
+__bpf_kfunc int unified_io_xdp_load(u64 handle, u64 off, void *buf,
+				    u32 buf__sz)
+{
+	return nrio_xdp_copy(handle, off, buf, buf__sz, false);
+}
+
+/* XDP: copy @buf__sz bytes of @buf to data offset @off of the context. */
+__bpf_kfunc int unified_io_xdp_store(u64 handle, u64 off, void *buf,
+				     u32 buf__sz)
+{
+	return nrio_xdp_copy(handle, off, buf, buf__sz, true);
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(nrio_kfunc_ids)
@@ -128,6 +174,19 @@ BTF_KFUNCS_END(nrio_kfunc_ids)
 static const struct btf_kfunc_id_set nrio_kfunc_set = {
 	.owner	= THIS_MODULE,
 	.set	= &nrio_kfunc_ids,
+};
+
+/* XDP: the handle kfuncs, and the run ones (EACCES there, as documented). */
+BTF_KFUNCS_START(nrio_xdp_kfunc_ids)
+BTF_ID_FLAGS(func, unified_io_load)
+BTF_ID_FLAGS(func, unified_io_store)
+BTF_ID_FLAGS(func, unified_io_xdp_load)
+BTF_ID_FLAGS(func, unified_io_xdp_store)
+BTF_KFUNCS_END(nrio_xdp_kfunc_ids)
+
+static const struct btf_kfunc_id_set nrio_xdp_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &nrio_xdp_kfunc_ids,
 };
 
 /*
@@ -162,7 +221,7 @@ void nrio_bpf_init(void)
 	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL, &nrio_kfunc_set);
 	if (!ret)
 		ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
-						&nrio_kfunc_set);
+						&nrio_xdp_kfunc_set);
 	if (ret) {
 		pr_warn("BPF descriptors disabled: kfunc registration failed (%d)\n",
 			ret);
@@ -180,9 +239,50 @@ void nrio_bpf_ctx_free(struct nrio_uio *uio)
 {
 	unsigned int i;
 
+	if (uio->xdp_id) {
+		xa_erase(&nrio_xdp_ctxs, uio->xdp_id);
+		/* No XDP program is still copying from the region. */
+		synchronize_rcu();
+	}
+
 	for (i = 0; i < UNIFIED_IO_BPF_SLOTS; i++)
 		if (uio->bpf[i])
 			bpf_prog_put(uio->bpf[i]);
+}
+
+long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
+			 struct unified_io_xdp_handle __user *uarg)
+{
+	struct unified_io_xdp_handle h;
+	struct nrio_uio *uio;
+	int ret = 0;
+	u32 id;
+
+	if (copy_from_user(&h, uarg, sizeof(h)))
+		return -EFAULT;
+	if (!bpf_capable())
+		return -EPERM;
+	if (!nrio_bpf_ok)
+		return -EOPNOTSUPP;
+	if (h.flags || h.resv)
+		return -EINVAL;
+	if (!smp_load_acquire(&ctx->region))
+		return -EBADFD;
+	uio = ctx->uio;
+
+	mutex_lock(&nrio_xdp_lock);
+	if (!uio->xdp_id) {
+		WRITE_ONCE(uio->xdp_cookie, get_random_u32());
+		ret = xa_alloc(&nrio_xdp_ctxs, &id, ctx, xa_limit_32b,
+			       GFP_KERNEL);
+		if (!ret)
+			uio->xdp_id = id;
+	}
+	h.handle = (u64)uio->xdp_cookie << 32 | uio->xdp_id;
+	mutex_unlock(&nrio_xdp_lock);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &h, sizeof(h)) ? -EFAULT : 0;
 }
 
 long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,

@@ -631,6 +631,7 @@ static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		case UNIFIED_IO_BPF_DETACH:
 		case UNIFIED_IO_SOCK_ATTACH:
 		case UNIFIED_IO_SOCK_DETACH:
+		case UNIFIED_IO_XDP_HANDLE:
 			return nrio_uio_ioctl(ctx, cmd, uarg);
 		case UNIFIED_IO_SUBMIT:
 			return nrio_submit_ioctl(ctx, cmd, uarg);

@@ -160,6 +160,8 @@ struct nrio_uio {
 	struct nrio_udesc	*scratch;	/* sq_entries, under ctx->lock */
 	spinlock_t		bpf_lock;
 	struct bpf_prog		*bpf[UNIFIED_IO_BPF_SLOTS];
+	u32			xdp_id;		/* UNIFIED_IO_XDP_HANDLE, 0: none */
+	u32			xdp_cookie;
 	spinlock_t		net_lock;	/* sock[], net_waits */
 	struct file		*sock[UNIFIED_IO_SOCK_SLOTS];
 	struct list_head	net_waits;	/* steps waiting on a socket */
@@ -292,6 +294,8 @@ void nrio_bpf_init(void);
 bool nrio_bpf_available(void);
 void nrio_bpf_ctx_init(struct nrio_uio *uio);
 void nrio_bpf_ctx_free(struct nrio_uio *uio);
+long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
+			 struct unified_io_xdp_handle __user *uarg);
 long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 		     const struct unified_io_bpf_attach __user *uarg);
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
@@ -301,6 +305,8 @@ int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 /* The kfuncs, declared for sparse and -Wmissing-prototypes. */
 int unified_io_load(u64 handle, u64 off, void *buf, u32 buf__sz);
 int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz);
+int unified_io_xdp_load(u64 handle, u64 off, void *buf, u32 buf__sz);
+int unified_io_xdp_store(u64 handle, u64 off, void *buf, u32 buf__sz);
 
 /* uring.c */
 int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);

@@ -581,6 +581,8 @@ long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg)
 		return nrio_net_attach(ctx, true, uarg);
 	case UNIFIED_IO_SOCK_DETACH:
 		return nrio_net_attach(ctx, false, uarg);
+	case UNIFIED_IO_XDP_HANDLE:
+		return nrio_bpf_xdp_handle(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -597,6 +599,9 @@ static void nrio_uio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_ctx) != 48);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_attach) != 16);
 	BUILD_BUG_ON(sizeof(struct unified_io_sock_attach) != 16);
+	BUILD_BUG_ON(sizeof(struct unified_io_xdp_handle) != 16);
+	BUILD_BUG_ON(UNIFIED_IO_XDP_HANDLE !=
+		     _IOC(_IOC_READ | _IOC_WRITE, 0xBA, 0x2a, 16));
 	BUILD_BUG_ON(UNIFIED_IO_SOCK_ATTACH != _IOC(_IOC_WRITE, 0xBA, 0x28, 16));
 	BUILD_BUG_ON(UNIFIED_IO_SOCK_DETACH != _IOC(_IOC_WRITE, 0xBA, 0x29, 16));
 	BUILD_BUG_ON(sizeof(struct unified_io_uring_bpf) != 64);

@@ -409,6 +409,36 @@ struct unified_io_sock_attach {
 	__u32	resv;		/* must be zero */
 };
 
+/* --- XDP programs ------------------------------------------------------ */
+
+/*
+ * An XDP program runs in the network stack's softirq, for no descriptor,
+ * so the kfuncs above (bound to the run of a descriptor) refuse it with
+ * EACCES.  UNIFIED_IO_XDP_HANDLE gives the context's XDP handle instead
+ * (the same value on every call, valid until the context is freed after
+ * its last close): XDP programs pass it to
+ *
+ *   extern int unified_io_xdp_load(__u64 handle, __u64 off, void *buf,
+ *                                  __u32 buf__sz) __ksym;
+ *   extern int unified_io_xdp_store(__u64 handle, __u64 off, void *buf,
+ *                                   __u32 buf__sz) __ksym;
+ *
+ * which copy between the program's memory and data offset off of that
+ * context's data area and return 0, -EFAULT outside the data area, or
+ * -EACCES for a handle that names no live context.  They never sleep.
+ * The handle scopes a program to one data area; it is no secret from
+ * programs that may read kernel memory anyway (XDP needs CAP_NET_ADMIN
+ * and CAP_BPF).  Writes race with NVMe and AF_XDP use of the same bytes:
+ * the application orders them.  Callable after SETUP only (EBADFD).
+ * Errors: EPERM without CAP_BPF (or CAP_SYS_ADMIN), EOPNOTSUPP when the
+ * module runs no BPF, EINVAL for flags or resv not zero.
+ */
+struct unified_io_xdp_handle {
+	__u64	handle;		/* out */
+	__u32	flags;		/* none defined: 0 */
+	__u32	resv;		/* must be zero */
+};
+
 /* --- io_uring: IORING_OP_URING_CMD on /dev/unified_io_region ---------- */
 
 /*
@@ -482,5 +512,7 @@ struct unified_io_uring_bpf {
 				     struct unified_io_sock_attach)
 #define UNIFIED_IO_SOCK_DETACH	_IOW(NVME_RING_IO_IOC_MAGIC, 0x29, \
 				     struct unified_io_sock_attach)
+#define UNIFIED_IO_XDP_HANDLE	_IOWR(NVME_RING_IO_IOC_MAGIC, 0x2a, \
+				      struct unified_io_xdp_handle)
 
 #endif /* _UAPI_LINUX_UNIFIED_IO_REGION_H */
