@@ -792,4 +792,165 @@ TEST_F(xsk, killed_in_flight)
 	ASSERT_EQ(0, nrio_xsk_create(self->u, &xo, &self->x));
 }
 
+/* --- an XDP program reaching the region through the module's kfuncs ---- */
+
+#define QUERY_PORT	9998
+#define ANSWER		64
+#define LOG_OFF		MiB
+
+static int xdp_handle(int fd, __u64 *handle, __u32 flags, __u32 resv)
+{
+	struct unified_io_xdp_handle h = { .flags = flags, .resv = resv };
+
+	if (ioctl(fd, UNIFIED_IO_XDP_HANDLE, &h))
+		return -errno;
+	*handle = h.handle;
+	return 0;
+}
+
+static unsigned char region_byte(unsigned int key, unsigned int i)
+{
+	return (unsigned char)(key * 37 + i * 3 + 1);
+}
+
+/*
+ * Fork a peer that sends a query for each of @keys (the key, then 64
+ * bytes of pattern 500 + key) and checks each answer: the region's bytes
+ * at key * 64, or with @want_err, that errno.
+ */
+static pid_t peer_query(const unsigned int *keys, unsigned int n,
+			int want_err)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	{
+		struct sockaddr_in to = {
+			.sin_family = AF_INET, .sin_port = htons(QUERY_PORT),
+		};
+		struct timeval tv = { .tv_sec = 2 };
+		unsigned char q[4 + ANSWER], a[256];
+		int s;
+
+		inet_pton(AF_INET, IP0, &to.sin_addr);
+		if (enter_peer())
+			_exit(10);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to)) ||
+		    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			_exit(11);
+		for (unsigned int k = 0; k < n; k++) {
+			memcpy(q, &keys[k], 4);
+			fill_pay(q + 4, 500 + keys[k], ANSWER);
+			if (send(s, q, sizeof(q), 0) != sizeof(q))
+				_exit(12);
+			if (recv(s, a, sizeof(a), 0) != sizeof(q))
+				_exit(13);
+			if (want_err) {
+				int e;
+
+				memcpy(&e, a + 4, sizeof(e));
+				if (e != -want_err)
+					_exit(14);
+				continue;
+			}
+			for (unsigned int i = 0; i < ANSWER; i++)
+				if (a[4 + i] != region_byte(keys[k], i))
+					_exit(20 + k);
+		}
+		_exit(0);
+	}
+}
+
+TEST_F(xsk, xdp_kfuncs)
+{
+	static const unsigned int keys[] = { 3, 17, 40 };
+	unsigned char *data = nrio_uio_data(self->u);
+	struct unified_io_info info;
+	struct bpf_object *obj;
+	unsigned int far = (unsigned int)(REGION / ANSWER);
+	__u64 handle = 0, again = 0;
+	int fd = nrio_uio_fd(self->u), ifindex = if_nametoindex(IF0);
+	int prog_fd, map_fd, mode, bare;
+	__u32 k0 = 0, k1 = 1;
+	__u64 qport = QUERY_PORT;
+	unsigned int i, k;
+	pid_t pid;
+
+	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	if (!(info.features & UNIFIED_IO_FEAT_BPF)) {
+		EXPECT_EQ(-EOPNOTSUPP, xdp_handle(fd, &handle, 0, 0));
+		SKIP(return, "the module runs no BPF here (no module BTF)");
+	}
+	/* The ioctl's errors. */
+	EXPECT_EQ(-EINVAL, xdp_handle(fd, &handle, 1, 0));
+	EXPECT_EQ(-EINVAL, xdp_handle(fd, &handle, 0, 1));
+	bare = open(UNIFIED_IO_DEVPATH, O_RDWR);
+	ASSERT_LE(0, bare);
+	EXPECT_EQ(-EBADFD, xdp_handle(bare, &handle, 0, 0));
+	close(bare);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresuid(65534, 65534, 65534))
+			_exit(2);
+		_exit(xdp_handle(fd, &handle, 0, 0) == -EPERM ? 0 : 1);
+	}
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("unprivileged: not EPERM");
+	ASSERT_EQ(0, xdp_handle(fd, &handle, 0, 0));
+	ASSERT_EQ(0, xdp_handle(fd, &again, 0, 0));
+	EXPECT_EQ(handle, again);
+
+	/* The table the program answers from, and its log cleared. */
+	for (k = 0; k < 64; k++)
+		for (i = 0; i < ANSWER; i++)
+			data[k * ANSWER + i] = region_byte(k, i);
+	memset(data + LOG_OFF, 0, 16 * ANSWER);
+
+	/* Our program instead of the socket's. */
+	nrio_xsk_destroy(self->x);
+	self->x = NULL;
+	obj = bpf_object__open_file("xdp_query.bpf.o", NULL);
+	ASSERT_NE(NULL, obj);
+	ASSERT_EQ(0, bpf_object__load(obj));
+	prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj,
+								   "xdp_query"));
+	map_fd = bpf_object__find_map_fd_by_name(obj, "query");
+	ASSERT_LE(0, prog_fd);
+	ASSERT_EQ(0, bpf_map_update_elem(map_fd, &k0, &qport, BPF_ANY));
+	ASSERT_EQ(0, bpf_map_update_elem(map_fd, &k1, &handle, BPF_ANY));
+	/*
+	 * Generic mode: veth's native XDP_TX needs NAPI on the peer (an
+	 * XDP program or GRO there), which the peer here does not have.
+	 */
+	mode = XDP_FLAGS_SKB_MODE;
+	ASSERT_EQ(0, bpf_xdp_attach(ifindex, prog_fd, mode, NULL));
+
+	pid = peer_query(keys, 3, 0);
+	EXPECT_EQ(0, wait_child(pid)) TH_LOG("an answer was not the region's");
+	/* What the program stored: each query, at its log slot. */
+	for (k = 0; k < 3; k++)
+		EXPECT_EQ(0, check_pay(data + LOG_OFF + (keys[k] % 16) * ANSWER,
+				       500 + keys[k], ANSWER))
+			TH_LOG("query %u not logged", keys[k]);
+
+	/* A key past the data area: the kfunc says EFAULT. */
+	pid = peer_query(&far, 1, EFAULT);
+	EXPECT_EQ(0, wait_child(pid));
+
+	/* The context gone, its handle reaches nothing. */
+	nrio_uio_close(self->u);
+	self->u = NULL;
+	for (i = 0; i < 5; i++) {
+		pid = peer_query(keys, 1, EACCES);
+		if (!wait_child(pid))
+			break;
+		usleep(100000);	/* the last reference may go later */
+	}
+	EXPECT_GT(5, i);
+	bpf_xdp_detach(ifindex, mode, NULL);
+	bpf_object__close(obj);
+}
+
 TEST_HARNESS_MAIN
