@@ -53,19 +53,6 @@ static ssize_t recv_all(int fd, void *buf, size_t len)
 	return got;
 }
 
-static int mod_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/nvme_ring_io/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 /*
  * The module's references once contexts closed a moment ago are gone (a
  * context's last reference may drop from a work item): unchanged for
@@ -73,11 +60,11 @@ static int mod_refcnt(void)
  */
 static int refcnt_settled(void)
 {
-	int i, n = mod_refcnt(), m;
+	int i, n = nt_mod_refcnt(), m;
 
 	for (i = 0; i < 40; i++) {
 		usleep(50000);
-		m = mod_refcnt();
+		m = nt_mod_refcnt();
 		if (m == n)
 			break;
 		n = m;
@@ -91,7 +78,7 @@ static bool refcnt_settles(int want)
 	int i;
 
 	for (i = 0; i < 200; i++) {
-		if (mod_refcnt() <= want)
+		if (nt_mod_refcnt() <= want)
 			return true;
 		usleep(10000);
 	}
@@ -450,10 +437,10 @@ TEST_F(net, close_while_waiting)
 	ASSERT_EQ(0, sock_attach(u->fd, 1, self->mine));
 	queue_waiting_chain(u);
 	ASSERT_EQ(2, uio_submit(u));
-	EXPECT_LT(base, mod_refcnt());
+	EXPECT_LT(base, nt_mod_refcnt());
 	uio_close(u);
 	EXPECT_TRUE(refcnt_settles(base)) {
-		TH_LOG("module refcnt %d, want %d", mod_refcnt(), base);
+		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
 	/* The socket is the application's still, and works. */
 	ASSERT_EQ(5, send(self->mine, "hello", 5, 0));
@@ -495,7 +482,7 @@ TEST_F(net, killed_mid_chain)
 	EXPECT_TRUE(WIFSIGNALED(status));
 	close(pfd[0]);
 	EXPECT_TRUE(refcnt_settles(base)) {
-		TH_LOG("module refcnt %d, want %d", mod_refcnt(), base);
+		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
 	/* Reopen: a fresh context works. */
 	ASSERT_EQ(0, uio_open(u, NS1_BLK, O_RDWR, 16, 0, DATA));

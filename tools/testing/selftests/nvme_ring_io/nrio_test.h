@@ -287,6 +287,20 @@ static inline void uio_prep_bpf(struct unified_io_sqe *sqe, __u32 slot,
 	sqe->cmd.bpf.arg = arg;
 }
 
+/* The module's reference count, -1 if it cannot be read. */
+static inline int nt_mod_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/nvme_ring_io/refcnt", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 /* A socket step on the socket in slot @sock over [@off, @off + @len). */
 static inline void uio_prep_net(struct unified_io_sqe *sqe, bool send,
 				__u32 sock, __u64 off, __u32 len,

@@ -204,19 +204,6 @@ static void build_hdrs(unsigned char *p, unsigned int len)
 	udp->check = 0;
 }
 
-static int mod_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/nvme_ring_io/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 /* The XDP program, loaded; its xskmap and counters. */
 struct xprog {
 	struct bpf_object	*obj;
@@ -368,7 +355,7 @@ FIXTURE_SETUP(xsk)
 	struct nrio_xsk_opts o;
 	int ret;
 
-	self->base_refcnt = mod_refcnt();
+	self->base_refcnt = nt_mod_refcnt();
 	ASSERT_EQ(0, net_up()) TH_LOG("ip(8) could not make the veth pair");
 	ASSERT_EQ(0, uio_open_net(&self->u, variant->engine));
 	ASSERT_EQ(0, xprog_load(&self->p));
@@ -392,9 +379,9 @@ FIXTURE_TEARDOWN(xsk)
 		nrio_uio_close(self->u);
 	net_down();
 	/* Nothing of this context may keep the module. */
-	for (int i = 0; i < 100 && mod_refcnt() != self->base_refcnt; i++)
+	for (int i = 0; i < 100 && nt_mod_refcnt() != self->base_refcnt; i++)
 		usleep(50000);
-	EXPECT_EQ(self->base_refcnt, mod_refcnt());
+	EXPECT_EQ(self->base_refcnt, nt_mod_refcnt());
 }
 
 /* veth has no AF_XDP zero-copy: the library falls back and says so. */
@@ -743,7 +730,7 @@ TEST_F(xsk, killed_in_flight)
 	/* The child takes queue 0 for itself. */
 	nrio_xsk_destroy(self->x);
 	self->x = NULL;
-	refs = mod_refcnt();	/* our context and its mapping */
+	refs = nt_mod_refcnt();	/* our context and its mapping */
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -784,9 +771,9 @@ TEST_F(xsk, killed_in_flight)
 	ASSERT_EQ(128 + SIGKILL, wait_child(pid));
 
 	/* Everything was released: the queue binds again at once. */
-	for (int i = 0; i < 100 && mod_refcnt() != refs; i++)
+	for (int i = 0; i < 100 && nt_mod_refcnt() != refs; i++)
 		usleep(50000);
-	EXPECT_EQ(refs, mod_refcnt());
+	EXPECT_EQ(refs, nt_mod_refcnt());
 	nrio_xsk_opts_init(&xo);
 	xo.flags = NRIO_XSK_F_OWN_PROG;
 	ASSERT_EQ(0, nrio_xsk_create(self->u, &xo, &self->x));
