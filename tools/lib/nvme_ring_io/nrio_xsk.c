@@ -18,6 +18,7 @@
  * starts again from a fresh UMEM registration.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -181,8 +182,15 @@ void nrio_xsk_destroy(struct nrio_xsk *x)
 {
 	if (!x)
 		return;
-	if (x->prog_fd >= 0)
-		bpf_xdp_detach(x->ifindex, x->xdp_mode, NULL);
+	if (x->prog_fd >= 0) {
+		/* Ours only: not a program someone attached since. */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts,
+			    .old_prog_fd = x->prog_fd);
+
+		bpf_xdp_detach(x->ifindex, x->xdp_mode | XDP_FLAGS_REPLACE,
+			       &opts);
+		close(x->prog_fd);
+	}
 	xsk_socket__delete(x->xsk);
 	xsk_umem__delete(x->umem);
 	free(x);
@@ -230,7 +238,14 @@ int nrio_xsk_attach_prog(struct nrio_xsk *x, int prog_fd, int xskmap_fd,
 		bpf_map_delete_elem(xskmap_fd, &key);
 		return ret;
 	}
-	x->prog_fd = prog_fd;
+	/* Our own reference, for the detach in nrio_xsk_destroy(). */
+	x->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
+	if (x->prog_fd < 0) {
+		ret = -errno;
+		bpf_xdp_detach(x->ifindex, xdp_flags, NULL);
+		bpf_map_delete_elem(xskmap_fd, &key);
+		return ret;
+	}
 	x->xdp_mode = xdp_flags;
 	return (int)xdp_flags;
 }

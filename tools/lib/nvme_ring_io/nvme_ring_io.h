@@ -292,7 +292,8 @@ unsigned int nrio_uio_inflight(const struct nrio_uio *u);
  * program redirects into an XSKMAP, and nrio_xsk_attach_prog() puts the
  * socket in the map at the queue's index and attaches the program (the
  * driver's native XDP where it has one, else generic; it returns the
- * XDP_FLAGS_*_MODE it got and detaches it again in nrio_xsk_destroy()).
+ * XDP_FLAGS_*_MODE it got; nrio_xsk_destroy() detaches it, and only it,
+ * if it is still the one attached).
  *
  * Ring sizes default to 2048 entries each (fewer if the region has fewer
  * frames).  The functions return a negative errno on failure.
