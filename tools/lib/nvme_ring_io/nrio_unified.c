@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libnvme.h>
@@ -599,21 +600,31 @@ static int nrio_uio_pt_submit(struct nrio_uio *u, unsigned int min)
 	return ret < 0 ? ret : (int)done;
 }
 
+static int64_t nrio_uio_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * The steps after a NET step reach io_uring only once it completed, so a
+ * chain may take several waits: they share @timeout_ns.
+ */
 static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 			    unsigned int max, unsigned int min,
 			    int64_t timeout_ns)
 {
-	struct __kernel_timespec ts = {
-		.tv_sec = timeout_ns / 1000000000,
-		.tv_nsec = timeout_ns % 1000000000,
-	};
+	int64_t deadline = timeout_ns > 0 ? nrio_uio_now_ns() + timeout_ns : 0;
 	unsigned int got = 0;
-	bool waited = false;
 
 	for (;;) {
+		struct __kernel_timespec ts;
 		struct io_uring_cqe *cqe;
 		uint32_t idx, n, i;
 		unsigned int busy;
+		int64_t left = 0;
 		int ret;
 
 		nrio_uio_pt_drain(u);
@@ -623,9 +634,15 @@ static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 		nrio_ring_release(&u->cq, n);
 		got += n;
 		busy = (unsigned int)(u->issued - u->completed);
-		if (got >= min || !busy || !timeout_ns ||
-		    (waited && timeout_ns > 0))
+		if (got >= min || !busy || !timeout_ns)
 			return got;
+		if (timeout_ns > 0) {
+			left = deadline - nrio_uio_now_ns();
+			if (left <= 0)
+				return got;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+		}
 		/* Each CQ entry still wanted needs at most one io_uring CQE. */
 		ret = io_uring_wait_cqes(&u->ring, &cqe,
 					 min - got < busy ? min - got : busy,
@@ -634,7 +651,6 @@ static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 			return got ? (int)got : ret;
 		if (ret && ret != -ETIME)
 			return ret;
-		waited = true;
 	}
 }
 
