@@ -638,6 +638,44 @@ TEST_F(unet, recv_write_read_send)
 	EXPECT_EQ(0, nrio_uio_inflight(self->u));
 }
 
+/*
+ * One reap with a timeout waits for a whole chain whose first step waits
+ * on the network: the passthrough engine queues the steps after a NET
+ * step only once it completed, and the timeout covers them all.
+ */
+TEST_F(unet, reap_waits_for_the_whole_chain)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	unsigned char buf[8192];
+	__u64 slba = 331 * MiB / 512;
+	pid_t pid;
+	int i, st;
+
+	uio_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
+		    true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
+		    3, true);
+	uio_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
+	ASSERT_EQ(4, nrio_uio_submit(self->u));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		usleep(200 * 1000);
+		nt_fill(buf, 4096, 83);
+		_exit(send(self->peer, buf, 4096, 0) == 4096 ? 0 : 1);
+	}
+	ASSERT_EQ(4, nrio_uio_reap(self->u, cqe, 4, 4, TIMEOUT_NS));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(i + 1, cqe[i].user_data);
+		EXPECT_EQ(4096, cqe[i].res);
+	}
+	ASSERT_EQ(4096, recv(self->peer, buf + 4096, 4096, MSG_WAITALL));
+	EXPECT_EQ(0, nt_check(buf + 4096, 4096, 83));
+}
+
 /* Fewer bytes than asked end the chain: the rest is canceled. */
 TEST_F(unet, short_step_ends_chain)
 {
