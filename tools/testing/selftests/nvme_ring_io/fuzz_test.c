@@ -472,6 +472,16 @@ static void fz_misc(struct fz_ctx *c)
 			ioctl(c->fd, attach ? UNIFIED_IO_SOCK_ATTACH :
 			      UNIFIED_IO_SOCK_DETACH, &a);
 		}
+		/* XDP handles: mostly good requests, some bad or unmapped. */
+		if (c->unified) {
+			struct unified_io_xdp_handle h = {
+				.flags = rnd() % 4 ? 0 : (__u32)fz_field(),
+				.resv = rnd() % 4 ? 0 : (__u32)fz_field(),
+			};
+
+			ioctl(c->fd, UNIFIED_IO_XDP_HANDLE,
+			      rnd() % 8 ? (void *)&h : NULL);
+		}
 		fz_peers_talk();
 		break;
 	case 0:
