@@ -89,6 +89,14 @@ add_host_prog() {	# path
 	done
 }
 add_host_prog /sbin/ip
+# libxdp's own XDP programs (the AF_XDP default program and the
+# multi-program dispatcher), for sockets made without a program of ours.
+for f in xdp-dispatcher.o xsk_def_xdp_prog.o xsk_def_xdp_prog_5.3.o; do
+	f=/usr/lib/x86_64-linux-gnu/bpf/$f
+	[ -f "$f" ] || continue
+	mkdir -p "$stage$(dirname "$f")"
+	cp "$f" "$stage$f"
+done
 if [ -n "$overlay" ]; then
 	[ -d "$overlay" ] || die "vm.sh: --rootfs-overlay $overlay is not a folder"
 	cp -a "$overlay/." "$stage/"

@@ -490,6 +490,59 @@ TEST_F(xsk, rx_to_nvme)
  * is @len bytes of pattern 1000 + i.  It writes a byte to @ready once it
  * is bound.
  */
+/*
+ * Without NRIO_XSK_F_OWN_PROG, libxdp attaches its own program (every
+ * packet of the queue to the socket; from its BPF objects, which the VM
+ * carries at Debian's path) and takes it away with the last socket.
+ */
+TEST_F(xsk, libxdp_default_program)
+{
+	static const unsigned int lens[] = { 600 };
+	const unsigned char *data = nrio_uio_data(self->u);
+	int ifindex = if_nametoindex(IF0);
+	struct xdp_desc d[MAX_PKTS];
+	unsigned int udp = 0, other = 0;
+	struct nrio_xsk_opts o;
+	__u32 id = 1;
+	pid_t pid;
+
+	/* Ours goes with our socket. */
+	nrio_xsk_destroy(self->x);
+	self->x = NULL;
+	ASSERT_EQ(0, bpf_xdp_query_id(ifindex, 0, &id));
+	ASSERT_EQ(0, id);
+
+	nrio_xsk_opts_init(&o);
+	ASSERT_EQ(0, nrio_xsk_create(self->u, &o, &self->x));
+	ASSERT_EQ(0, bpf_xdp_query_id(ifindex, 0, &id));
+	ASSERT_NE(0, id) TH_LOG("libxdp attached no program");
+	ASSERT_LT(0, fill_all(self->x, 0));
+	pid = peer_send(8, lens, 1);
+	/* Everything on the queue comes here: count the peer's datagrams. */
+	while (udp < 8 && rx_n(self->x, d, 1, 5000) == 1) {
+		const unsigned char *pkt = data + d[0].addr;
+		uint64_t addr = d[0].addr;
+
+		if (d[0].len == HDRS + lens[0] && pkt[12] == 0x08 &&
+		    pkt[13] == 0 && pkt[23] == IPPROTO_UDP &&
+		    pkt[36] == XSK_PORT >> 8 && pkt[37] == (XSK_PORT & 0xff)) {
+			EXPECT_EQ(0, check_pay(pkt + HDRS, udp, lens[0]))
+				TH_LOG("datagram %u differs", udp);
+			udp++;
+		} else {
+			other++;
+		}
+		nrio_xsk_fill(self->x, &addr, 1);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(8, udp) TH_LOG("%u other packets", other);
+
+	nrio_xsk_destroy(self->x);
+	self->x = NULL;
+	ASSERT_EQ(0, bpf_xdp_query_id(ifindex, 0, &id));
+	EXPECT_EQ(0, id) TH_LOG("libxdp left program %u attached", id);
+}
+
 static pid_t peer_recv(unsigned int n, unsigned int len, int ready)
 {
 	pid_t pid = fork();
