@@ -425,13 +425,9 @@ int sample_net(const struct sample_args *a)
 	       a->lba + (unsigned long long)a->records * a->nlb - 1);
 	bpf = info.features & UNIFIED_IO_FEAT_BPF;
 	if (bpf) {
-		skel = uio_sample__open_and_load();
-		if (!skel)
-			return sample_fail("loading the BPF program", -errno);
-		ret = nrio_uio_attach_bpf(u, 0,
-					  bpf_program__fd(skel->progs.transform));
+		ret = sample_load_bpf(u, &skel);
 		if (ret)
-			return sample_fail("attaching the BPF program", ret);
+			return ret;
 	} else {
 		/* The network and the device are worth checking anyway. */
 		printf("unified_io_test: this module runs no BPF (no BTF): "

@@ -60,6 +60,23 @@ static void usage(FILE *f)
 		"  /sbin/ip) and removed at exit.\n");
 }
 
+int sample_load_bpf(struct nrio_uio *u, struct uio_sample **skel)
+{
+	int ret;
+
+	*skel = uio_sample__open_and_load();
+	if (!*skel)
+		return sample_fail("loading the BPF program", -errno);
+	ret = nrio_uio_attach_bpf(u, 0,
+				  bpf_program__fd((*skel)->progs.transform));
+	if (ret) {
+		uio_sample__destroy(*skel);
+		*skel = NULL;
+		return sample_fail("attaching the BPF program", ret);
+	}
+	return 0;
+}
+
 /* The storage chain, and the result read back and checked. */
 static int sample_storage(const struct sample_args *a)
 {
@@ -102,13 +119,9 @@ static int sample_storage(const struct sample_args *a)
 		return 4;
 	}
 
-	skel = uio_sample__open_and_load();
-	if (!skel)
-		return sample_fail("loading the BPF program", -errno);
-	ret = nrio_uio_attach_bpf(u, 0,
-				  bpf_program__fd(skel->progs.transform));
+	ret = sample_load_bpf(u, &skel);
 	if (ret)
-		return sample_fail("attach", ret);
+		return ret;
 
 	data = nrio_uio_data(u);
 	src = data;			/* the pattern */

@@ -608,6 +608,20 @@ static int unet_run(struct _test_data_unet *self, unsigned int n,
 	return ret == (int)n ? 0 : -ETIMEDOUT;
 }
 
+/*
+ * Get NET_RECV of 4096 bytes to data offset 4 -> WRITE of them to @slba
+ * -> READ back to 1 MiB -> NET_SEND from there, user_data 1 to 4.
+ */
+static void unet_prep_round_trip(struct _test_data_unet *self, __u64 slba)
+{
+	uio_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
+		    true);
+	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
+		    3, true);
+	uio_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
+}
+
 /* NET_RECV -> NVMe WRITE -> NVMe READ -> NET_SEND in one submission. */
 TEST_F(unet, recv_write_read_send)
 {
@@ -616,12 +630,7 @@ TEST_F(unet, recv_write_read_send)
 	__u64 slba = 330 * MiB / 512;
 	int i;
 
-	uio_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
-		    true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
-		    3, true);
-	uio_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
+	unet_prep_round_trip(self, slba);
 	ASSERT_EQ(4, nrio_uio_submit(self->u));
 	/* The chain waits for the request; nothing is posted yet. */
 	ASSERT_EQ(0, nrio_uio_reap(self->u, cqe, 4, 0, 0));
@@ -651,12 +660,7 @@ TEST_F(unet, reap_waits_for_the_whole_chain)
 	pid_t pid;
 	int i, st;
 
-	uio_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
-		    true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
-		    3, true);
-	uio_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
+	unet_prep_round_trip(self, slba);
 	ASSERT_EQ(4, nrio_uio_submit(self->u));
 	pid = fork();
 	ASSERT_LE(0, pid);
