@@ -68,10 +68,21 @@ static struct nrio_region *nrio_ctx_region(struct nrio_ctx *ctx)
 	return smp_load_acquire(&ctx->region);
 }
 
+/*
+ * Set once init cannot fail any more.  The first device node exists
+ * before the second is registered; a file opened on it in between would
+ * keep a pointer into a module whose failed init frees it, as nothing
+ * waits for module references then.  So no open succeeds before this.
+ */
+static bool nrio_ready;
+
 static int nrio_open(struct inode *inode, struct file *file)
 {
 	struct nrio_ctx *ctx;
 
+	/* Pairs with the store-release at the end of nrio_init(). */
+	if (!smp_load_acquire(&nrio_ready))
+		return -ENODEV;
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
@@ -748,6 +759,7 @@ static int __init nrio_init(void)
 	ret = nrio_uio_init(&nrio_fops);
 	if (ret)
 		goto out_misc;
+	smp_store_release(&nrio_ready, true);
 	return 0;
 
 out_misc:
