@@ -312,6 +312,16 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 					     false);
 		if (IS_ERR(prog))
 			return PTR_ERR(prog);
+		/*
+		 * The verifier lets a SYSCALL program access any ctx offset
+		 * and leaves the size check to whoever runs it, as
+		 * bpf_prog_test_run_syscall() does.
+		 */
+		if (prog->aux->max_ctx_offset >
+		    sizeof(struct unified_io_bpf_ctx)) {
+			bpf_prog_put(prog);
+			return -EINVAL;
+		}
 	}
 	spin_lock(&uio->bpf_lock);
 	old = uio->bpf[a.slot];

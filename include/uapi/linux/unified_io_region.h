@@ -335,7 +335,9 @@ struct unified_io_bpf_ctx {
  *   EOPNOTSUPP  the module runs no BPF (no module BTF)
  *   EINVAL      slot past UNIFIED_IO_BPF_SLOTS, flags or resv not zero,
  *               prog_fd not a BPF program, a program of another type than
- *               BPF_PROG_TYPE_SYSCALL; DETACH with a prog_fd other than -1
+ *               BPF_PROG_TYPE_SYSCALL, a program that accesses its ctx
+ *               past struct unified_io_bpf_ctx; DETACH with a prog_fd
+ *               other than -1
  *   EBADF       prog_fd is not an open file descriptor
  *   ENOENT      DETACH of an empty slot
  */
