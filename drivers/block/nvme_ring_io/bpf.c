@@ -24,6 +24,7 @@
 
 #include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/moduleparam.h>
 #include <linux/namei.h>
 #include <linux/nospec.h>
 #include <linux/random.h>
@@ -35,6 +36,16 @@
 #include "nrio.h"
 
 static bool nrio_bpf_ok;
+
+static unsigned int nrio_max_bpf_hops = 32;
+module_param_named(max_bpf_hops, nrio_max_bpf_hops, uint, 0644);
+MODULE_PARM_DESC(max_bpf_hops,
+		 "Most reads one read-next BPF step may ask for (default 32)");
+
+u32 nrio_bpf_max_hops(void)
+{
+	return READ_ONCE(nrio_max_bpf_hops);
+}
 
 /* One program run, registered while it runs. */
 struct nrio_bpf_run {
@@ -335,10 +346,12 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 /*
  * Run BPF descriptor @u: 0 or more is its res, as is a negative program
  * result; the descriptor's own errors (bad slot, range) come back through
- * @invalid.  Process context.
+ * @invalid.  @hop, for a run of a read-next step, gives the range and
+ * scratch the program sees and takes back the scratch and the read it
+ * asks for.  Process context.
  */
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
-		 bool *invalid)
+		 bool *invalid, struct nrio_bpf_hop *hop)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_uio *uio = ctx->uio;
@@ -390,6 +403,13 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		.user_data	= b->user_data,
 		.data_size	= region->off.data_size,
 	};
+	if (hop) {
+		bctx.data_off = hop->off;
+		bctx.data_len = hop->len;
+		bctx.hops = hop->hops;
+		bctx.max_hops = b->max_hops;
+		memcpy(bctx.scratch, hop->scratch, sizeof(bctx.scratch));
+	}
 	*invalid = false;
 	/* As bpf_prog_test_run_syscall(): SYSCALL programs are sleepable. */
 	rcu_read_lock_trace();
@@ -398,6 +418,13 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 	migrate_enable();
 	rcu_read_unlock_trace();
 
+	if (hop) {
+		memcpy(hop->scratch, bctx.scratch, sizeof(hop->scratch));
+		hop->next_slba = bctx.next_slba;
+		hop->next_nlb = bctx.next_nlb;
+		hop->next_resv = bctx.next_resv;
+		hop->next_off = bctx.next_data_off;
+	}
 	xa_erase(&nrio_bpf_runs, id);
 	kfree_rcu(run, rcu);
 	bpf_prog_put(prog);
@@ -437,7 +464,7 @@ int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 	if (!nrio_bpf_ok)
 		ret = -EOPNOTSUPP;
 	else
-		ret = nrio_bpf_run(ctx, &b, &invalid);
+		ret = nrio_bpf_run(ctx, &b, &invalid, NULL);
 done:
 	if (ret >= 0)
 		io_uring_cmd_done(cmd, 0, ret, issue_flags);

@@ -67,14 +67,16 @@ static void nrio_read_sqe(struct nrio_desc *d,
 	d->resv2 = READ_ONCE(sqe->resv2);
 	d->user_data = READ_ONCE(sqe->user_data);
 	d->chain = NULL;
+	d->hop = false;
 }
 
 /*
  * Post one CQ entry into the slot reserved for it at submission; @io, if
  * given, is the completing I/O, taken off the poll list here.
  */
-void nrio_post_data(struct nrio_ctx *ctx, u64 user_data, int res,
-		    bool invalid, struct nrio_io *io, enum nrio_data data)
+void nrio_post_full(struct nrio_ctx *ctx, u64 user_data, int res,
+		    bool invalid, struct nrio_io *io, enum nrio_data data,
+		    u32 result0)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
@@ -89,7 +91,7 @@ void nrio_post_data(struct nrio_ctx *ctx, u64 user_data, int res,
 	WRITE_ONCE(cqe->res, res);
 	WRITE_ONCE(cqe->status, 0);
 	WRITE_ONCE(cqe->flags, 0);
-	WRITE_ONCE(cqe->result0, 0);
+	WRITE_ONCE(cqe->result0, result0);
 	WRITE_ONCE(cqe->result1, 0);
 	WRITE_ONCE(cqe->resv, 0);
 	/* Pairs with the consumer's load-acquire of the producer. */
@@ -116,6 +118,14 @@ void nrio_post_data(struct nrio_ctx *ctx, u64 user_data, int res,
 		wake_up(&ctx->cq_wait);
 }
 
+/* Count @bytes a read-next step's read moved in place (no CQ entry). */
+void nrio_note_in_place(struct nrio_ctx *ctx, u32 bytes)
+{
+	spin_lock_irq(&ctx->cq_lock);
+	ctx->bytes_moved += bytes;
+	spin_unlock_irq(&ctx->cq_lock);
+}
+
 static void nrio_end_io(struct bio *bio)
 {
 	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
@@ -125,7 +135,10 @@ static void nrio_end_io(struct bio *bio)
 
 	if (bio->bi_status)
 		res = blk_status_to_errno(bio->bi_status);
-	if (io->chain) {
+	if (io->chain && io->hop) {
+		/* A read-next step's read: its program runs next. */
+		nrio_chain_hop_done(io->chain, res);
+	} else if (io->chain) {
 		/* Never polled: the chain goes on (or ends) from here. */
 		nrio_chain_step_done(io->chain, user_data, res);
 	} else {
@@ -155,6 +168,7 @@ static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
 
 	io->ctx = ctx;
 	io->chain = d->chain;
+	io->hop = d->hop;
 	io->user_data = d->user_data;
 	io->bytes = bytes;
 	io->polled = false;

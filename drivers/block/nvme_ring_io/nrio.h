@@ -127,6 +127,7 @@ struct nrio_desc {
 	u32	resv2;
 	u64	user_data;
 	struct nrio_chain *chain;	/* the chain it is a step of, or NULL */
+	bool	hop;		/* a read-next step's read: no CQ entry */
 };
 
 
@@ -137,7 +138,25 @@ struct nrio_bpf_desc {
 	u32	slot;
 	u64	arg;
 	u64	user_data;
+	u32	max_hops;	/* 0: not a read-next step */
 	bool	resv;		/* a reserved field was set */
+};
+
+/*
+ * A read-next BPF step's state across its program's runs (in its chain).
+ * In: what the next run sees; out: the read the last run asked for.
+ */
+struct nrio_bpf_hop {
+	u32	hops;		/* reads issued */
+	u32	len;		/* the range the next run sees */
+	u64	off;
+	int	res;		/* the read in flight's result, from end_io */
+	bool	inflight;	/* a read is in flight */
+	u32	next_nlb;
+	u32	next_resv;
+	u64	next_slba;
+	u64	next_off;
+	u64	scratch[UNIFIED_IO_BPF_SCRATCH / 8];
 };
 
 /* The kernel's copy of a NET_SEND or NET_RECV descriptor. */
@@ -174,6 +193,7 @@ struct nrio_io {
 	u64			user_data;
 	u32			bytes;
 	bool			polled;
+	bool			hop;		/* a read-next step's read */
 	struct list_head	poll_node;	/* on ctx->poll_list, if polled */
 	struct bio		bio;		/* must be last */
 };
@@ -232,14 +252,23 @@ enum nrio_data {
 	NRIO_DATA_COPIED,	/* bytes moved through one copy */
 };
 
-void nrio_post_data(struct nrio_ctx *ctx, u64 user_data, int res,
-		    bool invalid, struct nrio_io *io, enum nrio_data data);
+void nrio_post_full(struct nrio_ctx *ctx, u64 user_data, int res,
+		    bool invalid, struct nrio_io *io, enum nrio_data data,
+		    u32 result0);
+
+static inline void nrio_post_data(struct nrio_ctx *ctx, u64 user_data,
+				  int res, bool invalid, struct nrio_io *io,
+				  enum nrio_data data)
+{
+	nrio_post_full(ctx, user_data, res, invalid, io, data, 0);
+}
 
 static inline void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
 			     bool invalid, struct nrio_io *io)
 {
 	nrio_post_data(ctx, user_data, res, invalid, io, NRIO_DATA_NONE);
 }
+void nrio_note_in_place(struct nrio_ctx *ctx, u32 bytes);
 u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want, bool all);
 void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n);
 void nrio_note_cq_full(struct nrio_ctx *ctx);
@@ -255,6 +284,7 @@ bool nrio_uio_file(struct file *file);
 long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
 u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
+void nrio_chain_hop_done(struct nrio_chain *chain, int res);
 void nrio_uio_free(struct nrio_ctx *ctx);
 
 /* net.c */
@@ -299,7 +329,8 @@ long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
 long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 		     const struct unified_io_bpf_attach __user *uarg);
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
-		 bool *invalid);
+		 bool *invalid, struct nrio_bpf_hop *hop);
+u32 nrio_bpf_max_hops(void);
 int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 		   unsigned int issue_flags);
 /* The kfuncs, declared for sparse and -Wmissing-prototypes. */

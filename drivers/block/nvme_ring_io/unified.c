@@ -17,6 +17,12 @@
  * posts its CQ entry and either cancels the rest (-ECANCELED) or queues
  * the chain's work item, which starts the next step in process context.
  * The chain holds a context reference until its last CQ entry is posted.
+ *
+ * A read-next BPF step (cmd.bpf.max_hops) is a chain too, alone or not:
+ * its program runs where any step would, and each read it asks for is
+ * issued as an NVMe READ of the chain whose end_io posts nothing but
+ * queues the chain's work, which runs the program again on what was
+ * read.  The step's one CQ entry comes with the program's final result.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,6 +61,7 @@ struct nrio_chain {
 	u32			cur;		/* the step to start */
 	int			res;		/* of the step that ended */
 	struct nrio_net_step	net;		/* a NET step's, while it runs */
+	struct nrio_bpf_hop	hop;		/* a read-next step's */
 	struct nrio_udesc	d[];
 };
 
@@ -93,8 +100,9 @@ static void nrio_uio_read(struct nrio_udesc *u,
 		b->data_len = READ_ONCE(sqe->data_len);
 		b->user_data = u->user_data;
 		b->slot = READ_ONCE(cb->slot);
+		b->max_hops = READ_ONCE(cb->max_hops);
 		b->arg = READ_ONCE(cb->arg);
-		b->resv = READ_ONCE(cb->resv1);
+		b->resv = false;
 		for (i = 0; i < ARRAY_SIZE(cb->resv2); i++)
 			b->resv |= READ_ONCE(cb->resv2[i]) != 0;
 		return;
@@ -139,11 +147,89 @@ static void nrio_uio_read(struct nrio_udesc *u,
 }
 
 /*
+ * Run the program of @chain's read-next step (the current one), and
+ * issue the read it asks for.  Returns as nrio_uio_issue() does: 0 when
+ * the read is in flight (its end_io queues the chain's work, which comes
+ * back here), 1 when the step ended with *@res, or the errno its checks
+ * failed it with on the first run.
+ */
+static int nrio_hop_run(struct nrio_ctx *ctx, struct nrio_chain *chain,
+			int *res)
+{
+	struct nrio_udesc *u = &chain->d[chain->cur];
+	struct nrio_bpf_hop *hop = &chain->hop;
+	struct nrio_desc d;
+	bool invalid;
+	int ret;
+
+	ret = nrio_bpf_run(ctx, &u->bpf, &invalid, hop);
+	if (invalid && !hop->hops)
+		return ret;
+	if (invalid || ret != UNIFIED_IO_BPF_READ_NEXT) {
+		*res = ret;
+		return 1;
+	}
+	if (hop->hops >= u->bpf.max_hops) {
+		*res = -ELOOP;
+		return 1;
+	}
+	/* Beyond 4 GiB, the NVMe READ descriptor could not say it either. */
+	if (hop->next_resv || !hop->next_nlb ||
+	    hop->next_nlb > UNIFIED_IO_BPF_MAX_NLB ||
+	    (u64)hop->next_nlb << ctx->ns.lba_shift > U32_MAX) {
+		*res = -EINVAL;
+		return 1;
+	}
+
+	/* Exactly the READ descriptor, checked as any other. */
+	memset(&d, 0, sizeof(d));
+	d.opcode = NVME_RING_IO_OP_READ;
+	d.cdw10 = lower_32_bits(hop->next_slba);
+	d.cdw11 = upper_32_bits(hop->next_slba);
+	d.cdw12 = hop->next_nlb - 1;
+	d.data_off = hop->next_off;
+	d.data_len = hop->next_nlb << ctx->ns.lba_shift;
+	d.user_data = u->user_data;
+	d.chain = chain;
+	d.hop = true;
+	/* Set before the read can complete: its end_io may run at once. */
+	hop->hops++;
+	hop->off = d.data_off;
+	hop->len = d.data_len;
+	hop->inflight = true;
+	ret = nrio_issue(ctx, &d);
+	if (ret) {
+		/* nrio_issue() fails only before anything is submitted. */
+		hop->inflight = false;
+		hop->hops--;
+		*res = ret;
+		return 1;
+	}
+	return 0;
+}
+
+/* Start read-next step @u of @chain: as nrio_hop_run(). */
+static int nrio_hop_start(struct nrio_ctx *ctx, struct nrio_chain *chain,
+			  const struct nrio_udesc *u, int *res)
+{
+	struct nrio_bpf_hop *hop = &chain->hop;
+
+	memset(hop, 0, sizeof(*hop));
+	if (u->bpf.max_hops > nrio_bpf_max_hops())
+		return -EINVAL;
+	if (!ctx->ns.bdev)
+		return -ENXIO;
+	hop->off = u->bpf.data_off;
+	hop->len = u->bpf.data_len;
+	return nrio_hop_run(ctx, chain, res);
+}
+
+/*
  * Start descriptor @u, a step of @chain or alone (NULL; never a NET
- * step).  Returns 0 when it is in flight (its completion posts its CQ
- * entry, or resumes a NET step), 1 when it ran to completion here with
- * result *@res (a BPF program, a NET step), or the errno its checks
- * failed it with.
+ * or read-next step).  Returns 0 when it is in flight (its completion
+ * posts its CQ entry, or resumes a NET or read-next step), 1 when it ran
+ * to completion here with result *@res (a BPF program, a NET step), or
+ * the errno its checks failed it with.
  */
 static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
 			  struct nrio_chain *chain, int *res)
@@ -161,7 +247,9 @@ static int nrio_uio_issue(struct nrio_ctx *ctx, struct nrio_udesc *u,
 	case UNIFIED_IO_TYPE_BPF:
 		if (!nrio_bpf_available())
 			return -EOPNOTSUPP;
-		*res = nrio_bpf_run(ctx, &u->bpf, &invalid);
+		if (u->bpf.max_hops)
+			return nrio_hop_start(ctx, chain, u, res);
+		*res = nrio_bpf_run(ctx, &u->bpf, &invalid, NULL);
 		return invalid ? *res : 1;
 	case UNIFIED_IO_TYPE_NET_SEND:
 	case UNIFIED_IO_TYPE_NET_RECV:
@@ -202,9 +290,14 @@ static bool nrio_chain_end_step(struct nrio_chain *chain, int res,
 	struct nrio_udesc *u = &chain->d[chain->cur];
 	bool net = !invalid && (u->type == UNIFIED_IO_TYPE_NET_SEND ||
 				u->type == UNIFIED_IO_TYPE_NET_RECV);
+	bool hops = u->type == UNIFIED_IO_TYPE_BPF && u->bpf.max_hops;
 
-	nrio_post_data(chain->ctx, u->user_data, res, invalid, NULL,
-		       net ? NRIO_DATA_COPIED : NRIO_DATA_NONE);
+	/* A read-next step's entry says how many reads it issued. */
+	nrio_post_full(chain->ctx, u->user_data, res, invalid, NULL,
+		       net ? NRIO_DATA_COPIED : NRIO_DATA_NONE,
+		       hops ? chain->hop.hops : 0);
+	/* A later read-next step that fails before it starts issued none. */
+	chain->hop.hops = 0;
 	/* A NET step that moved less than asked ends its chain too. */
 	if (res < 0 || (net && res < u->net.data_len)) {
 		nrio_chain_cancel(chain, chain->cur + 1);
@@ -252,6 +345,25 @@ static void nrio_chain_work(struct work_struct *work)
 			return;
 		if (nrio_chain_end_step(chain, res, false))
 			nrio_chain_run(chain);
+	} else if (chain->hop.inflight) {
+		/* A read-next step's read completed: run its program. */
+		struct nrio_ctx *ctx = chain->ctx;
+		int ret = 1;
+
+		chain->hop.inflight = false;
+		res = chain->hop.res;
+		if (res >= 0) {
+			nrio_note_in_place(ctx, res);
+			/* Nobody will reap it: end the step here. */
+			if (READ_ONCE(ctx->closing))
+				res = -ECANCELED;
+			else
+				ret = nrio_hop_run(ctx, chain, &res);
+		}
+		if (!ret)
+			return;	/* the next read is in flight */
+		if (nrio_chain_end_step(chain, res, false))
+			nrio_chain_run(chain);
 	} else if (chain->res < 0) {
 		nrio_chain_cancel(chain, chain->cur);
 	} else if (chain->cur == chain->n) {
@@ -272,6 +384,13 @@ void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res)
 		       NRIO_DATA_IN_PLACE);
 	chain->res = res;
 	chain->cur++;
+	queue_work(nrio_wq, &chain->work);
+}
+
+/* A read-next step's read completed with @res (bio end_io, any context). */
+void nrio_chain_hop_done(struct nrio_chain *chain, int res)
+{
+	chain->hop.res = res;
 	queue_work(nrio_wq, &chain->work);
 }
 
@@ -300,10 +419,20 @@ static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 	chain->res = 0;
 	chain->net.active = false;
 	chain->net.work = &chain->work;
+	/* Read before a read-next step starts (it may fail before). */
+	memset(&chain->hop, 0, sizeof(chain->hop));
 	memcpy(chain->d, u, n * sizeof(*u));
 	if (n > 1)
 		WRITE_ONCE(ctx->chains, ctx->chains + 1);
 	nrio_chain_run(chain);
+}
+
+/* NET and read-next steps may have to wait: alone, they are a chain. */
+static bool nrio_uio_needs_chain(const struct nrio_udesc *u)
+{
+	return u->type == UNIFIED_IO_TYPE_NET_SEND ||
+	       u->type == UNIFIED_IO_TYPE_NET_RECV ||
+	       (u->type == UNIFIED_IO_TYPE_BPF && u->bpf.max_hops);
 }
 
 /*
@@ -355,8 +484,7 @@ u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 			for (k = 0; k < n; k++)
 				nrio_post(ctx, u[k].user_data, -EINVAL, true,
 					  NULL);
-		} else if (n == 1 && u[i].type != UNIFIED_IO_TYPE_NET_SEND &&
-			   u[i].type != UNIFIED_IO_TYPE_NET_RECV) {
+		} else if (n == 1 && !nrio_uio_needs_chain(&u[i])) {
 			int res = 0, ret = nrio_uio_issue(ctx, &u[i], NULL, &res);
 
 			if (ret)
@@ -504,7 +632,8 @@ static long nrio_uio_info(struct nrio_ctx *ctx,
 	info.features = UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK |
 			UNIFIED_IO_FEAT_NET;
 	if (nrio_bpf_available())
-		info.features |= UNIFIED_IO_FEAT_BPF;
+		info.features |= UNIFIED_IO_FEAT_BPF |
+				 UNIFIED_IO_FEAT_BPF_READ_NEXT;
 	if (region) {
 		struct nrio_uio *uio = ctx->uio;
 
@@ -596,7 +725,13 @@ static void nrio_uio_build_bugs(void)
 	BUILD_BUG_ON(sizeof(struct unified_io_sqe) != 128);
 	BUILD_BUG_ON(sizeof(struct unified_io_setup) != 192);
 	BUILD_BUG_ON(sizeof(struct unified_io_info) != 176);
-	BUILD_BUG_ON(sizeof(struct unified_io_bpf_ctx) != 48);
+	BUILD_BUG_ON(sizeof(struct unified_io_bpf_ctx) != 144);
+	/* What ABI version 1 programs read stays where it was. */
+	BUILD_BUG_ON(offsetof(struct unified_io_bpf_ctx, data_size) != 40);
+	BUILD_BUG_ON(offsetof(struct unified_io_bpf_ctx, hops) != 48);
+	BUILD_BUG_ON(offsetof(struct unified_io_bpf_ctx, next_data_off) != 72);
+	BUILD_BUG_ON(offsetof(struct unified_io_bpf_ctx, scratch) != 80);
+	BUILD_BUG_ON(offsetof(struct unified_io_bpf, max_hops) != 4);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf_attach) != 16);
 	BUILD_BUG_ON(sizeof(struct unified_io_sock_attach) != 16);
 	BUILD_BUG_ON(sizeof(struct unified_io_xdp_handle) != 16);

@@ -93,8 +93,11 @@
 #define UNIFIED_IO_DEVNAME	"unified_io_region"
 #define UNIFIED_IO_DEVPATH	"/dev/" UNIFIED_IO_DEVNAME
 
-/* Reported by UNIFIED_IO_INFO; bumped when the ABI gains features. */
-#define UNIFIED_IO_ABI_VERSION	1
+/*
+ * Reported by UNIFIED_IO_INFO; bumped when the ABI gains features.
+ * 2: read-next BPF steps (UNIFIED_IO_FEAT_BPF_READ_NEXT).
+ */
+#define UNIFIED_IO_ABI_VERSION	2
 
 /* --- SQ descriptor ---------------------------------------------------- */
 
@@ -128,7 +131,10 @@ struct unified_io_nvme {
 /* A BPF step (type UNIFIED_IO_TYPE_BPF). */
 struct unified_io_bpf {
 	__u32	slot;		/* the program's slot on this context */
-	__u32	resv1;		/* must be zero */
+	__u32	max_hops;	/* 0: an ordinary step; else a read-next
+				 * step issuing at most this many reads
+				 * (see "Read-next steps"; was resv1, which
+				 * had to be zero) */
 	__u64	arg;		/* passed to the program */
 	__u64	resv2[6];	/* must be zero */
 };
@@ -240,6 +246,7 @@ struct unified_io_setup {
 #define UNIFIED_IO_FEAT_LINK		(1U << 1)	/* SQE_F_LINK */
 #define UNIFIED_IO_FEAT_BPF		(1U << 2)	/* TYPE_BPF */
 #define UNIFIED_IO_FEAT_NET		(1U << 3)	/* TYPE_NET_*, SOCK_* */
+#define UNIFIED_IO_FEAT_BPF_READ_NEXT	(1U << 4)	/* cmd.bpf.max_hops */
 
 /*
  * Facts about the context; size as for NVME_RING_IO_INFO (at least 4,
@@ -315,15 +322,83 @@ struct unified_io_info {
  */
 #define UNIFIED_IO_BPF_SLOTS		16
 
-/* The program's context. */
+/*
+ * Read-next steps
+ * ---------------
+ * A BPF descriptor with cmd.bpf.max_hops not zero (kernel engine only,
+ * UNIFIED_IO_FEAT_BPF_READ_NEXT) is a read-next step: its program may ask
+ * for a read of the bound namespace and be run again on what was read,
+ * without a return to userspace, until it gives a final result.  This is
+ * how dependent reads (an index or B-tree lookup, a linked list on disk)
+ * take one descriptor: typically NVMe READ (the root) -> BPF read-next.
+ *
+ * Each run gets the ctx below: data_off/data_len are the descriptor's
+ * range on the first run and the range just read on every later one,
+ * hops the number of reads the step has issued so far (0 on the first
+ * run), max_hops the descriptor's, and scratch a per-step area of
+ * UNIFIED_IO_BPF_SCRATCH bytes, zero on the first run, that keeps what
+ * the program leaves in it from one run to the next.  The program either
+ * returns a final result (res, as for any BPF step; negative fails the
+ * step) or sets next_slba, next_nlb (the number of LBAs, 1..65536) and
+ * next_data_off, leaves next_resv zero, and returns
+ * UNIFIED_IO_BPF_READ_NEXT: the module then reads next_nlb LBAs from
+ * next_slba into the data area at next_data_off, exactly as an NVMe READ
+ * descriptor with those values would, and runs the program again when
+ * the read completed.  So a read-next step cannot return
+ * UNIFIED_IO_BPF_READ_NEXT as its result.
+ *
+ * The step's CQ entry comes when the program gives its final result or
+ * the step fails; its result0 is the number of reads the step issued (in
+ * every other BPF step's entry result0 stays 0).  The reads have no CQ
+ * entries of their own.  The program runs in the module's work item, in
+ * process context, as every step after the first of a chain does (the
+ * first run of a step that starts a chain runs in SUBMIT): the read's
+ * completion, in interrupt context, only queues that work.  The rules of
+ * SYSCALL programs hold: sleepable, tasks-trace RCU, no migration.
+ *
+ * Errors a read-next step completes with, besides those of any BPF step
+ * and the program's own negative results:
+ *   EINVAL      max_hops above the max_bpf_hops module parameter (default
+ *               32; /sys/module/nvme_ring_io/parameters/max_bpf_hops),
+ *               found when the step starts; next_nlb 0 or above 65536,
+ *               next_resv not zero, next_data_off not a multiple of
+ *               info.dma_alignment
+ *   ENXIO       the region has no namespace, found when the step starts
+ *   ELOOP       the program asked for a read when max_hops reads were
+ *               issued already
+ *   EFAULT      the read reaches outside the data area
+ *   ERANGE      the LBAs reach past the namespace's end
+ *   EBADF       the namespace fd is not readable
+ *   ECANCELED   the context was closed while a read was in flight
+ * and a read's own I/O error (EIO, ...).  None of these reads or writes
+ * anything.  Only the errors found when the step starts (max_hops,
+ * ENXIO) count in counters.sq_invalid.
+ */
+#define UNIFIED_IO_BPF_READ_NEXT	0x7fffffff	/* read, run again */
+#define UNIFIED_IO_BPF_SCRATCH		64		/* bytes */
+#define UNIFIED_IO_BPF_MAX_NLB		65536		/* LBAs per read */
+
+/*
+ * The program's context.  Everything from hops on was added by ABI
+ * version 2 and is zero (and ignored when written) in a step that is not
+ * a read-next step; ATTACH refuses a program that reaches past the end of
+ * this struct.
+ */
 struct unified_io_bpf_ctx {
 	__u64	handle;		/* for the kfuncs */
-	__u64	data_off;	/* the descriptor's range */
+	__u64	data_off;	/* the descriptor's range, or the read's */
 	__u32	data_len;
 	__u32	slot;
 	__u64	arg;		/* cmd.bpf.arg */
 	__u64	user_data;
 	__u64	data_size;	/* bytes of the data area */
+	__u32	hops;		/* in: reads the step has issued */
+	__u32	max_hops;	/* in: cmd.bpf.max_hops */
+	__u64	next_slba;	/* out: the next read's first LBA */
+	__u32	next_nlb;	/* out: its number of LBAs */
+	__u32	next_resv;	/* out: must stay zero */
+	__u64	next_data_off;	/* out: where it goes in the data area */
+	__u64	scratch[UNIFIED_IO_BPF_SCRATCH / 8];	/* kept across runs */
 };
 
 /*

@@ -289,11 +289,12 @@ static int nrio_uio_pt_check(const struct nrio_uio *u,
 	case UNIFIED_IO_TYPE_NVME:
 		return nrio_uio_pt_check_nvme(u, d);
 	case UNIFIED_IO_TYPE_BPF:
-		if (d->cmd.bpf.resv1)
-			return -EINVAL;
 		for (i = 0; i < 6; i++)
 			if (d->cmd.bpf.resv2[i])
 				return -EINVAL;
+		/* Read-next steps resubmit in the kernel engine only. */
+		if (d->cmd.bpf.max_hops)
+			return -EOPNOTSUPP;
 		return 0;
 	case UNIFIED_IO_TYPE_NET_SEND:
 	case UNIFIED_IO_TYPE_NET_RECV:

@@ -163,7 +163,10 @@ const char *nrio_strerror(int err);
  * check completes with its errno once the steps before it succeeded, and
  * cancels the rest.  Its CQ entries: NVMe as for struct nrio (res the
  * data length, or -EIO with the device's status), BPF res the program's
- * return value.
+ * return value.  A read-next BPF step (cmd.bpf.max_hops not zero: the
+ * program asks for reads that the kernel issues, and runs again on what
+ * they read) runs in the kernel engine only; the passthrough engine
+ * completes it with EOPNOTSUPP.
  *
  * The passthrough engine's one difference: an NVMe command the device
  * completes with an error status does not stop the chain.  io_uring fails

@@ -32,10 +32,14 @@ TEST(device_node)
 	EXPECT_EQ(UNIFIED_IO_ABI_VERSION, info.abi_version);
 	EXPECT_EQ(0, info.flags);
 	EXPECT_EQ(UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK |
-		  UNIFIED_IO_FEAT_NET, info.features & ~UNIFIED_IO_FEAT_BPF);
+		  UNIFIED_IO_FEAT_NET, info.features &
+		  ~(UNIFIED_IO_FEAT_BPF | UNIFIED_IO_FEAT_BPF_READ_NEXT));
 	/* BPF wherever the kernel has BTF (bpf_test covers it). */
 	EXPECT_EQ(!access("/sys/kernel/btf/vmlinux", F_OK),
 		  !!(info.features & UNIFIED_IO_FEAT_BPF));
+	/* Read-next steps exactly where BPF runs (bpf_chain_test). */
+	EXPECT_EQ(!!(info.features & UNIFIED_IO_FEAT_BPF),
+		  !!(info.features & UNIFIED_IO_FEAT_BPF_READ_NEXT));
 	EXPECT_EQ(sizeof(info), info.size);
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, UNIFIED_IO_SUBMIT, &sub));
