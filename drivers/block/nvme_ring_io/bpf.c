@@ -83,7 +83,8 @@ static struct nrio_ctx *nrio_bpf_ctx(u64 handle)
 
 	rcu_read_lock();
 	run = xa_load(&nrio_bpf_runs, (u32)handle);
-	if (run && run->task == current && run->cookie == handle >> 32)
+	if (run && READ_ONCE(run->task) == current &&
+	    run->cookie == handle >> 32)
 		ctx = run->ctx;
 	rcu_read_unlock();
 	return ctx;
@@ -348,7 +349,9 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
  * result; the descriptor's own errors (bad slot, range) come back through
  * @invalid.  @hop, for a run of a read-next step, gives the range and
  * scratch the program sees and takes back the scratch and the read it
- * asks for.  Process context.
+ * asks for; the step's first run registers the run for all of them
+ * (nrio_bpf_hop_end() ends it), each run setting the task it runs in.
+ * Process context.
  */
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		 bool *invalid, struct nrio_bpf_hop *hop)
@@ -379,19 +382,27 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 	if (!prog)
 		return -ENOENT;
 
-	run = kmalloc(sizeof(*run), GFP_KERNEL);
-	if (!run) {
-		bpf_prog_put(prog);
-		return -ENOMEM;
-	}
-	run->ctx = ctx;
-	run->task = current;
-	run->cookie = get_random_u32();
-	err = xa_alloc(&nrio_bpf_runs, &id, run, xa_limit_32b, GFP_KERNEL);
-	if (err) {
-		kfree(run);
-		bpf_prog_put(prog);
-		return err;
+	if (hop && hop->run) {
+		/* A read-next step's later run: its registration stays. */
+		run = hop->run;
+		id = hop->run_id;
+		WRITE_ONCE(run->task, current);
+	} else {
+		run = kmalloc(sizeof(*run), GFP_KERNEL);
+		if (!run) {
+			bpf_prog_put(prog);
+			return -ENOMEM;
+		}
+		run->ctx = ctx;
+		run->task = current;
+		run->cookie = get_random_u32();
+		err = xa_alloc(&nrio_bpf_runs, &id, run, xa_limit_32b,
+			       GFP_KERNEL);
+		if (err) {
+			kfree(run);
+			bpf_prog_put(prog);
+			return err;
+		}
 	}
 
 	bctx = (struct unified_io_bpf_ctx) {
@@ -424,11 +435,26 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		hop->next_nlb = bctx.next_nlb;
 		hop->next_resv = bctx.next_resv;
 		hop->next_off = bctx.next_data_off;
+		/* Between runs the handle works for no task. */
+		WRITE_ONCE(run->task, NULL);
+		hop->run = run;
+		hop->run_id = id;
+	} else {
+		xa_erase(&nrio_bpf_runs, id);
+		kfree_rcu(run, rcu);
 	}
-	xa_erase(&nrio_bpf_runs, id);
-	kfree_rcu(run, rcu);
 	bpf_prog_put(prog);
 	return (int)ret;
+}
+
+/* A read-next step ended: its run's registration goes. */
+void nrio_bpf_hop_end(struct nrio_bpf_hop *hop)
+{
+	if (!hop->run)
+		return;
+	xa_erase(&nrio_bpf_runs, hop->run_id);
+	kfree_rcu(hop->run, rcu);
+	hop->run = NULL;
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include <linux/cache.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -151,12 +152,13 @@ struct nrio_bpf_hop {
 	u32	len;		/* the range the next run sees */
 	u64	off;
 	int	res;		/* the read in flight's result, from end_io */
-	bool	inflight;	/* a read is in flight */
 	u32	next_nlb;
 	u32	next_resv;
 	u64	next_slba;
 	u64	next_off;
 	u64	scratch[UNIFIED_IO_BPF_SCRATCH / 8];
+	struct nrio_bpf_run *run;	/* registered for the whole step */
+	u32	run_id;
 };
 
 /* The kernel's copy of a NET_SEND or NET_RECV descriptor. */
@@ -184,6 +186,9 @@ struct nrio_uio {
 	spinlock_t		net_lock;	/* sock[], net_waits */
 	struct file		*sock[UNIFIED_IO_SOCK_SLOTS];
 	struct list_head	net_waits;	/* steps waiting on a socket */
+	struct nrio_ctx		*ctx;
+	struct llist_head	hops;		/* chains whose read completed */
+	struct work_struct	hop_work;	/* runs them, holding a ctx ref */
 };
 
 /* One descriptor in flight: the bioset front-pads every bio with this. */
@@ -331,6 +336,7 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		 bool *invalid, struct nrio_bpf_hop *hop);
 u32 nrio_bpf_max_hops(void);
+void nrio_bpf_hop_end(struct nrio_bpf_hop *hop);
 int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 		   unsigned int issue_flags);
 /* The kfuncs, declared for sparse and -Wmissing-prototypes. */

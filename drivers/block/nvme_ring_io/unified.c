@@ -21,8 +21,10 @@
  * A read-next BPF step (cmd.bpf.max_hops) is a chain too, alone or not:
  * its program runs where any step would, and each read it asks for is
  * issued as an NVMe READ of the chain whose end_io posts nothing but
- * queues the chain's work, which runs the program again on what was
- * read.  The step's one CQ entry comes with the program's final result.
+ * puts the chain on the context's list of completed hops and queues the
+ * context's hop work (once for all of them), which runs each program
+ * again on what was read.  The step's one CQ entry comes with the
+ * program's final result.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,6 +64,7 @@ struct nrio_chain {
 	int			res;		/* of the step that ended */
 	struct nrio_net_step	net;		/* a NET step's, while it runs */
 	struct nrio_bpf_hop	hop;		/* a read-next step's */
+	struct llist_node	hop_node;	/* on uio->hops */
 	struct nrio_udesc	d[];
 };
 
@@ -196,11 +199,9 @@ static int nrio_hop_run(struct nrio_ctx *ctx, struct nrio_chain *chain,
 	hop->hops++;
 	hop->off = d.data_off;
 	hop->len = d.data_len;
-	hop->inflight = true;
 	ret = nrio_issue(ctx, &d);
 	if (ret) {
 		/* nrio_issue() fails only before anything is submitted. */
-		hop->inflight = false;
 		hop->hops--;
 		*res = ret;
 		return 1;
@@ -292,6 +293,8 @@ static bool nrio_chain_end_step(struct nrio_chain *chain, int res,
 				u->type == UNIFIED_IO_TYPE_NET_RECV);
 	bool hops = u->type == UNIFIED_IO_TYPE_BPF && u->bpf.max_hops;
 
+	if (hops)
+		nrio_bpf_hop_end(&chain->hop);
 	/* A read-next step's entry says how many reads it issued. */
 	nrio_post_full(chain->ctx, u->user_data, res, invalid, NULL,
 		       net ? NRIO_DATA_COPIED : NRIO_DATA_NONE,
@@ -345,25 +348,6 @@ static void nrio_chain_work(struct work_struct *work)
 			return;
 		if (nrio_chain_end_step(chain, res, false))
 			nrio_chain_run(chain);
-	} else if (chain->hop.inflight) {
-		/* A read-next step's read completed: run its program. */
-		struct nrio_ctx *ctx = chain->ctx;
-		int ret = 1;
-
-		chain->hop.inflight = false;
-		res = chain->hop.res;
-		if (res >= 0) {
-			nrio_note_in_place(ctx, res);
-			/* Nobody will reap it: end the step here. */
-			if (READ_ONCE(ctx->closing))
-				res = -ECANCELED;
-			else
-				ret = nrio_hop_run(ctx, chain, &res);
-		}
-		if (!ret)
-			return;	/* the next read is in flight */
-		if (nrio_chain_end_step(chain, res, false))
-			nrio_chain_run(chain);
 	} else if (chain->res < 0) {
 		nrio_chain_cancel(chain, chain->cur);
 	} else if (chain->cur == chain->n) {
@@ -387,11 +371,60 @@ void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res)
 	queue_work(nrio_wq, &chain->work);
 }
 
+/* A read-next step's read completed: run its program again. */
+static void nrio_chain_hop_resume(struct nrio_chain *chain)
+{
+	struct nrio_ctx *ctx = chain->ctx;
+	int ret = 1, res = chain->hop.res;
+
+	if (res >= 0) {
+		nrio_note_in_place(ctx, res);
+		/* Nobody will reap it: end the step here. */
+		if (READ_ONCE(ctx->closing))
+			res = -ECANCELED;
+		else
+			ret = nrio_hop_run(ctx, chain, &res);
+	}
+	if (!ret)
+		return;	/* the next read is in flight */
+	if (nrio_chain_end_step(chain, res, false))
+		nrio_chain_run(chain);
+}
+
+/*
+ * The context's chains whose read completed, in one go: one worker
+ * wake-up and one plug for as many hops as completed meanwhile.
+ */
+static void nrio_hop_work(struct work_struct *work)
+{
+	struct nrio_uio *uio = container_of(work, struct nrio_uio, hop_work);
+	struct nrio_ctx *ctx = uio->ctx;
+	struct nrio_chain *chain, *next;
+	struct llist_node *list;
+	struct blk_plug plug;
+
+	list = llist_reverse_order(llist_del_all(&uio->hops));
+	blk_start_plug(&plug);
+	llist_for_each_entry_safe(chain, next, list, hop_node)
+		nrio_chain_hop_resume(chain);
+	blk_finish_plug(&plug);
+	/* Taken when the work was queued: the context outlives it. */
+	nrio_ctx_put(ctx);
+}
+
 /* A read-next step's read completed with @res (bio end_io, any context). */
 void nrio_chain_hop_done(struct nrio_chain *chain, int res)
 {
+	struct nrio_ctx *ctx = chain->ctx;
+	struct nrio_uio *uio = ctx->uio;
+
 	chain->hop.res = res;
-	queue_work(nrio_wq, &chain->work);
+	/* The first on the list queues the work; the chain holds ctx. */
+	if (llist_add(&chain->hop_node, &uio->hops)) {
+		refcount_inc(&ctx->ref);
+		if (!queue_work(nrio_wq, &uio->hop_work))
+			nrio_ctx_put(ctx);
+	}
 }
 
 /*
@@ -419,7 +452,7 @@ static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 	chain->res = 0;
 	chain->net.active = false;
 	chain->net.work = &chain->work;
-	/* Read before a read-next step starts (it may fail before). */
+	/* Read (hops, run) even by a read-next step that fails to start. */
 	memset(&chain->hop, 0, sizeof(chain->hop));
 	memcpy(chain->d, u, n * sizeof(*u));
 	if (n > 1)
@@ -555,6 +588,9 @@ static int nrio_uio_prepare(struct nrio_ctx *ctx, struct nrio_setup_req *req)
 	uio->frame_headroom = s->frame_headroom;
 	nrio_bpf_ctx_init(uio);
 	nrio_net_ctx_init(uio);
+	uio->ctx = ctx;
+	init_llist_head(&uio->hops);
+	INIT_WORK(&uio->hop_work, nrio_hop_work);
 	ctx->uio = uio;
 	return 0;
 }
