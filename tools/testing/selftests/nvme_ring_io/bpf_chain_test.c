@@ -35,7 +35,7 @@
 #define REGION		(8 * MiB)
 #define HOPS_PARAM	"/sys/module/nvme_ring_io/parameters/max_bpf_hops"
 
-enum { SLOT_LIST, SLOT_LOOP, SLOT_BTREE };
+enum { SLOT_LIST, SLOT_LOOP, SLOT_BTREE, SLOT_BTREE_ROOT };
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -648,6 +648,8 @@ FIXTURE_SETUP(btree)
 	ASSERT_EQ(0, load_obj(&self->obj));
 	ASSERT_EQ(0, attach(self->u.fd, SLOT_BTREE,
 			    prog_fd(self->obj, "btree_lookup")));
+	ASSERT_EQ(0, attach(self->u.fd, SLOT_BTREE_ROOT,
+			    prog_fd(self->obj, "btree_lookup_root")));
 }
 
 FIXTURE_TEARDOWN(btree)
@@ -734,22 +736,36 @@ static int lookup_user(struct uio *u, const struct bt_tree *t,
 
 /*
  * BPF-chained: per lookup one READ of the root linked to a read-next
- * step of max_hops depth - 1; BATCH lookups in flight.  The answers into
- * @res, the reads each step issued into @hops.
+ * step of max_hops depth - 1, or (@one) a read-next step alone of
+ * max_hops depth whose range holds where the root is; BATCH lookups in
+ * flight.  The answers into @res, the reads each step issued into @hops.
  */
 static int lookup_bpf(struct uio *u, const struct bt_tree *t,
-		      const __u64 *keys, int *res, __u32 *hops, __u32 n)
+		      const __u64 *keys, int *res, __u32 *hops, __u32 n,
+		      bool one)
 {
 	__u32 i, first;
 
 	for (first = 0; first < n; first += BATCH) {
 		__u32 m = n - first < BATCH ? n - first : BATCH;
-		__u32 idx = uio_reserve(u, 2 * m);
+		__u32 per = one ? 1 : 2, idx = uio_reserve(u, per * m);
 		struct nvme_ring_io_cqe cqe[2 * BATCH];
 
 		for (i = 0; i < m; i++) {
 			__u64 off = (__u64)i * t->node_size;
+			struct bt_root root = {
+				.root_lba = t->root_lba,
+				.node_lbas = t->node_lbas,
+				.magic = BT_ROOT_MAGIC,
+			};
 
+			if (one) {
+				memcpy(u->data + off, &root, sizeof(root));
+				prep_hop(uio_sqe(u, idx + i), SLOT_BTREE_ROOT,
+					 off, t->node_size, keys[first + i],
+					 t->depth, i, false);
+				continue;
+			}
 			uio_prep_rw(uio_sqe(u, idx + 2 * i),
 				    NVME_RING_IO_OP_READ, t->root_lba,
 				    t->node_lbas, off, t->node_size,
@@ -758,9 +774,9 @@ static int lookup_bpf(struct uio *u, const struct bt_tree *t,
 				 t->node_size, keys[first + i], t->depth - 1,
 				 i, false);
 		}
-		if (run(u, 2 * m, cqe))
+		if (run(u, per * m, cqe))
 			return -EIO;
-		for (i = 0; i < 2 * m; i++) {
+		for (i = 0; i < per * m; i++) {
 			__u64 ud = cqe[i].user_data;
 
 			if (ud >> 32) {
@@ -775,18 +791,27 @@ static int lookup_bpf(struct uio *u, const struct bt_tree *t,
 	return 0;
 }
 
+/*
+ * The same keys three ways: from userspace, as READ -> read-next, and as
+ * one read-next descriptor that reads the root too; each equals the
+ * model, and a found key took one read per level the step read.
+ */
 TEST_F(btree, lookups_match_the_model)
 {
 	enum { N = 240 };
 	__u64 keys[N];
-	int ures[N], bres[N];
-	__u32 hops[N], i, found = 0;
+	int ures[N], bres[N], b1res[N];
+	__u32 hops[N], hops1[N], i, found = 0;
 
 	pick_keys(&self->t, keys, N);
 	memset(ures, 0x7f, sizeof(ures));
 	memset(bres, 0x7f, sizeof(bres));
+	memset(b1res, 0x7f, sizeof(b1res));
 	ASSERT_EQ(0, lookup_user(&self->u, &self->t, keys, ures, N));
-	ASSERT_EQ(0, lookup_bpf(&self->u, &self->t, keys, bres, hops, N));
+	ASSERT_EQ(0, lookup_bpf(&self->u, &self->t, keys, bres, hops, N,
+				false));
+	ASSERT_EQ(0, lookup_bpf(&self->u, &self->t, keys, b1res, hops1, N,
+				true));
 	for (i = 0; i < N; i++) {
 		int want = bt_model(&self->t, keys[i]);
 
@@ -798,10 +823,14 @@ TEST_F(btree, lookups_match_the_model)
 			TH_LOG("BPF lookup %u key %llx", i,
 			       (unsigned long long)keys[i]);
 		}
+		EXPECT_EQ(want, b1res[i]) {
+			TH_LOG("one-descriptor BPF lookup %u key %llx", i,
+			       (unsigned long long)keys[i]);
+		}
 		if (want >= 0) {
 			found++;
-			/* One read per level below the root. */
 			EXPECT_EQ(self->t.depth - 1, hops[i]);
+			EXPECT_EQ(self->t.depth, hops1[i]);
 		}
 	}
 	/* Two thirds are there; absent ones below the smallest key too. */

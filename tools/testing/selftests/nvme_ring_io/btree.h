@@ -29,6 +29,14 @@ struct bt_hdr {
 #define BT_VAL_OFF(cap, i)	(16ULL + 8ULL * (cap) + 8ULL * (i))
 #define BT_NODE_BYTES(cap)	(16ULL + 16ULL * (cap))
 
+/* Where btree_lookup_root (bpf/chain.bpf.c) finds the root. */
+#define BT_ROOT_MAGIC		0x544f4f52	/* "ROOT" */
+struct bt_root {
+	__u64	root_lba;
+	__u32	node_lbas;
+	__u32	magic;
+};
+
 /* One read a read_list program asks for (bpf/chain.bpf.c). */
 struct bt_req {
 	__u64	slba;

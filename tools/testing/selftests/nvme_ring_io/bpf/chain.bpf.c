@@ -78,14 +78,12 @@ int ctx_too_far(struct unified_io_bpf_ctx *ctx)
 }
 
 /*
- * Look key arg up in the B-tree whose node the data area holds at
- * data_off (the root, read by the READ descriptor before this step):
+ * Look key arg up in the B-tree node the data area holds at data_off:
  * binary search in the node, then either the value (a leaf; -ENOENT when
  * the key is not there) or a read of the child into the same bytes.
  * scratch[0] counts the nodes seen.
  */
-SEC("syscall")
-int btree_lookup(struct unified_io_bpf_ctx *ctx)
+static __always_inline int bt_search(struct unified_io_bpf_ctx *ctx)
 {
 	__u64 key = ctx->arg, base = ctx->data_off, k = 0, v = 0;
 	struct bt_hdr h;
@@ -128,5 +126,35 @@ int btree_lookup(struct unified_io_bpf_ctx *ctx)
 	ctx->next_slba = v;
 	ctx->next_nlb = h.node_lbas;
 	ctx->next_data_off = base;
+	return UNIFIED_IO_BPF_READ_NEXT;
+}
+
+/* After a READ of the root into the descriptor's range: look arg up. */
+SEC("syscall")
+int btree_lookup(struct unified_io_bpf_ctx *ctx)
+{
+	return bt_search(ctx);
+}
+
+/*
+ * A lookup as one descriptor: its range holds a struct bt_root, and the
+ * first run reads the root there; every later run is btree_lookup's.
+ */
+SEC("syscall")
+int btree_lookup_root(struct unified_io_bpf_ctx *ctx)
+{
+	struct bt_root r;
+	int ret;
+
+	if (ctx->hops)
+		return bt_search(ctx);
+	ret = unified_io_load(ctx->handle, ctx->data_off, &r, sizeof(r));
+	if (ret)
+		return ret;
+	if (r.magic != BT_ROOT_MAGIC)
+		return -EBADMSG;
+	ctx->next_slba = r.root_lba;
+	ctx->next_nlb = r.node_lbas;
+	ctx->next_data_off = ctx->data_off;
 	return UNIFIED_IO_BPF_READ_NEXT;
 }
