@@ -8,10 +8,12 @@
 # scripts/guest/bench-job there: null_blk and brd behind nvmet (nvme-loop,
 # or nvmet-tcp on 127.0.0.1 where the kernel has no nvme-loop), QEMU's
 # NVMe controller and null_blk itself, each through every engine, then an
-# allocation trace per engine.
+# allocation trace per engine, then B-tree lookups (nrio_lookup:
+# userspace-driven vs BPF-chained read-next steps, depths 3 to 6).
 #
 # Results go to build/bench/<UTC yyyymmdd-hhmmss>/ (build/bench/latest):
 #   <kver>.csv  alloc-<kver>.txt  console-<kver>.log  (profile-<kver>.txt)
+#   lookup-<kver>.txt
 #   results.txt results.md   (nrio_bench report over all the CSV files)
 #
 # usage: scripts/bench.sh [--kvers "KVER ..."]
@@ -25,6 +27,9 @@
 #   BENCH_ALLOC_COUNT   I/Os per engine in the allocation trace (default
 #                       20000; 0 skips the trace)
 #   BENCH_FIO_SMOKE=1   run fio once in the guest first
+#   BENCH_LOOKUP_SECONDS, BENCH_LOOKUP_INFLIGHT   the lookups (default 1 s
+#                       per way and depth, 16 in flight; 0 s skips them);
+#                       BENCH_DEVICES=none runs only them
 #   BENCH_RUN_TIMEOUT, BENCH_ALLOC_ENGINES, BENCH_NULLB_MB,
 #   BENCH_NULLB_MAX_SECTORS, BENCH_NVMF_OPTS, BENCH_PROFILE (a device:
 #   function_graph profile after it), BENCH_PROFILE_ENGINES,
@@ -88,6 +93,12 @@ payload=$NRIO_BUILD/bench-payload
 rm -rf "$payload"
 mkdir -p "$payload"
 cp "$guest_prog" "$payload/nrio_bench"
+# The lookups: nrio_lookup and its BPF program, built beside nrio_bench.
+for f in nrio_lookup chain.bpf.o; do
+	if [ -f "$(dirname "$guest_prog")/$f" ]; then
+		cp "$(dirname "$guest_prog")/$f" "$payload/$f"
+	fi
+done
 
 # / : Debian's fio with every library it links and the dynamic loader, at
 # the same absolute paths as here.
@@ -128,6 +139,7 @@ job=$NRIO_BUILD/bench-job.sh
 	echo "export BENCH_ALLOC_COUNT=$(sq "${BENCH_ALLOC_COUNT:-20000}")"
 	echo "export BENCH_FIO_SMOKE=$(sq "${BENCH_FIO_SMOKE:-0}")"
 	for v in BENCH_RUN_TIMEOUT BENCH_ALLOC_ENGINES BENCH_NULLB_MB \
+		 BENCH_LOOKUP_SECONDS BENCH_LOOKUP_INFLIGHT \
 		 BENCH_NULLB_MAX_SECTORS BENCH_NVMF_OPTS BENCH_PROFILE \
 		 BENCH_PROFILE_ENGINES BENCH_PROFILE_WORKLOAD \
 		 BENCH_PROFILE_COUNT; do
@@ -159,7 +171,7 @@ step "payload ready"
 
 # --- 3. per kernel --------------------------------------------------------
 bad=0
-declare -a summary=() csvs=()
+declare -a summary=() csvs=() lookups=()
 for kver in $kvers; do
 	say "== kernel $kver"
 	ks=$(now_s)
@@ -200,6 +212,14 @@ for kver in $kvers; do
 		sed -n '/^NRIO-PROFILE-BEGIN$/,/^NRIO-PROFILE-END$/p' |
 		sed '1d;$d' > "$res/profile-$kver.txt"
 	[ -s "$res/profile-$kver.txt" ] || rm -f "$res/profile-$kver.txt"
+	tr -d '\r' < "$log" |
+		sed -n '/^NRIO-LOOKUP-BEGIN$/,/^NRIO-LOOKUP-END$/p' |
+		sed '1d;$d' > "$res/lookup-$kver.txt"
+	if [ -s "$res/lookup-$kver.txt" ]; then
+		lookups+=("$res/lookup-$kver.txt")
+	else
+		rm -f "$res/lookup-$kver.txt"
+	fi
 
 	initrd=$NRIO_BUILD/$kver/initramfs.cpio.gz
 	up=$(tr -d '\r' < "$log" |
@@ -224,7 +244,28 @@ for kver in $kvers; do
 done
 
 # --- 4. report ----------------------------------------------------------
-if [ ${#csvs[@]} -gt 0 ]; then
+# The lookups: each kernel's table as nrio_lookup printed it.
+lookup_report() {
+	local f k
+	for f in "${lookups[@]}"; do
+		k=${f##*/lookup-}
+		k=${k%.txt}
+		echo ""
+		echo "B-tree lookups, kernel $k (nrio_lookup; bpf-chain is one"
+		echo "read-next BPF descriptor per lookup):"
+		cat "$f"
+	done
+}
+if [ ${#csvs[@]} -eq 0 ] && [ ${#lookups[@]} -gt 0 ]; then
+	if [ ${#icount[@]} -gt 0 ]; then
+		echo "QEMU instruction counting (-icount shift=0,sleep=off):" \
+		     "a second is 10^9 guest instructions"
+	fi > "$res/results.txt"
+	lookup_report >> "$res/results.txt"
+	cp "$res/results.txt" "$res/results.md"
+	say ""
+	cat "$res/results.txt"
+elif [ ${#csvs[@]} -gt 0 ]; then
 	if [ ${#icount[@]} -gt 0 ]; then
 		echo "QEMU instruction counting (-icount shift=0,sleep=off):" \
 		     "a second is 10^9 guest instructions"
@@ -235,6 +276,8 @@ if [ ${#csvs[@]} -gt 0 ]; then
 		bad=1
 	}
 	"$host_prog" report --markdown "${csvs[@]}" >> "$res/results.md" || bad=1
+	lookup_report >> "$res/results.txt"
+	lookup_report >> "$res/results.md"
 	say ""
 	cat "$res/results.txt"
 else
