@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "nrio_uio_test.h"
+#include "nrio_target.h"
 #include "btree.h"
 
 #include "kselftest_harness.h"
@@ -584,6 +585,72 @@ TEST(no_namespace)
 	EXPECT_EQ(-ENXIO, cqe[0].res);
 	uio_close(&u);
 	bpf_object__close(obj);
+}
+
+/*
+ * The namespace removed while read-next steps hop on it (a namespace of
+ * the kernel's NVMe target over TCP, which can go away): every step ends
+ * with the failed read's errno, the context says it is dead, and closing
+ * it gives back every reference.
+ */
+static const struct nrio_target_cfg chain_target = {
+	.nqn		= "nrio-bpf-chain",
+	.nullb_name	= "nriochain",
+	.port		= 9,
+	.trsvcid	= 4429,
+	.size_mb	= 64,
+	.memory_backed	= true,
+};
+
+TEST(namespace_removed_while_hopping)
+{
+	struct nvme_ring_io_cqe cqe[4];
+	unsigned int old = hops_param();
+	struct bpf_object *obj = NULL;
+	struct nrio_target t;
+	int have = need_read_next(_metadata), base, i;
+	struct uio u;
+	__u32 idx;
+
+	ASSERT_LE(0, have);
+	if (!have)
+		SKIP(return, "no BTF in this kernel: the module runs no BPF");
+	if (!nrio_target_available())
+		SKIP(return, "needs nvmet, null_blk configfs and nvme-fabrics");
+	ASSERT_EQ(0, nrio_target_setup(&t, &chain_target)) {
+		TH_LOG("%s", t.failed);
+	}
+	ASSERT_EQ(0, load_obj(&obj));
+	ASSERT_EQ(0, set_hops_param(1000000));
+	base = refcnt_settled();
+	ASSERT_EQ(0, uio_open(&u, t.dev, O_RDWR, 16, 0, MiB));
+	ASSERT_EQ(0, attach(u.fd, 0, prog_fd(obj, "loop_same")));
+	idx = uio_reserve(&u, 4);
+	for (i = 0; i < 4; i++)
+		prep_hop(uio_sqe(&u, idx + i), 0, i * 65536, u.lba, i * 8,
+			 1000000, i, false);
+	nrio_ring_submit(&u.sq, 4);
+	ASSERT_EQ(4, uio_submit(&u));
+	usleep(200000);
+	ASSERT_EQ(0, uio_info(u.fd, &u.info));
+	EXPECT_EQ(4, u.info.inflight);
+	ASSERT_EQ(0, nrio_target_ns_enable(&t, false));
+	ASSERT_EQ(0, uio_reap(&u, cqe, 4));
+	for (i = 0; i < 4; i++) {
+		TH_LOG("step %llu: res %d after %u reads",
+		       (unsigned long long)cqe[i].user_data, cqe[i].res,
+		       cqe[i].result0);
+		EXPECT_EQ(-EIO, cqe[i].res);
+		EXPECT_LT(0, cqe[i].result0);
+		EXPECT_GT(1000000, cqe[i].result0);
+	}
+	uio_close(&u);
+	EXPECT_TRUE(refcnt_settles(base)) {
+		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
+	}
+	set_hops_param(old);
+	bpf_object__close(obj);
+	nrio_target_cleanup(&chain_target);
 }
 
 /* --- the B-tree --------------------------------------------------------- */
