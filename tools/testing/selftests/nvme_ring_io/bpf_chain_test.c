@@ -469,6 +469,42 @@ TEST_F(chain, bad_reads)
 	}
 }
 
+/*
+ * A read-next descriptor that fails its own checks (reserved field, flag)
+ * before it runs: EINVAL, no read, result0 0, also right after another
+ * read-next step of the same chain that issued reads.
+ */
+TEST_F(chain, bad_descriptor)
+{
+	struct uio *u = &self->u;
+	struct nvme_ring_io_cqe cqe[3];
+	__u32 idx;
+
+	idx = uio_reserve(u, 1);
+	prep_hop(uio_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base, 4,
+		 1, false);
+	uio_sqe(u, idx)->cmd.bpf.resv2[5] = 1;
+	ASSERT_EQ(0, run(u, 1, cqe));
+	EXPECT_EQ(-EINVAL, cqe[0].res);
+	EXPECT_EQ(0, cqe[0].result0);
+
+	put_req(u, 0, 0, self->base, 1, 8192);
+	put_req(u, 0, 1, self->base + 1, 1, 8192);
+	idx = uio_reserve(u, 3);
+	prep_hop(uio_sqe(u, idx), SLOT_LIST, 0, 4096, 2, 2, 1, true);
+	prep_hop(uio_sqe(u, idx + 1), SLOT_LOOP, 0, variant->lba, self->base,
+		 4, 2, true);
+	uio_sqe(u, idx + 1)->flags |= 0x80;
+	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, self->base, 1,
+		    0, variant->lba, 3, false);
+	ASSERT_EQ(0, run(u, 3, cqe));
+	EXPECT_LE(0, cqe[0].res);
+	EXPECT_EQ(2, cqe[0].result0);
+	EXPECT_EQ(-EINVAL, cqe[1].res);
+	EXPECT_EQ(0, cqe[1].result0);
+	EXPECT_EQ(-ECANCELED, cqe[2].res);
+}
+
 /* A program returning READ_NEXT in an ordinary step just returns that. */
 TEST_F(chain, ordinary_step_unchanged)
 {

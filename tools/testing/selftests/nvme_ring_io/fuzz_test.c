@@ -336,6 +336,10 @@ static void fz_udesc(struct fz_ctx *c, struct unified_io_sqe *u)
 		u->user_data = rnd();
 		u->cmd.bpf.slot = rnd() % (UNIFIED_IO_BPF_SLOTS + 2);
 		u->cmd.bpf.arg = rnd() % 2 ? rnd() : rnd() % 256;
+		/* Read-next steps: within the default limit, or anything. */
+		if (!(rnd() % 4))
+			u->cmd.bpf.max_hops = rnd() % 2 ? 1 + rnd() % 32 :
+					      (__u32)fz_field();
 		if (!(rnd() % 16))
 			u->cmd.bpf.resv2[rnd() % 6] = rnd();
 		return;
