@@ -30,6 +30,9 @@
 #   BENCH_LOOKUP_SECONDS, BENCH_LOOKUP_INFLIGHT   the lookups (default 1 s
 #                       per way and depth, 16 in flight; 0 s skips them);
 #                       BENCH_DEVICES=none runs only them
+#   BENCH_LOOKUP_COUNT  lookups per way and depth instead of a time
+#                       (default 1000 with BENCH_ICOUNT=1, where a guest
+#                       second is instructions and so holds few lookups)
 #   BENCH_RUN_TIMEOUT, BENCH_ALLOC_ENGINES, BENCH_NULLB_MB,
 #   BENCH_NULLB_MAX_SECTORS, BENCH_NVMF_OPTS, BENCH_PROFILE (a device:
 #   function_graph profile after it), BENCH_PROFILE_ENGINES,
@@ -61,6 +64,10 @@ done
 
 t0=$(now_s)
 step_t=$t0
+# Instruction counting: the lookups by number, not by guest seconds.
+if [ "${BENCH_ICOUNT:-0}" = 1 ] && [ -z "${BENCH_LOOKUP_COUNT+set}" ]; then
+	BENCH_LOOKUP_COUNT=1000
+fi
 
 # --- 1. packages, nrio_bench ----------------------------------------------
 "$NRIO_TOP/scripts/deps.sh" fio
@@ -139,7 +146,7 @@ job=$NRIO_BUILD/bench-job.sh
 	echo "export BENCH_ALLOC_COUNT=$(sq "${BENCH_ALLOC_COUNT:-20000}")"
 	echo "export BENCH_FIO_SMOKE=$(sq "${BENCH_FIO_SMOKE:-0}")"
 	for v in BENCH_RUN_TIMEOUT BENCH_ALLOC_ENGINES BENCH_NULLB_MB \
-		 BENCH_LOOKUP_SECONDS BENCH_LOOKUP_INFLIGHT \
+		 BENCH_LOOKUP_SECONDS BENCH_LOOKUP_INFLIGHT BENCH_LOOKUP_COUNT \
 		 BENCH_NULLB_MAX_SECTORS BENCH_NVMF_OPTS BENCH_PROFILE \
 		 BENCH_PROFILE_ENGINES BENCH_PROFILE_WORKLOAD \
 		 BENCH_PROFILE_COUNT; do

@@ -30,8 +30,13 @@
  *
  * usage: nrio_lookup --ns /dev/nvmeXnY --ng /dev/ngXnY --bpf chain.bpf.o
  *                    [--depths 3,4,5,6] [--keys 10000] [--node 4096]
- *                    [--inflight 16] [--seconds 2] [--base-mb 256]
- *                    [--ways user-ring,uring-pt,bpf-chain]
+ *                    [--inflight 16] [--seconds 2 | --count N]
+ *                    [--base-mb 256] [--ways user-ring,uring-pt,bpf-chain]
+ *
+ * --count makes every way do N lookups per depth (at least the number in
+ * flight), over the same keys in the same order, instead of running for
+ * --seconds: what instruction counting needs, where a guest second is a
+ * number of instructions and so a time-bound run does few lookups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +67,7 @@
 static const char *ns_path, *ng_path, *bpf_path;
 static unsigned int nkeys = 10000, node = 4096, qd = 16, base_mb = 256;
 static double seconds = 2;
+static unsigned long count;	/* --count, 0: --seconds */
 static const char *ways = "user-ring,uring-pt,bpf-chain";
 
 struct mode_res {
@@ -204,6 +210,7 @@ struct slot {
 };
 
 static unsigned int pick;
+static unsigned long started;	/* lookups a way has started */
 
 static void slot_next(struct slot *s, const struct bt_tree *t,
 		      const __u64 *keys)
@@ -211,6 +218,20 @@ static void slot_next(struct slot *s, const struct bt_tree *t,
 	s->key = keys[pick++ % NKEYS_PICK];
 	s->want = bt_model(t, s->key);
 	s->lba = t->root_lba;
+	started++;
+}
+
+/* A way starts: every way looks the same keys up in the same order. */
+static void way_start(void)
+{
+	pick = 0;
+	started = 0;
+}
+
+/* Start another lookup?  Until --count were started, or until @end. */
+static bool more(double end)
+{
+	return count ? started < count : now() < end;
 }
 
 static void run_user_ring(struct uctx *u, const struct bt_tree *t,
@@ -220,6 +241,7 @@ static void run_user_ring(struct uctx *u, const struct bt_tree *t,
 	double t0 = now(), c0 = busy(), s0 = self_cpu(), end = t0 + seconds;
 	__u32 i, n = 0, idx, got, live = qd;
 
+	way_start();
 	for (i = 0; i < qd; i++) {
 		slot_next(&sl[i], t, keys);
 		prep_read(uctx_sqe(u), sl[i].lba, t->node_lbas,
@@ -249,7 +271,7 @@ static void run_user_ring(struct uctx *u, const struct bt_tree *t,
 			} else {
 				r->errors += ret != sl[q].want;
 				r->lookups++;
-				if (now() >= end) {
+				if (!more(end)) {
 					live--;
 					continue;
 				}
@@ -293,6 +315,7 @@ static void run_bpf_chain(struct uctx *u, const struct bt_tree *t,
 	double t0 = now(), c0 = busy(), s0 = self_cpu(), end = t0 + seconds;
 	__u32 i, n = 0, idx, got, live = qd;
 
+	way_start();
 	for (i = 0; i < qd; i++) {
 		slot_next(&sl[i], t, keys);
 		prep_lookup(u, t, i, sl[i].key);
@@ -310,7 +333,7 @@ static void run_bpf_chain(struct uctx *u, const struct bt_tree *t,
 			r->errors += c->res != sl[q].want ||
 				     c->result0 != t->depth;
 			r->lookups++;
-			if (now() >= end) {
+			if (!more(end)) {
 				live--;
 				continue;
 			}
@@ -387,6 +410,7 @@ static void run_uring_pt(const struct bt_tree *t, const __u64 *keys,
 	c0 = busy();
 	s0 = self_cpu();
 	end = t0 + seconds;
+	way_start();
 	for (i = 0; i < qd; i++) {
 		slot_next(&sl[i], t, keys);
 		pt_read(&ring, fd, nsid, shift, iov[i].iov_base, i, sl[i].lba);
@@ -416,7 +440,7 @@ static void run_uring_pt(const struct bt_tree *t, const __u64 *keys,
 			} else {
 				r->errors += res != sl[q].want;
 				r->lookups++;
-				if (now() >= end) {
+				if (!more(end)) {
 					live--;
 					continue;
 				}
@@ -457,7 +481,8 @@ int main(int argc, char **argv)
 		{ "bpf", 1, NULL, 'b' }, { "depths", 1, NULL, 'd' },
 		{ "keys", 1, NULL, 'k' }, { "node", 1, NULL, 'N' },
 		{ "inflight", 1, NULL, 'q' }, { "seconds", 1, NULL, 's' },
-		{ "base-mb", 1, NULL, 'B' }, { "ways", 1, NULL, 'w' }, { 0 },
+		{ "base-mb", 1, NULL, 'B' }, { "ways", 1, NULL, 'w' },
+		{ "count", 1, NULL, 'c' }, { 0 },
 	};
 	const char *depths = "3,4,5,6", *d;
 	struct unified_io_bpf_attach a = { 0 };
@@ -480,12 +505,13 @@ int main(int argc, char **argv)
 		case 's': seconds = atof(optarg); break;
 		case 'B': base_mb = atoi(optarg); break;
 		case 'w': ways = optarg; break;
+		case 'c': count = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
 	if (!ns_path || !ng_path || !bpf_path || !qd || qd > MAXQ ||
-	    (__u64)qd * node > REGION) {
-		fprintf(stderr, "usage: nrio_lookup --ns DEV --ng CHARDEV --bpf OBJ [--depths L] [--keys N] [--node B] [--inflight Q] [--seconds S] [--base-mb M]\n");
+	    (__u64)qd * node > REGION || (count && count < qd)) {
+		fprintf(stderr, "usage: nrio_lookup --ns DEV --ng CHARDEV --bpf OBJ [--depths L] [--keys N] [--node B] [--inflight Q] [--seconds S | --count N (>= Q)] [--base-mb M] [--ways W]\n");
 		return 2;
 	}
 	nvme_fd = open(ns_path, O_RDWR | O_CLOEXEC);
@@ -510,8 +536,12 @@ int main(int argc, char **argv)
 	if (ioctl(u.fd, UNIFIED_IO_BPF_ATTACH, &a))
 		die("UNIFIED_IO_BPF_ATTACH", errno);
 
-	printf("nrio_lookup: %s (LBA %u B), node %u B, %u keys, %u lookups in flight, %.1f s per way\n",
-	       ns_path, info.lba_size, node, nkeys, qd, seconds);
+	if (count)
+		printf("nrio_lookup: %s (LBA %u B), node %u B, %u keys, %u lookups in flight, %lu lookups per way\n",
+		       ns_path, info.lba_size, node, nkeys, qd, count);
+	else
+		printf("nrio_lookup: %s (LBA %u B), node %u B, %u keys, %u lookups in flight, %.1f s per way\n",
+		       ns_path, info.lba_size, node, nkeys, qd, seconds);
 	printf("%-5s %-9s %10s %12s %14s %14s %14s %7s\n", "depth", "way",
 	       "lookups", "lookups/s", "lookups/CPU-s", "CPU-ns/lookup",
 	       "own-ns/lookup", "errors");
@@ -544,9 +574,12 @@ int main(int argc, char **argv)
 			keys[w] = t.keys[bt_mix(w + 7 * depth) % t.n];
 		/* Warm up every way (caches, the device, the workers). */
 		{
+			unsigned long keep_count = count;
 			double keep = seconds;
 
 			seconds = 0.2;
+			if (count)
+				count = count / 10 > qd ? count / 10 : qd;
 			memset(r, 0, sizeof(r));
 			if (strstr(ways, "user-ring"))
 				run_user_ring(&u, &t, keys, &r[0]);
@@ -555,6 +588,7 @@ int main(int argc, char **argv)
 			if (strstr(ways, "bpf-chain"))
 				run_bpf_chain(&u, &t, keys, &r[2]);
 			seconds = keep;
+			count = keep_count;
 			for (w = 0; w < 3; w++)
 				errors += r[w].errors;
 		}
