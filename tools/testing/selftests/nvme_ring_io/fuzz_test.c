@@ -66,6 +66,8 @@ static int fz_peers[2] = { -1, -1 };
 
 static __u64 rng_state;
 static unsigned long bad_cqes;	/* CQ entries no kernel should write */
+/* user_data of BPF descriptors: their res is the program's, any int. */
+#define FZ_BPF_TAG	(0xb9f0ULL << 48)
 static unsigned long n_ops, n_descs, n_setups;
 
 static __u64 rnd(void)
@@ -333,7 +335,8 @@ static void fz_udesc(struct fz_ctx *c, struct unified_io_sqe *u)
 		u->flags = rnd() % 3 ? 0 : UNIFIED_IO_SQE_F_LINK;
 		u->data_off = rnd() % 2 ? 64 * (rnd() % 1024) : fz_field();
 		u->data_len = rnd() % 2 ? 64 * (rnd() % 257) : fz_field();
-		u->user_data = rnd();
+		/* A program's result is any int: tagged, not checked. */
+		u->user_data = FZ_BPF_TAG | (rnd() & 0xffffffffffffULL);
 		u->cmd.bpf.slot = rnd() % (UNIFIED_IO_BPF_SLOTS + 2);
 		u->cmd.bpf.arg = rnd() % 2 ? rnd() : rnd() % 256;
 		/* Read-next steps: within the default limit, or anything. */
@@ -406,9 +409,11 @@ static void fz_io(struct fz_ctx *c)
 
 			/*
 			 * res is bytes (<= 32 MiB) or -errno, unless the
-			 * scribbler has been at this ring.
+			 * scribbler has been at this ring or a program
+			 * gave it.
 			 */
 			if (!c->scribbled &&
+			    cqe->user_data >> 48 != FZ_BPF_TAG >> 48 &&
 			    (cqe->res < -4095 || cqe->res > (32 << 20)))
 				bad_cqes++;
 		}
