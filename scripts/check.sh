@@ -45,6 +45,8 @@ make -s -C "$NRIO_TOP/samples/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
 	OUTPUT="$NRIO_BUILD/samples-static"
 make -s -C "$NRIO_TOP/samples/unified_io" STATIC=1 TOP="$NRIO_TOP" \
 	OUTPUT="$NRIO_BUILD/samples-static/unified"
+make -s -C "$NRIO_TOP/samples/unified_io/full_stack" STATIC=1 \
+	TOP="$NRIO_TOP" OUTPUT="$NRIO_BUILD/samples-static/full_stack"
 # The benchmark program, for bench_test (it checks that it works).
 make -s -C "$NRIO_TOP/tools/bench/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
 	OUTPUT="$NRIO_BUILD/bench-static"
@@ -199,7 +201,10 @@ cp -a "$st_out/." "$payload/selftests/"
 mkdir -p "$payload/samples"
 cp -a "$NRIO_BUILD/samples-static/nrio_example" \
 	"$NRIO_BUILD/samples-static/nvme_ring_io_test" \
-	"$NRIO_BUILD/samples-static/unified/unified_io_test" "$payload/samples/"
+	"$NRIO_BUILD/samples-static/unified/unified_io_test" \
+	"$NRIO_BUILD/samples-static/full_stack/full_stack" \
+	"$NRIO_TOP/samples/unified_io/full_stack/run-full-stack-test.sh" \
+	"$payload/samples/"
 mkdir -p "$payload/bench"
 cp -a "$NRIO_BUILD/bench-static/nrio_bench" "$payload/bench/"
 rm -rf "$payload/selftests/host"
