@@ -930,7 +930,6 @@ static int do_pipeline(const struct opts *o)
 		if (!t_first)
 			t_first = t_rx;
 	}
-	stats_line(&f, &last_rx, &last_b, &t_last);
 
 	/* Detach before counting, so the counters are final. */
 	nrio_xsk_stats(f.x, &xs);
@@ -941,18 +940,11 @@ static int do_pipeline(const struct opts *o)
 		drops += f.drop[i];
 	queued_exit = f.queued - f.completed;
 	secs = (t_rx - t_first) / 1e9;
-	{
-		printf("Summary: RX=%" PRIu64 " (%" PRIu64 " bytes) Stored=%"
-		       PRIu64 " (%" PRIu64 " payload bytes, %" PRIu64
-		       " written) Errors=%" PRIu64 " Dropped=%" PRIu64
-		       " Queued=%" PRIu64 "\n", f.rx, f.rx_bytes, f.stored,
-		       f.stored_bytes, f.dev_bytes, f.errors, drops,
-		       queued_exit);
-		printf("Rate: %.0f pps, %.0f payload Bps stored over %.2f s "
-		       "(first to last packet taken)\n",
-		       secs > 0 ? f.stored / secs : 0,
-		       secs > 0 ? f.stored_bytes / secs : 0, secs);
-	}
+	printf("Summary: RX=%" PRIu64 " (%" PRIu64 " bytes) Stored=%" PRIu64
+	       " (%" PRIu64 " payload bytes, %" PRIu64 " written) Errors=%"
+	       PRIu64 " Dropped=%" PRIu64 " Queued=%" PRIu64 "\n", f.rx,
+	       f.rx_bytes, f.stored, f.stored_bytes, f.dev_bytes, f.errors,
+	       drops, queued_exit);
 	printf("Drops:");
 	for (i = 0; i < DROP_NR; i++)
 		printf(" %s=%" PRIu64, drop_name[i], f.drop[i]);
@@ -972,6 +964,12 @@ static int do_pipeline(const struct opts *o)
 		printf("Events: %.0f pps between the first and last XDP "
 		       "timestamps\n", (f.events - 1) /
 		       ((f.last_ev_ns - f.first_ev_ns) / 1e9 + 1e-9));
+	/* The last word: the stats line over the whole run. */
+	printf("Stats: RX=%" PRIu64 " pps=%.0f | Stored=%" PRIu64
+	       " Bps=%.0f | Errors=%" PRIu64 " (average over %.2f s, first "
+	       "to last packet)\n", f.rx, secs > 0 ? f.rx / secs : 0.0,
+	       f.stored, secs > 0 ? f.stored_bytes / secs : 0.0, f.errors,
+	       secs);
 	printf("Log: %" PRIu64 " records in LBAs %" PRIu64 "..%" PRIu64
 	       " (run id 0x%08x)\n", (uint64_t)f.seq, f.lba0,
 	       f.next_lba, f.run_id);

@@ -172,6 +172,7 @@ else
 fi
 
 info "Interface: $iface (queue $queue), NVMe device: $dev ($lbs-byte LBAs), port 9999"
+: > "$log"
 "$bin" -i "$iface" -q "$queue" -d "$dev" --lba "$LBA" --lba-count "$LBA_COUNT" \
 	-b "$BATCH" ${FS_DURATION:+-t "$FS_DURATION"} > "$log" 2>&1 &
 pid=$!
@@ -192,7 +193,9 @@ done
 
 sent=0
 if [ $made_net = 1 ]; then
-	info "Sending $PACKETS datagrams (sizes $SIZES, at most $RATE/s) from $NETNS..."
+	pace="at most $RATE/s"
+	[ "$RATE" = 0 ] && pace=unpaced
+	info "Sending $PACKETS datagrams (sizes $SIZES, $pace) from $NETNS..."
 	"$bin" --send --netns "$NETNS" --dst "$IP0" -n "$PACKETS" \
 		--sizes "$SIZES" --rate "$RATE" > "$tmp/send.log" 2>&1 ||
 		{ cat "$tmp/send.log"; die "the generator failed"; }
@@ -279,7 +282,10 @@ if [ $made_net = 1 ]; then
 		info "Sent $sent, RX $rx, dropped by the kernel before RX $kdrop: $((sent - rx - kdrop)) lost before XDP (veth backlog)"
 	fi
 fi
-grep -E '^(Stats|Rate|XDP|Drops):' "$log" | tail -n 4 | sed 's/^/    /'
+grep -E '^(XDP|Drops|Kernel|Module):' "$log" | sed 's/^/    /'
+# The last word: the stats over the run and the read-back's verdict.
+grep '^Stats:' "$log" | tail -n 1
+grep '^Verify:' "$tmp/verify.log"
 cleanup
 if [ $result = 0 ]; then
 	echo "Result: PASS"
