@@ -7,11 +7,14 @@
 # Or, with --vm, on a machine without NVMe or without the right to load
 # modules: install what is missing, build, boot the project's test VM
 # (an emulated NVMe controller with two namespaces) and run the sample
-# nvme_ring_io_test there on both namespaces.
+# nvme_ring_io_test there on both namespaces; with --full-stack, the
+# full-stack example (XDP -> AF_XDP -> unified region -> NVMe) instead.
 #
 # usage: scripts/nvme_ring_io_setup.sh            set up on this machine
 #        scripts/nvme_ring_io_setup.sh --unload   unload the module
 #        scripts/nvme_ring_io_setup.sh --vm [--kver KVER] [-- SAMPLE-ARGS]
+#        scripts/nvme_ring_io_setup.sh --vm --full-stack [--kver KVER]
+#                                      [-- IFACE NVME-DEV QUEUE]
 #        scripts/nvme_ring_io_setup.sh --help
 #
 # Build output goes to $NRIO_BUILD (default: build/ in the repository).
@@ -24,7 +27,7 @@ SAMPLE=nvme_ring_io_test
 
 usage() {
 	cat <<EOF
-usage: $0 [--unload | --vm [--kver KVER] [-- SAMPLE-ARGS...]]
+usage: $0 [--unload | --vm [--full-stack] [--kver KVER] [-- ARGS...]]
 
   (no option)  check the prerequisites, build $MOD.ko for the running
                kernel ($(uname -r)), load it (modprobe if it is
@@ -43,11 +46,20 @@ usage: $0 [--unload | --vm [--kver KVER] [-- SAMPLE-ARGS...]]
                and /dev/nrio/ns2 (4 KiB LBAs).  The console streams, the
                sample's output is repeated at the end, and the exit status
                is the sample's (124: timeout, 125: the VM did not finish).
+  --full-stack with --vm: run the full-stack example instead
+               (samples/unified_io/full_stack: XDP -> AF_XDP -> unified
+               region -> NVMe) through its run-full-stack-test.sh: its
+               own veth pair and namespace, 20000 datagrams stored on
+               /dev/nrio/ns1 and read back; it ends with the stats line
+               and the verification result.  FS_PACKETS, FS_SIZES,
+               FS_RATE, FS_BATCH, FS_LBA, FS_LBA_COUNT are passed on.
   --kver KVER  the VM's kernel, an installed Debian kernel with headers
                (default: the running kernel if it is one, else the newest
                installed of the ${NRIO_SERIES// /, } series).
   -- ARGS      options for $SAMPLE in the VM, e.g.
-               -- --engine passthru -n 4096 (the device is added).
+               -- --engine passthru -n 4096 (the device is added);
+               with --full-stack the run script's arguments, e.g.
+               -- - /dev/nrio/ns2 (4 KiB LBAs).
   -h, --help   this text.
 
 Environment: NRIO_BUILD (build directory), NRIO_VM_TIMEOUT (seconds, 600).
@@ -265,8 +277,10 @@ sh_quote() {
 }
 
 vm_run() {	# KVER SAMPLE-ARGS...
-	local kver=$1 ko job payload log args vrc=0
+	local kver=$1 ko job payload log args vrc=0 v
 	shift
+
+	[ "$full_stack" = 1 ] && SAMPLE=full_stack
 
 	"$NRIO_TOP/scripts/deps.sh"
 	[ -n "$kver" ] || kver=$(vm_default_kver)
@@ -278,18 +292,40 @@ vm_run() {	# KVER SAMPLE-ARGS...
 
 	say "setup: building $MOD for $kver and a static $SAMPLE"
 	ko=$(build_module "$kver")
-	make -s -C "$NRIO_TOP/samples/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
-		OUTPUT="$NRIO_BUILD/samples-static" ||
-		die "setup: building the static samples failed"
-
 	payload=$NRIO_BUILD/setup-payload
 	rm -rf "$payload"
 	mkdir -p "$payload/samples"
-	cp -a "$NRIO_BUILD/samples-static/$SAMPLE" "$payload/samples/"
-
 	args=$(sh_quote "$@")
 	job=$NRIO_BUILD/setup-job.sh
-	cat > "$job" <<EOF
+	if [ "$full_stack" = 1 ]; then
+		make -s -C "$NRIO_TOP/samples/unified_io/full_stack" STATIC=1 \
+			TOP="$NRIO_TOP" \
+			OUTPUT="$NRIO_BUILD/samples-static/full_stack" ||
+			die "setup: building the static full_stack failed"
+		cp -a "$NRIO_BUILD/samples-static/full_stack/full_stack" \
+			"$NRIO_TOP/samples/unified_io/full_stack/run-full-stack-test.sh" \
+			"$payload/samples/"
+		{
+			for v in FS_PACKETS FS_SIZES FS_RATE FS_BATCH FS_LBA \
+				 FS_LBA_COUNT; do
+				[ -z "${!v:-}" ] ||
+					echo "export $v=$(sh_quote "${!v}" |
+							  sed 's/^ //')"
+			done
+			cat <<EOF
+echo "NRIO-SAMPLE-BEGIN full-stack"
+sh ./samples/run-full-stack-test.sh$args
+r=\$?
+echo "NRIO-SAMPLE-END full-stack rc=\$r"
+exit \$r
+EOF
+		} > "$job"
+	else
+		make -s -C "$NRIO_TOP/samples/nvme_ring_io" STATIC=1 \
+			TOP="$NRIO_TOP" OUTPUT="$NRIO_BUILD/samples-static" ||
+			die "setup: building the static samples failed"
+		cp -a "$NRIO_BUILD/samples-static/$SAMPLE" "$payload/samples/"
+		cat > "$job" <<EOF
 rc=0
 for ns in /dev/nrio/ns1 /dev/nrio/ns2; do
 	echo "NRIO-SAMPLE-BEGIN \$ns"
@@ -300,6 +336,7 @@ for ns in /dev/nrio/ns1 /dev/nrio/ns2; do
 done
 exit \$rc
 EOF
+	fi
 
 	log=$NRIO_BUILD/$kver/setup-console.log
 	say "setup: booting $kver in QEMU (console: $log)"
@@ -318,7 +355,11 @@ EOF
 		}
 		on && !/^\[ *[0-9]+\.[0-9]+\]/ { print "   " $0 }'
 	case $vrc in
-	0) say "setup: the sample passed on both namespaces" ;;
+	0)	if [ "$full_stack" = 1 ]; then
+			say "setup: the full-stack example stored and verified its traffic"
+		else
+			say "setup: the sample passed on both namespaces"
+		fi ;;
 	124) warn "setup: the VM timed out (console: $log)" ;;
 	125) warn "setup: the VM did not finish (console: $log)" ;;
 	*) warn "setup: the sample failed (exit $vrc)" ;;
@@ -328,7 +369,7 @@ EOF
 
 # --- main -----------------------------------------------------------------
 
-mode=host kver='' kver_set=0
+mode=host kver='' kver_set=0 full_stack=0
 declare -a sample_args=()
 set_mode() {
 	[ "$mode" = host ] || [ "$mode" = "$1" ] ||
@@ -339,6 +380,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--vm)		set_mode vm ;;
 	--unload)	set_mode unload ;;
+	--full-stack)	full_stack=1 ;;
 	--kver)		[ $# -ge 2 ] || die "--kver needs a kernel release"
 			kver=$2 kver_set=1
 			shift ;;
@@ -356,6 +398,8 @@ if [ "$mode" != vm ] &&
    { [ $kver_set = 1 ] || [ ${#sample_args[@]} -gt 0 ]; }; then
 	die "--kver and sample arguments go with --vm (see --help)"
 fi
+[ "$mode" = vm ] || [ $full_stack = 0 ] ||
+	die "--full-stack goes with --vm (see --help)"
 
 case $mode in
 host) host_setup ;;
