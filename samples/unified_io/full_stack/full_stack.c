@@ -114,6 +114,7 @@ struct fs {
 	uint64_t		errors;
 	uint64_t		drop[DROP_NR];
 	uint64_t		fill_short;	/* frames the fill ring refused */
+	uint64_t		ip_options;	/* records of packets with them */
 	int			first_error;
 
 	/* events (main thread only) */
@@ -257,6 +258,8 @@ static int store_one(struct fs *f, const struct xdp_desc *d)
 			 rec_off, (base / FRAME_SIZE) << 16 | pl);
 	f->next_lba += nlb;
 	f->seq++;
+	if (ihl > 20)
+		add(&f->ip_options, 1);
 	return 0;
 }
 
@@ -306,7 +309,7 @@ static void *packet_thread(void *arg)
 			continue;
 		}
 		ret = nrio_xsk_wait_rx(f->x, 100);
-		if (ret < 0) {
+		if (ret < 0 && ret != -EINTR) {
 			fprintf(stderr, "full_stack: the AF_XDP socket: %s\n",
 				strerror(-ret));
 			f->fatal = 1;
@@ -323,7 +326,9 @@ static void *packet_thread(void *arg)
 		take_batch(f, descs, n);
 	}
 	/* Anything a failed submit left on the SQ. */
-	nrio_uio_submit(f->u);
+	ret = nrio_uio_submit(f->u);
+	if (ret < 0 && !f->first_error)
+		f->first_error = ret;
 	__atomic_store_n(&f->pkt_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -338,6 +343,8 @@ static void *completion_thread(void *arg)
 
 	for (;;) {
 		n = nrio_uio_reap(f->u, cqes, MAX_BATCH, 1, 100000000LL);
+		if (n == -EINTR)
+			continue;
 		if (n < 0) {
 			fprintf(stderr, "full_stack: reaping completions: %s\n",
 				strerror(-n));
@@ -415,7 +422,7 @@ static void usage(FILE *o)
 	fprintf(o,
 "usage: full_stack -i IFACE -d DEV --lba LBA --lba-count N [options]\n"
 "       full_stack --send --dst IPV4 [--netns NAME] [-n N] [--sizes LIST]\n"
-"                  [--rate PPS]\n"
+"                  [--rate PPS] [--ip-options] [--noise N]\n"
 "       full_stack --verify -d DEV --lba LBA --lba-count N --records N\n"
 "                  [--run-id ID] [--sent N] [--sizes LIST]\n"
 "\n"
@@ -443,13 +450,16 @@ static void usage(FILE *o)
 "  through LIST (default 64,100,512,1000,1024,1472; 4..1472), datagram\n"
 "  i carrying i in its first 4 bytes and a pattern of i after them;\n"
 "  --netns: from the network namespace /run/netns/NAME; --rate: at most\n"
-"  PPS datagrams a second (default 0: as fast as the socket takes them).\n"
+"  PPS datagrams a second (default 0: as fast as the socket takes them);\n"
+"  --ip-options: every 7th datagram (that stays unfragmented) with 8 bytes\n"
+"  of IP options; --noise: then N datagrams to port %u and N fragmented\n"
+"  ones to %u, which the XDP program must pass to the stack.\n"
 "\n"
 "--verify: read the log back (O_DIRECT) and check N records: header,\n"
 "  checksum, zero padding, the payload against the generator's pattern,\n"
 "  each datagram stored at most once (--sent: how many were sent), all\n"
 "  of run ID (default: the first record's).\n",
-		FS_PORT, FS_REC_HDR, MAX_BATCH, FS_PORT);
+		FS_PORT, FS_REC_HDR, MAX_BATCH, FS_PORT, FS_PORT - 1, FS_PORT);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -499,7 +509,8 @@ struct opts {
 	uint64_t	queue, lba, lba_count, batch, duration, packets;
 	uint64_t	frames, count, rate, records, sent, run_id;
 	bool		lba_set, count_set, records_set, run_id_set;
-	bool		copy;
+	bool		copy, options;
+	uint64_t	noise;
 	uint32_t	xdp_flags;
 	uint32_t	sizes[MAX_SIZES];
 	unsigned int	nsizes;
@@ -507,14 +518,81 @@ struct opts {
 
 /* --- --send ---------------------------------------------------------- */
 
+/* A connected UDP socket to @to, with @opt (IP options) if given. */
+static int udp_socket(const struct sockaddr_in *to, const void *opt,
+		      socklen_t optlen)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0 ||
+	    (opt && setsockopt(s, IPPROTO_IP, IP_OPTIONS, opt, optlen)) ||
+	    connect(s, (const struct sockaddr *)to, sizeof(*to))) {
+		perror("full_stack: socket");
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int send_one(int s, const void *buf, uint32_t len)
+{
+	while (send(s, buf, len, 0) != (ssize_t)len) {
+		if (errno != ENOBUFS && errno != EAGAIN &&
+		    errno != ECONNREFUSED) {
+			perror("full_stack: send");
+			return -1;
+		}
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * Traffic the XDP program must leave to the stack: @n datagrams to the
+ * port below 9999, @n of 3000 bytes to 9999 (IPv4 fragments).  Unconnected
+ * sockets: the stack's ICMP answers must not fail the generator's sends.
+ */
+static int send_noise(const struct sockaddr_in *dst, uint64_t n)
+{
+	static uint8_t buf[3000];
+	struct sockaddr_in to = *dst;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), dont = IP_PMTUDISC_DONT;
+	uint64_t i;
+
+	if (s < 0 || setsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &dont,
+				sizeof(dont))) {
+		perror("full_stack: socket");
+		return -1;
+	}
+	for (i = 0; i < 2 * n; i++) {
+		to.sin_port = htons(i < n ? FS_PORT - 1 : FS_PORT);
+		if (sendto(s, buf, i < n ? 64 : sizeof(buf), 0,
+			   (struct sockaddr *)&to, sizeof(to)) < 0 &&
+		    errno != ECONNREFUSED && errno != ENOBUFS) {
+			perror("full_stack: sendto");
+			close(s);
+			return -1;
+		}
+		usleep(1000);
+	}
+	close(s);
+	printf("Noise: %" PRIu64 " datagrams to port %u, %" PRIu64
+	       " of %zu bytes (fragmented) to %u: for the stack\n", n,
+	       FS_PORT - 1, n, sizeof(buf), FS_PORT);
+	return 0;
+}
+
 static int do_send(const struct opts *o)
 {
+	/* Record Route with room for one address, then End of List. */
+	static const uint8_t rr[8] = { 7, 7, 4, 0, 0, 0, 0, 0 };
 	struct sockaddr_in to = { .sin_family = AF_INET,
 				  .sin_port = htons(FS_PORT) };
 	uint8_t buf[1472];
-	uint64_t i, bytes = 0;
+	uint64_t i, bytes = 0, with_opts = 0;
 	int64_t t0;
-	int s, fd;
+	int s, so = -1, fd;
 
 	if (inet_pton(AF_INET, o->dst, &to.sin_addr) != 1)
 		return bad("--dst '%s' is not an IPv4 address", o->dst);
@@ -530,10 +608,13 @@ static int do_send(const struct opts *o)
 		}
 		close(fd);
 	}
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to))) {
-		perror("full_stack: socket");
+	s = udp_socket(&to, NULL, 0);
+	if (s < 0)
 		return 1;
+	if (o->options) {
+		so = udp_socket(&to, rr, sizeof(rr));
+		if (so < 0)
+			return 1;
 	}
 	t0 = now_ns();
 	for (i = 0; i < o->count; i++) {
@@ -542,13 +623,13 @@ static int do_send(const struct opts *o)
 		memcpy(buf, &seq, 4);
 		for (j = 4; j < len; j++)
 			buf[j] = pat(seq, j);
-		while (send(s, buf, len, 0) != (ssize_t)len) {
-			if (errno != ENOBUFS && errno != EAGAIN &&
-			    errno != ECONNREFUSED) {
-				perror("full_stack: send");
+		/* Every 7th with IP options, where they keep it unfragmented. */
+		if (so >= 0 && i % 7 == 3 && len + sizeof(rr) <= 1472) {
+			if (send_one(so, buf, len))
 				return 1;
-			}
-			usleep(1000);
+			with_opts++;
+		} else if (send_one(s, buf, len)) {
+			return 1;
 		}
 		bytes += len;
 		if (o->rate && (i + 1) % 16 == 0) {
@@ -561,9 +642,12 @@ static int do_send(const struct opts *o)
 		}
 	}
 	printf("Sent: %" PRIu64 " datagrams, %" PRIu64 " payload bytes in "
-	       "%.2f s\n", o->count, bytes, (now_ns() - t0) / 1e9);
+	       "%.2f s (%" PRIu64 " with %zu bytes of IP options)\n",
+	       o->count, bytes, (now_ns() - t0) / 1e9, with_opts, sizeof(rr));
 	close(s);
-	return 0;
+	if (so >= 0)
+		close(so);
+	return o->noise && send_noise(&to, o->noise) ? 1 : 0;
 }
 
 /* --- --verify -------------------------------------------------------- */
@@ -945,6 +1029,8 @@ static int do_pipeline(const struct opts *o)
 	       PRIu64 " Dropped=%" PRIu64 " Queued=%" PRIu64 "\n", f.rx,
 	       f.rx_bytes, f.stored, f.stored_bytes, f.dev_bytes, f.errors,
 	       drops, queued_exit);
+	printf("Options: %" PRIu64 " records of datagrams with IP options "
+	       "(record further into the frame)\n", f.ip_options);
 	printf("Drops:");
 	for (i = 0; i < DROP_NR; i++)
 		printf(" %s=%" PRIu64, drop_name[i], f.drop[i]);
@@ -980,6 +1066,8 @@ static int do_pipeline(const struct opts *o)
 		       " + Queued %" PRIu64 ": OK\n", f.rx, f.stored,
 		       f.errors, drops, queued_exit);
 		rc = f.errors || f.fatal ? 1 : 0;
+		if (f.fatal)
+			printf("Failed: see the error above\n");
 	} else {
 		printf("Balance: RX=%" PRIu64 " != Stored %" PRIu64
 		       " + Errors %" PRIu64 " + Dropped %" PRIu64
@@ -987,6 +1075,9 @@ static int do_pipeline(const struct opts *o)
 		       "): MISMATCH\n", f.rx, f.stored, f.errors, drops,
 		       queued_exit, f.fill_short);
 	}
+	if (f.first_error)
+		printf("Submit: a SUBMIT failed (%s); its descriptors went with "
+		       "the next one\n", strerror(-f.first_error));
 	if (nrio_uio_info(f.u, &info) == 0)
 		printf("Module: bytes_zero_copy=%" PRIu64 " bytes_copied=%"
 		       PRIu64 " inflight=%u\n",
@@ -1026,6 +1117,8 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'N' },
 		{ "sizes", required_argument, NULL, 'z' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "ip-options", no_argument, NULL, 'O' },
+		{ "noise", required_argument, NULL, 'Z' },
 		{ "records", required_argument, NULL, 'R' },
 		{ "sent", required_argument, NULL, 's' },
 		{ "run-id", required_argument, NULL, 'I' },
@@ -1044,6 +1137,12 @@ int main(int argc, char **argv)
 		case 'D': o.dst = optarg; break;
 		case 'N': o.netns = optarg; break;
 		case 'c': o.copy = true; break;
+		case 'O': o.options = true; break;
+		case 'Z':
+			if (num(optarg, 0, 100000, &o.noise))
+				return bad("bad --noise '%s' (0..100000)",
+					   optarg);
+			break;
 		case 'S': o.mode = 1; break;
 		case 'V': o.mode = 2; break;
 		case 'q':
