@@ -9,7 +9,9 @@
 # Without IFACE (or with "-"): a veth pair of its own, fsx0 here and fsx1
 # in the network namespace "nrio-fs", so it is safe on any machine; the
 # generator (full_stack --send) sends FS_PACKETS datagrams from the
-# namespace, and every stored record is checked against what it sent.
+# namespace (every 7th with IP options), then FS_NOISE datagrams to port
+# 9998 and FS_NOISE fragmented ones to 9999 that XDP must pass to the
+# stack; every stored record is checked against what it sent.
 # With IFACE: the pipeline runs on it until Ctrl-C (or FS_DURATION
 # seconds) with the traffic that arrives there (UDP port 9999), and the
 # log is checked for intact records (header, checksum, padding).
@@ -21,7 +23,8 @@
 # Environment: FS_BIN (the program; default: ./full_stack next to this
 # script, else built here with make), FS_PACKETS (20000), FS_SIZES
 # (64,100,512,1000,1024,1472), FS_RATE (datagrams/s, 0: unpaced; default
-# 4000), FS_BATCH (64), FS_LBA, FS_LBA_COUNT, FS_DURATION, IP (ip(8),
+# 4000), FS_NOISE (100), FS_BATCH (64), FS_LBA, FS_LBA_COUNT,
+# FS_DURATION, IP (ip(8),
 # default /sbin/ip).  POSIX sh: runs in the test VM's busybox too.
 #
 # Exit: 0 all checks passed, 1 a check failed, 2 bad usage or a missing
@@ -38,6 +41,7 @@ MAC1=02:00:00:00:78:02
 PACKETS=${FS_PACKETS:-20000}
 SIZES=${FS_SIZES:-64,100,512,1000,1024,1472}
 RATE=${FS_RATE:-4000}
+NOISE=${FS_NOISE:-100}
 BATCH=${FS_BATCH:-64}
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -197,7 +201,8 @@ if [ $made_net = 1 ]; then
 	[ "$RATE" = 0 ] && pace=unpaced
 	info "Sending $PACKETS datagrams (sizes $SIZES, $pace) from $NETNS..."
 	"$bin" --send --netns "$NETNS" --dst "$IP0" -n "$PACKETS" \
-		--sizes "$SIZES" --rate "$RATE" > "$tmp/send.log" 2>&1 ||
+		--sizes "$SIZES" --rate "$RATE" --ip-options --noise "$NOISE" \
+		> "$tmp/send.log" 2>&1 ||
 		{ cat "$tmp/send.log"; die "the generator failed"; }
 	cat "$tmp/send.log"
 	sent=$PACKETS
@@ -236,6 +241,11 @@ check() {	# CONDITION-EXIT-STATUS MESSAGE
 	fi
 }
 
+if [ $prc -ne 0 ]; then
+	echo "--- the pipeline's output (exit $prc), without the stats lines:"
+	grep -v '^Stats:' "$log"
+	echo "---"
+fi
 summary=$(grep '^Summary:' "$log")
 kern=$(grep '^Kernel:' "$log")
 runid=$(sed -n 's/^Log: .*run id \(0x[0-9a-f]*\).*/\1/p' "$log" | head -n 1)
@@ -260,6 +270,13 @@ if [ $made_net = 1 ]; then
 		check 0 "XDP detached from $IF0 at exit"
 	fi
 fi
+if [ $made_net = 1 ] && [ "$NOISE" -gt 0 ]; then
+	xdp=$(grep '^XDP: redirected' "$log")
+	frags=$(field fragments "$xdp")
+	passed=$(field passed "$xdp")
+	check $((frags < NOISE || passed < NOISE)) \
+		"XDP passed the other port ($passed) and the fragments ($frags) to the stack"
+fi
 check $((rx != stored + errors + dropped + queued)) \
 	"RX $rx = Stored $stored + Errors $errors + Dropped $dropped + Queued $queued"
 
@@ -282,7 +299,7 @@ if [ $made_net = 1 ]; then
 		info "Sent $sent, RX $rx, dropped by the kernel before RX $kdrop: $((sent - rx - kdrop)) lost before XDP (veth backlog)"
 	fi
 fi
-grep -E '^(XDP|Drops|Kernel|Module):' "$log" | sed 's/^/    /'
+grep -E '^(XDP|Options|Drops|Kernel|Module):' "$log" | sed 's/^/    /'
 # The last word: the stats over the run and the read-back's verdict.
 grep '^Stats:' "$log" | tail -n 1
 grep '^Verify:' "$tmp/verify.log"
