@@ -24,8 +24,8 @@
 # script, else built here with make), FS_PACKETS (20000), FS_SIZES
 # (64,100,512,1000,1024,1472), FS_RATE (datagrams/s, 0: unpaced; default
 # 4000), FS_NOISE (100), FS_BATCH (64), FS_LBA, FS_LBA_COUNT,
-# FS_DURATION, IP (ip(8),
-# default /sbin/ip).  POSIX sh: runs in the test VM's busybox too.
+# FS_DURATION, IP (ip(8), default /sbin/ip).  POSIX sh: runs in the test
+# VM's busybox too.
 #
 # Exit: 0 all checks passed, 1 a check failed, 2 bad usage or a missing
 # requirement (named), 4 skipped (not root).
@@ -75,7 +75,11 @@ field() {
 		head -n 1
 }
 
-case ${1:-} in -h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in
+-h|--help)
+	sed -n '3,/^[^#]/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	exit 0 ;;
+esac
 [ $# -le 3 ] || die "usage: $0 [IFACE] [NVME-DEV] [QUEUE]" 2
 iface=${1:--}
 dev=${2:-}
