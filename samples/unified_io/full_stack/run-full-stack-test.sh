@@ -24,8 +24,9 @@
 # script, else built here with make), FS_PACKETS (20000), FS_SIZES
 # (64,100,512,1000,1024,1472), FS_RATE (datagrams/s, 0: unpaced; default
 # 4000), FS_NOISE (100), FS_BATCH (64), FS_LBA, FS_LBA_COUNT,
-# FS_DURATION, IP (ip(8), default /sbin/ip).  POSIX sh: runs in the test
-# VM's busybox too.
+# FS_DURATION, FS_ARGS (more options for the pipeline, e.g.
+# "--xdp-mode generic"), IP (ip(8), default /sbin/ip).  POSIX sh: runs
+# in the test VM's busybox too.
 #
 # Exit: 0 all checks passed, 1 a check failed, 2 bad usage or a missing
 # requirement (named), 4 skipped (not root).
@@ -180,9 +181,12 @@ else
 fi
 
 info "Interface: $iface (queue $queue), NVMe device: $dev ($lbs-byte LBAs), port 9999"
+# What XDP program the interface had before, to check it has it again.
+xdp_before=
+[ -x "$IP" ] && xdp_before=$("$IP" link show "$iface" | grep -o 'prog/xdp[a-z]* id [0-9]*')
 : > "$log"
 "$bin" -i "$iface" -q "$queue" -d "$dev" --lba "$LBA" --lba-count "$LBA_COUNT" \
-	-b "$BATCH" ${FS_DURATION:+-t "$FS_DURATION"} > "$log" 2>&1 &
+	-b "$BATCH" ${FS_DURATION:+-t "$FS_DURATION"} ${FS_ARGS:-} > "$log" 2>&1 &
 pid=$!
 tail -f "$log" 2>/dev/null &
 tailpid=$!
@@ -267,11 +271,12 @@ if grep -q '^XDP: .*no-socket=0 ' "$log" || [ $made_net = 0 ]; then
 else
 	check 1 "XDP found no socket for some packets"
 fi
-if [ $made_net = 1 ]; then
-	if "$IP" link show "$IF0" | grep -q xdp; then
-		check 1 "XDP left attached to $IF0 after exit"
+if [ -x "$IP" ]; then
+	xdp_after=$("$IP" link show "$iface" | grep -o 'prog/xdp[a-z]* id [0-9]*')
+	if [ "$xdp_after" = "$xdp_before" ]; then
+		check 0 "XDP detached from $iface at exit${xdp_before:+ (its own program, $xdp_before, left alone)}"
 	else
-		check 0 "XDP detached from $IF0 at exit"
+		check 1 "XDP left attached to $iface after exit ($xdp_after)"
 	fi
 fi
 if [ $made_net = 1 ] && [ "$NOISE" -gt 0 ]; then
