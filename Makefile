@@ -39,6 +39,7 @@ lib:
 samples:
 	$(MAKE) -C samples/nvme_ring_io OUTPUT=$(O_DIR)/samples
 	$(MAKE) -C samples/unified_io OUTPUT=$(O_DIR)/samples
+	$(MAKE) -C samples/unified_io/full_stack OUTPUT=$(O_DIR)/samples
 
 tools:
 	$(MAKE) -C tools/bench/nvme_ring_io OUTPUT=$(O_DIR)/tools
