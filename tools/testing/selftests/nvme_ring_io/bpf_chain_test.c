@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "nrio_uio_test.h"
+#include "nrio_bpf_test.h"
 #include "nrio_target.h"
 #include "btree.h"
 
@@ -37,30 +38,6 @@
 #define HOPS_PARAM	"/sys/module/nvme_ring_io/parameters/max_bpf_hops"
 
 enum { SLOT_LIST, SLOT_LOOP, SLOT_BTREE, SLOT_BTREE_ROOT };
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-/* Open and load chain.bpf.o from this program's directory. */
-static int load_obj(struct bpf_object **obj)
-{
-	char exe[4096], path[4200];
-	ssize_t n;
-
-	libbpf_set_print(libbpf_quiet);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "%s/chain.bpf.o", dirname(exe));
-	*obj = bpf_object__open_file(path, NULL);
-	if (!*obj)
-		return -errno;
-	return bpf_object__load(*obj);
-}
 
 static int prog_fd(struct bpf_object *obj, const char *name)
 {
@@ -103,34 +80,6 @@ static void prep_hop(struct unified_io_sqe *sqe, __u32 slot, __u64 off,
 {
 	uio_prep_bpf(sqe, slot, off, len, arg, ud, link);
 	sqe->cmd.bpf.max_hops = hops;
-}
-
-/* The module's references once nothing changes them any more. */
-static int refcnt_settled(void)
-{
-	int i, n = nt_mod_refcnt(), m;
-
-	for (i = 0; i < 40; i++) {
-		usleep(50000);
-		m = nt_mod_refcnt();
-		if (m == n)
-			break;
-		n = m;
-	}
-	return n;
-}
-
-/* The module's references back at @want (or below) within 10 s. */
-static bool refcnt_settles(int want)
-{
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (nt_mod_refcnt() <= want)
-			return true;
-		usleep(10000);
-	}
-	return false;
 }
 
 /* Skip unless the module runs read-next steps (needs BTF). */
@@ -202,7 +151,7 @@ FIXTURE_SETUP(chain)
 	ASSERT_EQ(0, fsync(wfd));
 	close(wfd);
 
-	ASSERT_EQ(0, load_obj(&self->obj)) {
+	ASSERT_EQ(0, nt_bpf_load("chain.bpf.o", &self->obj)) {
 		TH_LOG("loading chain.bpf.o (the kfuncs need the module's BTF)");
 	}
 	ASSERT_EQ(0, attach(self->u.fd, SLOT_LIST,
@@ -532,7 +481,7 @@ TEST_F(chain, close_and_exit_while_hopping)
 	pid_t pid;
 
 	ASSERT_EQ(0, set_hops_param(1000000));
-	base = refcnt_settled();
+	base = nt_refcnt_settled();
 	ASSERT_LE(0, base);
 	for (round = 0; round < 2; round++) {
 		pid = fork();
@@ -562,7 +511,7 @@ TEST_F(chain, close_and_exit_while_hopping)
 		}
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_EQ(0, WEXITSTATUS(status));
-		EXPECT_TRUE(refcnt_settles(base)) {
+		EXPECT_TRUE(nt_refcnt_settles(base, 10000)) {
 			TH_LOG("round %d: module refcnt %d, want %d", round,
 			       nt_mod_refcnt(), base);
 		}
@@ -612,7 +561,7 @@ TEST(no_namespace)
 	if (!have)
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
 	ASSERT_EQ(0, uio_open(&u, NULL, 0, 8, 0, MiB));
-	ASSERT_EQ(0, load_obj(&obj));
+	ASSERT_EQ(0, nt_bpf_load("chain.bpf.o", &obj));
 	ASSERT_EQ(0, attach(u.fd, 0, prog_fd(obj, "loop_same")));
 	prep_hop(uio_sqe(&u, uio_reserve(&u, 1)), 0, 0, 512, 0, 4, 1, false);
 	nrio_ring_submit(&u.sq, 1);
@@ -656,9 +605,9 @@ TEST(namespace_removed_while_hopping)
 	ASSERT_EQ(0, nrio_target_setup(&t, &chain_target)) {
 		TH_LOG("%s", t.failed);
 	}
-	ASSERT_EQ(0, load_obj(&obj));
+	ASSERT_EQ(0, nt_bpf_load("chain.bpf.o", &obj));
 	ASSERT_EQ(0, set_hops_param(1000000));
-	base = refcnt_settled();
+	base = nt_refcnt_settled();
 	ASSERT_EQ(0, uio_open(&u, t.dev, O_RDWR, 16, 0, MiB));
 	ASSERT_EQ(0, attach(u.fd, 0, prog_fd(obj, "loop_same")));
 	idx = uio_reserve(&u, 4);
@@ -681,7 +630,7 @@ TEST(namespace_removed_while_hopping)
 		EXPECT_GT(1000000, cqe[i].result0);
 	}
 	uio_close(&u);
-	EXPECT_TRUE(refcnt_settles(base)) {
+	EXPECT_TRUE(nt_refcnt_settles(base, 10000)) {
 		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
 	set_hops_param(old);
@@ -748,7 +697,7 @@ FIXTURE_SETUP(btree)
 	ASSERT_EQ(bytes, pwrite(wfd, self->t.img, bytes, TREE_BASE));
 	ASSERT_EQ(0, fsync(wfd));
 	close(wfd);
-	ASSERT_EQ(0, load_obj(&self->obj));
+	ASSERT_EQ(0, nt_bpf_load("chain.bpf.o", &self->obj));
 	ASSERT_EQ(0, attach(self->u.fd, SLOT_BTREE,
 			    prog_fd(self->obj, "btree_lookup")));
 	ASSERT_EQ(0, attach(self->u.fd, SLOT_BTREE_ROOT,

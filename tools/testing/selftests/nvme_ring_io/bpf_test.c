@@ -21,6 +21,7 @@
 #include <linux/unified_io_region.h>
 
 #include "nrio_test.h"
+#include "nrio_bpf_test.h"
 #include "nvme_ring_io.h"
 
 #include "kselftest_harness.h"
@@ -90,30 +91,6 @@ static __u32 bt_reserve(struct bt *b, __u32 n)
 	return idx;
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-/* Open and load unified.bpf.o from this program's directory into *@obj. */
-static int bt_load(struct bpf_object **obj)
-{
-	char exe[4096], path[4200];
-	ssize_t n;
-
-	libbpf_set_print(libbpf_quiet);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "%s/unified.bpf.o", dirname(exe));
-	*obj = bpf_object__open_file(path, NULL);
-	if (!*obj)
-		return -errno;
-	return bpf_object__load(*obj);
-}
-
 FIXTURE(bpf) {
 	struct bt b;
 };
@@ -155,7 +132,7 @@ FIXTURE_SETUP(bpf)
 	nrio_ring_init(&b->sq, b->region, &b->s.off.sq);
 	nrio_ring_init(&b->cq, b->region, &b->s.off.cq);
 
-	ASSERT_EQ(0, bt_load(&b->obj)) {
+	ASSERT_EQ(0, nt_bpf_load("unified.bpf.o", &b->obj)) {
 		TH_LOG("loading unified.bpf.o (the kfuncs need the module's BTF)");
 	}
 }
@@ -639,7 +616,7 @@ FIXTURE_SETUP(uio)
 		ASSERT_NE(0, access("/sys/kernel/btf/vmlinux", F_OK));
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
 	}
-	ASSERT_EQ(0, bt_load(&self->obj));
+	ASSERT_EQ(0, nt_bpf_load("unified.bpf.o", &self->obj));
 }
 
 FIXTURE_TEARDOWN(uio)

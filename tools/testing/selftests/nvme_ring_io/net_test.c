@@ -53,38 +53,6 @@ static ssize_t recv_all(int fd, void *buf, size_t len)
 	return got;
 }
 
-/*
- * The module's references once contexts closed a moment ago are gone (a
- * context's last reference may drop from a work item): unchanged for
- * 50 ms, within two seconds.
- */
-static int refcnt_settled(void)
-{
-	int i, n = nt_mod_refcnt(), m;
-
-	for (i = 0; i < 40; i++) {
-		usleep(50000);
-		m = nt_mod_refcnt();
-		if (m == n)
-			break;
-		n = m;
-	}
-	return n;
-}
-
-/* The module's references back at @want (or below) within two seconds. */
-static bool refcnt_settles(int want)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (nt_mod_refcnt() <= want)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /* --- attach ------------------------------------------------------------ */
 
 TEST(sock_attach_errors)
@@ -431,7 +399,7 @@ TEST_F(net, close_while_waiting)
 	int base;
 
 	uio_close(u);
-	base = refcnt_settled();
+	base = nt_refcnt_settled();
 	ASSERT_LE(0, base);
 	ASSERT_EQ(0, uio_open(u, NS1_BLK, O_RDWR, 16, 0, DATA));
 	ASSERT_EQ(0, sock_attach(u->fd, 1, self->mine));
@@ -439,7 +407,7 @@ TEST_F(net, close_while_waiting)
 	ASSERT_EQ(2, uio_submit(u));
 	EXPECT_LT(base, nt_mod_refcnt());
 	uio_close(u);
-	EXPECT_TRUE(refcnt_settles(base)) {
+	EXPECT_TRUE(nt_refcnt_settles(base, 2000)) {
 		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
 	/* The socket is the application's still, and works. */
@@ -456,7 +424,7 @@ TEST_F(net, killed_mid_chain)
 	pid_t pid;
 
 	uio_close(u);
-	base = refcnt_settled();
+	base = nt_refcnt_settled();
 	ASSERT_LE(0, base);
 	ASSERT_EQ(0, pipe(pfd));
 	pid = fork();
@@ -481,7 +449,7 @@ TEST_F(net, killed_mid_chain)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
 	close(pfd[0]);
-	EXPECT_TRUE(refcnt_settles(base)) {
+	EXPECT_TRUE(nt_refcnt_settles(base, 2000)) {
 		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
 	/* Reopen: a fresh context works. */

@@ -301,6 +301,38 @@ static inline int nt_mod_refcnt(void)
 	return n;
 }
 
+/*
+ * The module's references once contexts closed a moment ago are gone (a
+ * context's last reference may drop from a work item): unchanged for
+ * 50 ms, within two seconds.
+ */
+static inline int nt_refcnt_settled(void)
+{
+	int i, n = nt_mod_refcnt(), m;
+
+	for (i = 0; i < 40; i++) {
+		usleep(50000);
+		m = nt_mod_refcnt();
+		if (m == n)
+			break;
+		n = m;
+	}
+	return n;
+}
+
+/* The module's references back at @want (or below) within @ms. */
+static inline bool nt_refcnt_settles(int want, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		if (nt_mod_refcnt() <= want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* A socket step on the socket in slot @sock over [@off, @off + @len). */
 static inline void uio_prep_net(struct unified_io_sqe *sqe, bool send,
 				__u32 sock, __u64 off, __u32 len,
