@@ -198,11 +198,24 @@ qemu=(
 : > "$log"
 tailpid=
 if [ "$show" = 1 ]; then
-	tail -n +1 -f "$log" &
+	tail -n +1 -F "$log" 2>/dev/null &
 	tailpid=$!
 fi
 rc=0
 timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null || rc=$?
+# A guest kernel that dies before /init runs has run nothing of ours (the
+# module is loaded by /init): under TCG, boot-time code patching has been
+# seen to oops that way ("Oops: int3" in the idle task).  Boot once more,
+# saying so, and keep the first console beside the log.
+if [ $rc -ne 124 ] && [ $rc -ne 137 ] &&
+   ! grep -a -q '^nrio-guest: kernel' "$log"; then
+	mv "$log" "$log.first-boot"
+	warn "vm: $kver: the guest kernel died before /init ran (console: $log.first-boot:" \
+	     "$(grep -a -m1 -E 'Oops|BUG:|Kernel panic' "$log.first-boot" || echo 'no oops line')); booting once more"
+	: > "$log"
+	rc=0
+	timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null || rc=$?
+fi
 if [ -n "$tailpid" ]; then
 	sleep 0.3
 	kill "$tailpid" 2>/dev/null || true
