@@ -479,11 +479,19 @@ static void base_close(struct run *r)
 	r->fd = -1;
 }
 
+/*
+ * The baselines' open, with O_NOATIME as fio's: without it every I/O
+ * updates the device node's atime (about 115 guest instructions per I/O
+ * measured under icount).  A caller who neither owns the node nor has
+ * CAP_FOWNER gets EPERM for it, and opens without.
+ */
 static int open_target(struct run *r, const char *path, int direct)
 {
-	int flags = r->w->write ? O_RDWR : O_RDONLY;
+	int flags = (r->w->write ? O_RDWR : O_RDONLY) | direct | O_CLOEXEC;
 
-	r->fd = open(path, flags | direct | O_CLOEXEC);
+	r->fd = open(path, flags | O_NOATIME);
+	if (r->fd < 0 && errno == EPERM)
+		r->fd = open(path, flags);
 	return r->fd < 0 ? -errno : 0;
 }
 
