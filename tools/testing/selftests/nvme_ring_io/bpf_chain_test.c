@@ -17,7 +17,6 @@
  * fuzz_test 400-416 MiB).
  */
 #include <libgen.h>
-#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -532,16 +531,7 @@ TEST_F(chain, attach_rules)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct __user_cap_header_struct h = {
-			.version = _LINUX_CAPABILITY_VERSION_3,
-		};
-		struct __user_cap_data_struct d[2];
-
-		memset(d, 0, sizeof(d));
-		/* Keep everything but CAP_BPF and CAP_SYS_ADMIN. */
-		d[0].effective = d[0].permitted = ~(1U << CAP_SYS_ADMIN);
-		d[1].effective = d[1].permitted = ~(1U << (CAP_BPF - 32));
-		if (syscall(SYS_capset, &h, d))
+		if (nt_drop_bpf_caps())
 			_exit(10);
 		_exit(attach(u->fd, 6, prog) == -EPERM ? 0 : 11);
 	}

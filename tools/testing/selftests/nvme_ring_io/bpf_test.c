@@ -10,7 +10,6 @@
  */
 #include <libgen.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -195,17 +194,7 @@ TEST_F(bpf, attach_needs_cap_bpf)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct __user_cap_header_struct h = {
-			.version = _LINUX_CAPABILITY_VERSION_3,
-		};
-		struct __user_cap_data_struct d[2];
-
-		memset(d, 0, sizeof(d));
-		/* Keep everything but CAP_BPF and CAP_SYS_ADMIN. */
-		d[0].effective = d[0].permitted = ~(1U << CAP_SYS_ADMIN);
-		d[1].effective = d[1].permitted =
-			~(1U << (CAP_BPF - 32));
-		if (syscall(SYS_capset, &h, d))
+		if (nt_drop_bpf_caps())
 			_exit(10);
 		_exit(bt_attach(b, UNIFIED_IO_BPF_ATTACH, 0, prog) == -EPERM ?
 		      0 : 11);

@@ -10,7 +10,10 @@
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <bpf/libbpf.h>
 
@@ -37,6 +40,23 @@ static inline int nt_bpf_load(const char *name, struct bpf_object **obj)
 	if (!*obj)
 		return -errno;
 	return bpf_object__load(*obj);
+}
+
+/*
+ * Drop CAP_BPF and CAP_SYS_ADMIN from this (child) process, keeping every
+ * other capability: what an attach without BPF privilege sees.
+ */
+static inline int nt_drop_bpf_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = ~(1U << CAP_SYS_ADMIN);
+	d[1].effective = d[1].permitted = ~(1U << (CAP_BPF - 32));
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
 }
 
 #endif /* NRIO_BPF_TEST_H */
