@@ -221,11 +221,26 @@ static void slot_next(struct slot *s, const struct bt_tree *t,
 	started++;
 }
 
-/* A way starts: every way looks the same keys up in the same order. */
-static void way_start(void)
+/*
+ * A way starts: every way looks the same keys up in the same order; the
+ * clocks are read into @r, and way_end() turns them into its figures.
+ * Returns when it should stop by time.
+ */
+static double way_start(struct mode_res *r)
 {
 	pick = 0;
 	started = 0;
+	r->secs = now();
+	r->cpu = busy();
+	r->self = self_cpu();
+	return r->secs + seconds;
+}
+
+static void way_end(struct mode_res *r)
+{
+	r->secs = now() - r->secs;
+	r->cpu = busy() - r->cpu;
+	r->self = self_cpu() - r->self;
 }
 
 /* Start another lookup?  Until --count were started, or until @end. */
@@ -238,10 +253,9 @@ static void run_user_ring(struct uctx *u, const struct bt_tree *t,
 			  const __u64 *keys, struct mode_res *r)
 {
 	struct slot sl[MAXQ];
-	double t0 = now(), c0 = busy(), s0 = self_cpu(), end = t0 + seconds;
+	double end = way_start(r);
 	__u32 i, n = 0, idx, got, live = qd;
 
-	way_start();
 	for (i = 0; i < qd; i++) {
 		slot_next(&sl[i], t, keys);
 		prep_read(uctx_sqe(u), sl[i].lba, t->node_lbas,
@@ -283,9 +297,7 @@ static void run_user_ring(struct uctx *u, const struct bt_tree *t,
 		}
 		nrio_ring_release(&u->cq, got);
 	}
-	r->secs = now() - t0;
-	r->cpu = busy() - c0;
-	r->self = self_cpu() - s0;
+	way_end(r);
 }
 
 /* One read-next descriptor (btree_lookup_root) for the lookup in slot @q. */
@@ -312,10 +324,9 @@ static void run_bpf_chain(struct uctx *u, const struct bt_tree *t,
 			  const __u64 *keys, struct mode_res *r)
 {
 	struct slot sl[MAXQ];
-	double t0 = now(), c0 = busy(), s0 = self_cpu(), end = t0 + seconds;
+	double end = way_start(r);
 	__u32 i, n = 0, idx, got, live = qd;
 
-	way_start();
 	for (i = 0; i < qd; i++) {
 		slot_next(&sl[i], t, keys);
 		prep_lookup(u, t, i, sl[i].key);
@@ -343,9 +354,7 @@ static void run_bpf_chain(struct uctx *u, const struct bt_tree *t,
 		}
 		nrio_ring_release(&u->cq, got);
 	}
-	r->secs = now() - t0;
-	r->cpu = busy() - c0;
-	r->self = self_cpu() - s0;
+	way_end(r);
 }
 
 static void pt_read(struct io_uring *ring, int fd, __u32 nsid, __u32 lba_shift,
@@ -383,7 +392,7 @@ static void run_uring_pt(const struct bt_tree *t, const __u64 *keys,
 	struct slot sl[MAXQ];
 	struct io_uring ring;
 	unsigned char *bufs;
-	double t0, c0, s0, end;
+	double end;
 	__u32 i, live = qd, shift = __builtin_ctz(t->lba);
 	int fd, nsid, ret;
 
@@ -406,11 +415,7 @@ static void run_uring_pt(const struct bt_tree *t, const __u64 *keys,
 	if (ret)
 		die("io_uring_register_buffers", -ret);
 
-	t0 = now();
-	c0 = busy();
-	s0 = self_cpu();
-	end = t0 + seconds;
-	way_start();
+	end = way_start(r);
 	for (i = 0; i < qd; i++) {
 		slot_next(&sl[i], t, keys);
 		pt_read(&ring, fd, nsid, shift, iov[i].iov_base, i, sl[i].lba);
@@ -451,9 +456,7 @@ static void run_uring_pt(const struct bt_tree *t, const __u64 *keys,
 		}
 		io_uring_cq_advance(&ring, n);
 	}
-	r->secs = now() - t0;
-	r->cpu = busy() - c0;
-	r->self = self_cpu() - s0;
+	way_end(r);
 	io_uring_queue_exit(&ring);
 	free(bufs);
 	close(fd);
