@@ -37,6 +37,7 @@
  * that much (0: nothing, for a quick check that every engine works).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -168,10 +169,34 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * Who spent the CPU time of a run.  Every thread's run time comes from
+ * /proc/<pid>/task/<tid>/schedstat (the scheduler's sum_exec_runtime, in
+ * ns, exact); this process's own from CLOCK_PROCESS_CPUTIME_ID (the same
+ * sum over its threads, io_uring's io-wq and SQPOLL workers included).
+ * The others are grouped by name: kworkers (work items: nvmet's target
+ * side, nvme-tcp's I/O work, kblockd), ksoftirqd (softirqs deferred to a
+ * thread) and all other threads.  Debian's kernels have no
+ * CONFIG_IRQ_TIME_ACCOUNTING: an interrupt or softirq that arrives while
+ * a thread runs is charged to that thread, one that arrives on an idle CPU
+ * to nobody; busy time minus every thread's time is that remainder.
+ */
+enum { CLS_KWORKER, CLS_KSOFTIRQD, CLS_OTHER, NR_CLS };
+
+struct thr {
+	int		tid;
+	uint8_t		cls;
+	uint64_t	ns;
+};
+
 struct cpu_snap {
-	uint64_t	idle_ticks;
-	uint64_t	proc_us;
+	uint64_t	idle_ticks;	/* /proc/stat, USER_HZ */
+	uint64_t	idle_ns;	/* /proc/timer_list, exact */
+	bool		idle_exact;
+	uint64_t	proc_ns;
 	uint64_t	t;
+	struct thr	*thr;
+	unsigned int	nthr;
 };
 
 /*
@@ -194,20 +219,178 @@ static uint64_t proc_stat_idle(void)
 	return n == 5 ? v[3] + v[4] : 0;
 }
 
-static uint64_t rusage_us(int who)
+/*
+ * The same in ns, unrounded, on a machine with one CPU (the instruction
+ * counting VM): its NO_HZ idle and iowait sleep time from /proc/timer_list
+ * (root only).  Those sums grow when the CPU leaves idle, and the CPU that
+ * reads them is not idle, so they are complete; with more CPUs one may be
+ * idle now, and /proc/timer_list does not say which.  false if there is
+ * more than one CPU or the file cannot be read: then /proc/stat's ticks.
+ */
+static bool timer_list_idle(uint64_t *idle_ns)
 {
-	struct rusage ru;
+	unsigned long long v, sum = 0;
+	unsigned int cpus = 0, seen = 0;
+	char line[256];
+	FILE *f;
 
-	getrusage(who, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ULL +
-	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	if (sysconf(_SC_NPROCESSORS_ONLN) != 1)
+		return false;
+	f = fopen("/proc/timer_list", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "cpu: ", 5)) {
+			cpus++;
+		} else if (sscanf(line, " .idle_sleeptime : %llu", &v) == 1 ||
+			   sscanf(line, " .iowait_sleeptime : %llu", &v) == 1) {
+			sum += v;
+			seen++;
+		}
+	}
+	fclose(f);
+	if (cpus != 1 || seen != 2)
+		return false;
+	*idle_ns = sum;
+	return true;
 }
 
-static void cpu_snap(struct cpu_snap *s)
+/* The first line of a small file into @buf ("" if unreadable). */
+static void read_line(const char *path, char *buf, size_t len)
 {
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf[0] = 0;
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static uint64_t read_u64(const char *path)
+{
+	char buf[96];
+
+	read_line(path, buf, sizeof(buf));
+	return strtoull(buf, NULL, 10);
+}
+
+static int thr_cmp(const void *a, const void *b)
+{
+	const struct thr *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Every thread but ours, with its run time, sorted by tid. */
+static void thr_scan(struct cpu_snap *s)
+{
+	DIR *proc = opendir("/proc"), *task;
+	struct dirent *p, *t;
+	unsigned int cap = 0;
+	pid_t self = getpid();
+	char path[96], comm[32];
+
+	s->thr = NULL;
+	s->nthr = 0;
+	if (!proc)
+		return;
+	while ((p = readdir(proc))) {
+		int pid = atoi(p->d_name);
+
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		task = opendir(path);
+		if (!task)
+			continue;
+		while ((t = readdir(task))) {
+			int tid = atoi(t->d_name);
+			struct thr *th;
+
+			if (tid <= 0)
+				continue;
+			if (s->nthr == cap) {
+				struct thr *n;
+
+				cap = cap ? 2 * cap : 256;
+				n = realloc(s->thr, cap * sizeof(*n));
+				if (!n)
+					break;
+				s->thr = n;
+			}
+			th = &s->thr[s->nthr++];
+			th->tid = tid;
+			snprintf(path, sizeof(path),
+				 "/proc/%d/task/%d/schedstat", pid, tid);
+			th->ns = read_u64(path);
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm",
+				 pid, tid);
+			read_line(path, comm, sizeof(comm));
+			th->cls = !strncmp(comm, "kworker/", 8) ? CLS_KWORKER :
+				  !strncmp(comm, "ksoftirqd/", 10) ?
+				  CLS_KSOFTIRQD : CLS_OTHER;
+		}
+		closedir(task);
+	}
+	closedir(proc);
+	qsort(s->thr, s->nthr, sizeof(*s->thr), thr_cmp);
+}
+
+static uint64_t process_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The scans bracket the clocks: at the start threads, idle, this process,
+ * then the time; at the end the reverse.  So this process's time holds
+ * no scan at all, and busy time at most the reading of one clock.
+ */
+static void cpu_snap_start(struct cpu_snap *s)
+{
+	thr_scan(s);
 	s->idle_ticks = proc_stat_idle();
-	s->proc_us = rusage_us(RUSAGE_SELF);
+	s->idle_exact = timer_list_idle(&s->idle_ns);
+	s->proc_ns = process_ns();
 	s->t = now_ns();
+}
+
+static void cpu_snap_end(struct cpu_snap *s)
+{
+	s->t = now_ns();
+	s->proc_ns = process_ns();
+	s->idle_exact = timer_list_idle(&s->idle_ns);
+	s->idle_ticks = proc_stat_idle();
+	thr_scan(s);
+}
+
+/* Run time per class of the threads in @b, less what they had in @a. */
+static void thr_diff(const struct cpu_snap *a, const struct cpu_snap *b,
+		     double cls_s[NR_CLS])
+{
+	unsigned int i, j = 0;
+
+	for (i = 0; i < NR_CLS; i++)
+		cls_s[i] = 0;
+	for (i = 0; i < b->nthr; i++) {
+		const struct thr *t = &b->thr[i];
+		uint64_t before = 0;
+
+		while (j < a->nthr && a->thr[j].tid < t->tid)
+			j++;
+		if (j < a->nthr && a->thr[j].tid == t->tid)
+			before = a->thr[j].ns;
+		/* A thread new since the start counts whole. */
+		if (t->ns > before)
+			cls_s[t->cls] += (t->ns - before) / 1e9;
+	}
 }
 
 /* --- results -------------------------------------------------------------- */
@@ -217,8 +400,10 @@ struct result {
 	uint64_t	errors;
 	double		seconds;
 	double		iops;
-	double		cpu_s;		/* all CPUs, /proc/stat */
+	double		cpu_s;		/* all CPUs: busy time */
 	double		proc_cpu_s;	/* this process (fio: fio's own) */
+	double		cls_s[NR_CLS];	/* other threads, by kind */
+	bool		by_thread;	/* cls_s measured (not for fio) */
 	double		lat_mean_us, lat_p50_us, lat_p99_us;
 	char		note[64];
 };
@@ -234,11 +419,82 @@ struct dev {
 	uint32_t	nsid;		/* 0: not an NVMe namespace */
 	uint64_t	size;
 	bool		io_poll;	/* the queue has poll queues */
+	/* "disk=scheduler", a multipath head's paths in brackets */
+	char		queues[192];
 };
+
+/* Append @src to the string in @dst (@size bytes), cut to fit. */
+static void str_add(char *dst, size_t size, const char *src)
+{
+	size_t have = strlen(dst), n = strlen(src);
+
+	if (have + 1 >= size)
+		return;
+	if (n > size - have - 1)
+		n = size - have - 1;
+	memcpy(dst + have, src, n);
+	dst[have + n] = 0;
+}
+
+/* Append "@disk=<its scheduler>" ("none" for a bio-based disk). */
+static void add_disk_sched(char *dst, size_t size, const char *disk)
+{
+	char path[300], buf[256], *a, *b;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/scheduler", disk);
+	read_line(path, buf, sizeof(buf));
+	a = strchr(buf, '[');
+	b = a ? strchr(a, ']') : NULL;
+	if (a && b)
+		*b = 0;
+	str_add(dst, size, disk);
+	str_add(dst, size, "=");
+	str_add(dst, size, a && b ? a + 1 : *buf ? buf : "?");
+}
+
+/*
+ * d->queues: the disk and its scheduler; for an NVMe multipath head
+ * (nvme<S>n<N>, bio-based) "=head" and the hidden per-path disks
+ * nvme<S>c<C>n<N> its I/O goes through, each with its own.
+ */
+static void dev_queues(struct dev *d, const char *disk)
+{
+	unsigned int sub, ns, c, n2, s2;
+	size_t size = sizeof(d->queues);
+	struct dirent *e;
+	bool head = false;
+	DIR *dir;
+	int len;
+
+	d->queues[0] = 0;
+	if (sscanf(disk, "nvme%un%u%n", &sub, &ns, &len) == 2 &&
+	    !disk[len] && (dir = opendir("/sys/block"))) {
+		while ((e = readdir(dir))) {
+			if (sscanf(e->d_name, "nvme%uc%un%u%n", &s2, &c, &n2,
+				   &len) != 3 || e->d_name[len] ||
+			    s2 != sub || n2 != ns)
+				continue;
+			if (!head) {
+				str_add(d->queues, size, disk);
+				str_add(d->queues, size, "=head(");
+			} else {
+				str_add(d->queues, size, " ");
+			}
+			head = true;
+			add_disk_sched(d->queues, size, e->d_name);
+		}
+		closedir(dir);
+		if (head) {
+			str_add(d->queues, size, ")");
+			return;
+		}
+	}
+	add_disk_sched(d->queues, size, disk);
+}
 
 static int dev_probe(struct dev *d)
 {
-	char sys[256], buf[32];
+	char sys[256], buf[32], link[512];
 	struct stat st;
 	int fd, ret, pf;
 
@@ -255,6 +511,16 @@ static int dev_probe(struct dev *d)
 	d->nsid = ret > 0 ? (uint32_t)ret : 0;
 	close(fd);
 
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u",
+		 major(st.st_rdev), minor(st.st_rdev));
+	ret = readlink(sys, link, sizeof(link) - 1);
+	if (ret > 0) {
+		link[ret] = 0;
+		dev_queues(d, strrchr(link, '/') ? strrchr(link, '/') + 1 :
+			   link);
+	} else {
+		snprintf(d->queues, sizeof(d->queues), "?");
+	}
 	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/queue/io_poll",
 		 major(st.st_rdev), minor(st.st_rdev));
 	pf = open(sys, O_RDONLY);
@@ -277,6 +543,8 @@ struct engine {
 	bool		generic;	/* needs /dev/ngXnY */
 	bool		qd1;		/* synchronous: queue depth 1 only */
 	bool		poll;		/* needs poll queues */
+	bool		lean;		/* fio without latency statistics */
+	bool		harness;	/* no I/O: the run loop alone */
 	int		(*open)(struct run *r);
 	/* Queue the I/O of @slot at byte @off (submitted by go()). */
 	void		(*prep)(struct run *r, unsigned int slot, uint64_t off);
@@ -377,7 +645,7 @@ static int run_loop(struct run *r, double seconds, uint64_t count,
 	memset(res, 0, sizeof(*res));
 
 	tracing_on(true);
-	cpu_snap(&a);
+	cpu_snap_start(&a);
 	t0 = a.t;
 	deadline = t0 + (uint64_t)(seconds * 1e9);
 	while (!stop || inflight) {
@@ -428,17 +696,25 @@ static int run_loop(struct run *r, double seconds, uint64_t count,
 		if (!count && t >= deadline)
 			stop = true;
 	}
-	cpu_snap(&b);
+	cpu_snap_end(&b);
 	tracing_on(false);
 
 	res->seconds = (b.t - a.t) / 1e9;
 	res->iops = res->ios / res->seconds;
-	res->cpu_s = sysconf(_SC_NPROCESSORS_ONLN) * res->seconds -
-		     (double)(b.idle_ticks - a.idle_ticks) /
-		     sysconf(_SC_CLK_TCK);
+	if (a.idle_exact && b.idle_exact)
+		res->cpu_s = sysconf(_SC_NPROCESSORS_ONLN) * res->seconds -
+			     (double)(b.idle_ns - a.idle_ns) / 1e9;
+	else
+		res->cpu_s = sysconf(_SC_NPROCESSORS_ONLN) * res->seconds -
+			     (double)(b.idle_ticks - a.idle_ticks) /
+			     sysconf(_SC_CLK_TCK);
 	if (res->cpu_s < 0.01 * res->seconds)	/* rounding: never 0 */
 		res->cpu_s = 0.01 * res->seconds;
-	res->proc_cpu_s = (b.proc_us - a.proc_us) / 1e6;
+	res->proc_cpu_s = (b.proc_ns - a.proc_ns) / 1e9;
+	thr_diff(&a, &b, res->cls_s);
+	res->by_thread = true;
+	free(a.thr);
+	free(b.thr);
 	res->lat_mean_us = h->n ? h->sum / h->n / 1000.0 : 0;
 	res->lat_p50_us = hist_pct(h, 50) / 1000.0;
 	res->lat_p99_us = hist_pct(h, 99) / 1000.0;
@@ -814,6 +1090,40 @@ static int psync_go(struct run *r, unsigned int queued, unsigned int min)
 	return 1;
 }
 
+/*
+ * --- the harness: no I/O ------------------------------------------------------
+ *
+ * Every I/O "completes" at once: what the run loop itself costs per I/O
+ * (choosing offsets, the latency clock and histogram), which every other
+ * engine's figures include too.
+ */
+static int harness_open(struct run *r)
+{
+	(void)r;
+	return 0;
+}
+
+static void harness_prep(struct run *r, unsigned int slot, uint64_t off)
+{
+	r->off[slot] = off;
+}
+
+static int harness_go(struct run *r, unsigned int queued, unsigned int min)
+{
+	unsigned int i;
+
+	(void)min;
+	/* r->done[0..queued) already names the slots just queued. */
+	for (i = 0; i < queued; i++)
+		r->res[i] = (int)r->w->bs;
+	return (int)queued;
+}
+
+static void harness_close(struct run *r)
+{
+	(void)r;
+}
+
 /* --- the engine table ------------------------------------------------------ */
 
 static const struct engine engines[] = {
@@ -843,6 +1153,11 @@ static const struct engine engines[] = {
 	/* fio runs as a child process: see fio_run(). */
 	{ .name = "fio-uring" },
 	{ .name = "fio-uring-cmd", .nvme = true, .generic = true },
+	{ .name = "fio-uring-lean", .lean = true },
+	{ .name = "fio-uring-cmd-lean", .nvme = true, .generic = true,
+	  .lean = true },
+	{ .name = "harness", .harness = true, .open = harness_open,
+	  .prep = harness_prep, .go = harness_go, .close = harness_close },
 };
 #define NR_ENGINES	(sizeof(engines) / sizeof(engines[0]))
 
@@ -903,7 +1218,7 @@ static int fio_run(const char *fio, const struct engine *e,
 	size_t len = 0;
 	ssize_t got;
 	pid_t pid;
-	bool cmd = !strcmp(e->name, "fio-uring-cmd");
+	bool cmd = e->generic;
 	uint64_t range = d->size < RANGE_MAX ? d->size : RANGE_MAX;
 
 #define ARG(...) snprintf(a[argc], sizeof(a[0]), __VA_ARGS__), \
@@ -925,8 +1240,13 @@ static int fio_run(const char *fio, const struct engine *e,
 	ARG("--registerfiles");
 	ARG("--norandommap");
 	ARG("--randrepeat=0");
-	ARG("--lat_percentiles=1");
-	ARG("--percentile_list=50:99");
+	if (e->lean) {
+		/* No clock reads for latency or bandwidth statistics. */
+		ARG("--gtod_reduce=1");
+	} else {
+		ARG("--lat_percentiles=1");
+		ARG("--percentile_list=50:99");
+	}
 	ARG("--output-format=terse");
 	ARG("--terse-version=3");
 	if (cmd)
@@ -1061,26 +1381,38 @@ static int run_one(const struct engine *e, const struct dev *d,
 static const char csv_header[] =
 	"kernel,device,workload,engine,repeat,ios,seconds,iops,cpu_s,"
 	"proc_cpu_s,iops_per_cpu_s,lat_mean_us,lat_p50_us,lat_p99_us,"
-	"errors,note\n";
+	"errors,note,kworker_cpu_s,ksoftirqd_cpu_s,other_cpu_s,queues\n";
 
 static void csv_row(FILE *f, const struct dev *d, const struct workload *w,
 		    const struct engine *e, unsigned int rep,
 		    const struct result *r)
 {
-	fprintf(f, "%s,%s,%s,%s,%u,%" PRIu64 ",%.4f,%.1f,%.4f,%.4f,%.1f,"
-		"%.2f,%.2f,%.2f,%" PRIu64 ",%s\n",
+	fprintf(f, "%s,%s,%s,%s,%u,%" PRIu64 ",%.4f,%.1f,%.6f,%.6f,%.1f,"
+		"%.2f,%.2f,%.2f,%" PRIu64 ",%s,%.6f,%.6f,%.6f,%s\n",
 		d->kernel, d->name, w->name, e->name, rep, r->ios, r->seconds,
 		r->iops, r->cpu_s, r->proc_cpu_s,
 		r->cpu_s > 0 ? r->iops * r->seconds / r->cpu_s : 0,
 		r->lat_mean_us, r->lat_p50_us, r->lat_p99_us, r->errors,
-		r->note);
+		r->note, r->by_thread ? r->cls_s[CLS_KWORKER] : -1,
+		r->by_thread ? r->cls_s[CLS_KSOFTIRQD] : -1,
+		r->by_thread ? r->cls_s[CLS_OTHER] : -1, d->queues);
 }
 
 /* --- report ----------------------------------------------------------------- */
 
+/*
+ * Cost per I/O in ns of CPU time (under -icount: guest instructions):
+ * busy, this process, kworkers, ksoftirqd, other threads, and the rest
+ * (interrupts and softirqs that hit an idle CPU).
+ */
+enum { C_BUSY, C_PROC, C_KWORKER, C_KSOFTIRQD, C_OTHER, C_REST, NR_C };
+
 struct row {
 	char	kernel[64], device[32], workload[32], engine[24];
+	char	queues[192];
 	double	iops, ipc, mean, p50, p99;
+	double	c[NR_C];
+	bool	attr;		/* c[] beyond C_BUSY measured */
 };
 
 struct agg {
@@ -1129,11 +1461,12 @@ static int load_rows(char **files, int nfiles, struct row **rows,
 			return -errno;
 		}
 		while (fgets(line, sizeof(line), f)) {
-			char *fld[16], *s = line, *p;
+			char *fld[20], *s = line, *p;
 			unsigned int n = 0;
 			struct row *r;
+			double ios;
 
-			while (n < 16 && (p = strsep(&s, ",\n")))
+			while (n < 20 && (p = strsep(&s, ",\n")))
 				fld[n++] = p;
 			if (n < 15 || !strcmp(fld[0], "kernel") ||
 			    strtoull(fld[14], NULL, 10))
@@ -1155,6 +1488,28 @@ static int load_rows(char **files, int nfiles, struct row **rows,
 			r->mean = strtod(fld[11], NULL);
 			r->p50 = strtod(fld[12], NULL);
 			r->p99 = strtod(fld[13], NULL);
+			/* Older CSV files end at the note. */
+			ios = strtod(fld[5], NULL);
+			memset(r->c, 0, sizeof(r->c));
+			r->attr = n >= 19 && strtod(fld[16], NULL) >= 0 &&
+				  ios > 0;
+			if (ios > 0)
+				r->c[C_BUSY] = strtod(fld[8], NULL) / ios * 1e9;
+			if (r->attr) {
+				r->c[C_PROC] = strtod(fld[9], NULL) / ios * 1e9;
+				r->c[C_KWORKER] = strtod(fld[16], NULL) / ios *
+						  1e9;
+				r->c[C_KSOFTIRQD] = strtod(fld[17], NULL) /
+						    ios * 1e9;
+				r->c[C_OTHER] = strtod(fld[18], NULL) / ios *
+						1e9;
+				r->c[C_REST] = r->c[C_BUSY] - r->c[C_PROC] -
+					       r->c[C_KWORKER] -
+					       r->c[C_KSOFTIRQD] -
+					       r->c[C_OTHER];
+			}
+			snprintf(r->queues, sizeof(r->queues), "%s",
+				 n >= 20 ? fld[19] : "");
 		}
 		fclose(f);
 	}
@@ -1167,8 +1522,8 @@ static bool aggregate(const struct row *rows, unsigned int nrows,
 		      const char *workload, const char *engine,
 		      struct agg *out)
 {
-	double v[5][64];
-	unsigned int i, n = 0;
+	double v[5 + NR_C][64];
+	unsigned int i, k, n = 0, na = 0;
 
 	for (i = 0; i < nrows && n < 64; i++) {
 		const struct row *r = &rows[i];
@@ -1181,12 +1536,22 @@ static bool aggregate(const struct row *rows, unsigned int nrows,
 		v[2][n] = r->mean;
 		v[3][n] = r->p50;
 		v[4][n] = r->p99;
+		v[5][n] = r->c[C_BUSY];
+		if (r->attr) {
+			for (k = 1; k < NR_C; k++)
+				v[5 + k][na] = r->c[k];
+			na++;
+		}
+		out->r = *r;	/* names and queues */
 		n++;
 	}
 	if (!n)
 		return false;
-	memset(out, 0, sizeof(*out));
 	out->n = n;
+	out->r.c[C_BUSY] = median(v[5], n);
+	out->r.attr = na == n;
+	for (k = 1; k < NR_C; k++)
+		out->r.c[k] = out->r.attr ? median(v[5 + k], na) : 0;
 	out->r.iops = median(v[0], n);
 	out->r.ipc = median(v[1], n);
 	out->r.mean = median(v[2], n);
@@ -1256,6 +1621,94 @@ static double ratio(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
+/* The queues a device's runs went through, as the first row says. */
+static const char *device_queues(const struct row *rows, unsigned int nrows,
+				 const char *k, const char *dv)
+{
+	unsigned int i;
+
+	for (i = 0; i < nrows; i++)
+		if (!strcmp(rows[i].kernel, k) && !strcmp(rows[i].device, dv))
+			return *rows[i].queues ? rows[i].queues : "not recorded";
+	return "-";	/* no rows at all */
+}
+
+static bool icount_units;	/* report --icount: ns are instructions */
+
+/*
+ * Where each engine's CPU time went, per I/O: the busy total, this
+ * process (user + system), kworkers, ksoftirqd, other threads, and the
+ * rest: interrupts and softirqs that arrived on an idle CPU (Debian's
+ * kernels charge one that hits a running thread to that thread).
+ */
+static void report_costs(const struct row *rows, unsigned int nrows,
+			 const char *k, const char *dv, bool md)
+{
+	static const char *const hdr[NR_C] = {
+		"busy", "process", "kworkers", "ksoftirqd", "other", "rest" };
+	const char *wls[NR_WORKLOADS * 2];
+	const char *unit = icount_units ? "guest instructions" :
+					  "ns of CPU time";
+	unsigned int nw, i, e, m;
+	bool first, fio_row;
+
+	if (md) {
+		printf("\nCost per I/O in %s: busy = process + kworkers + "
+		       "ksoftirqd + other threads + rest (interrupts on an "
+		       "idle CPU)\n\n", unit);
+		printf("| workload | engine |");
+		for (m = 0; m < NR_C; m++)
+			printf(" %s |", hdr[m]);
+		printf("\n|---|---|--:|--:|--:|--:|--:|--:|\n");
+	} else {
+		printf("\n   cost per I/O in %s (busy = process + kworkers +"
+		       "\n    ksoftirqd + other threads + rest: interrupts "
+		       "on an idle CPU)\n", unit);
+		printf("%-23s %-19s", "workload", "engine");
+		for (m = 0; m < NR_C; m++)
+			printf(" %9s", hdr[m]);
+		putchar('\n');
+	}
+	nw = distinct(rows, nrows, offsetof(struct row, workload), wls,
+		      NR_WORKLOADS * 2);
+	for (i = 0; i < nw; i++) {
+		if (!workload_by_name(wls[i]))
+			continue;
+		first = true;
+		for (e = 0; e < NR_ENGINES; e++) {
+			struct agg a;
+
+			if (!aggregate(rows, nrows, k, dv, wls[i],
+				       engines[e].name, &a))
+				continue;
+			if (md)
+				printf("| %s | %s |", first ? wls[i] : "",
+				       engines[e].name);
+			else
+				printf("%-23s %-19s", first ? wls[i] : "",
+				       engines[e].name);
+			/* fio's row holds fio's own CPU time alone. */
+			fio_row = is_fio(&engines[e]);
+			if (fio_row)
+				a.r.c[C_PROC] = a.r.c[C_BUSY];
+			for (m = 0; m < NR_C; m++) {
+				bool have = fio_row ? m == C_PROC :
+					    !m || a.r.attr;
+
+				if (have)
+					printf(md ? " %.0f |" : " %9.0f",
+					       a.r.c[m]);
+				else if (md)
+					fputs(" - |", stdout);
+				else
+					printf(" %9s", "-");
+			}
+			putchar('\n');
+			first = false;
+		}
+	}
+}
+
 static void report_device(const struct row *rows, unsigned int nrows,
 			  const char *k, const char *dv, bool md)
 {
@@ -1268,15 +1721,18 @@ static void report_device(const struct row *rows, unsigned int nrows,
 
 	if (md) {
 		printf("\n#### %s, %s\n\n", dv, k);
+		printf("Queues: %s\n\n", device_queues(rows, nrows, k, dv));
 		printf("| workload | engine | IOPS | x | IOPS/CPU-s | x | "
 		       "mean us | x | p50 us | x | p99 us | x |\n");
 		printf("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
 	} else {
 		printf("\n== device %s, kernel %s\n", dv, k);
+		printf("   queues (scheduler): %s\n",
+		       device_queues(rows, nrows, k, dv));
 		printf("   (medians of the repeats; x: ratio to the best "
 		       "baseline for that figure,\n    higher is better for "
 		       "IOPS, lower for latency; * marks the baselines)\n");
-		printf("%-23s %-14s %9s %5s %10s %5s %8s %5s %8s %5s %8s "
+		printf("%-23s %-19s %9s %5s %10s %5s %8s %5s %8s %5s %8s "
 		       "%5s\n", "workload", "engine", "IOPS", "x",
 		       "IOPS/CPU-s", "x", "mean us", "x", "p50 us", "x",
 		       "p99 us", "x");
@@ -1302,7 +1758,7 @@ static void report_device(const struct row *rows, unsigned int nrows,
 				printf("| %s | %s%s |", first ? wls[i] : "",
 				       en, engines[e].baseline ? " *" : "");
 			else
-				printf("%-23s %-13s%c", first ? wls[i] : "",
+				printf("%-23s %-18s%c", first ? wls[i] : "",
 				       en, engines[e].baseline ? '*' : ' ');
 			for (m = 0; m < 5; m++) {
 				if (md) {
@@ -1321,104 +1777,124 @@ static void report_device(const struct row *rows, unsigned int nrows,
 	}
 }
 
-/* The issue's targets, and fio against our baselines. */
+/* Busy cost per I/O of @engine over that of @base, or 0. */
+static double cost_ratio(const struct row *rows, unsigned int nrows,
+			 const char *k, const char *dv, const char *wl,
+			 const char *engine, const char *base)
+{
+	struct agg a, b;
+
+	if (!aggregate(rows, nrows, k, dv, wl, engine, &a) ||
+	    !aggregate(rows, nrows, k, dv, wl, base, &b))
+		return 0;
+	return ratio(a.r.c[C_BUSY], b.r.c[C_BUSY]);
+}
+
+/*
+ * The performance targets (issue 16), as cost ratios: busy CPU per I/O
+ * of the engine over that of the baseline (lower is better), and fio
+ * against our baselines.
+ */
 static void report_targets(const struct row *rows, unsigned int nrows,
 			   const char *k, const char **devs, unsigned int nd,
 			   bool md)
 {
+	static const char *const kern[] = {
+		"kern-ioctl", "kern-uring", "kern-poll", "kern-direct" };
+	static const char *const fio_pair[][2] = {
+		{ "uring", "fio-uring" }, { "uring-pt", "fio-uring-cmd" },
+		{ "uring", "fio-uring-lean" },
+		{ "uring-pt", "fio-uring-cmd-lean" },
+	};
 	const char *wls[NR_WORKLOADS * 2];
-	unsigned int nw, i, j;
+	const char *li = md ? "- " : "";
+	unsigned int nw, i, j, e;
 	struct agg a, b;
-	struct best best;
-	const char *bn;
 
-	printf(md ? "\n#### Targets, %s\n\n" : "\n== targets, kernel %s\n", k);
+	printf(md ? "\n#### Targets, %s\n\n" : "\n== targets, kernel %s\n"
+	       "   (cost: busy CPU per I/O, engine over baseline; lower "
+	       "is better)\n", k);
 	nw = distinct(rows, nrows, offsetof(struct row, workload), wls,
 		      NR_WORKLOADS * 2);
 	for (j = 0; j < nd; j++) {
 		const char *dv = devs[j];
-		double pt_min = 1e9, pt_sum = 0, fio_min = 1e9, fio_max = 0;
-		double fcmd_min = 1e9, fcmd_max = 0;
-		unsigned int pt_n = 0;
+		double best = 0;
+		const char *best_e = NULL;
 
-		/* 1. QD128 batch 32 random read: IOPS/CPU-s vs best. */
-		find_best(rows, nrows, k, dv, "randread-4k-qd128-b32", &best);
-		bn = best.name[1];
-		if (bn &&
-		    aggregate(rows, nrows, k, dv, "randread-4k-qd128-b32",
-			      "kern-ioctl", &a) &&
-		    aggregate(rows, nrows, k, dv, "randread-4k-qd128-b32",
-			      "kern-uring", &b))
-			printf("%s%-14s 4k randread qd128 b32, IOPS/CPU-s vs "
-			       "best baseline (%s): kern-ioctl %.2fx, "
-			       "kern-uring %.2fx (target 1.3x)\n",
-			       md ? "- " : "", dv, bn,
-			       ratio(a.r.ipc, best.v[1]),
-			       ratio(b.r.ipc, best.v[1]));
-		/* 2. passthru vs uring-pt, every workload. */
-		for (i = 0; i < nw; i++) {
-			if (!aggregate(rows, nrows, k, dv, wls[i], "passthru",
-				       &a) ||
-			    !aggregate(rows, nrows, k, dv, wls[i], "uring-pt",
-				       &b))
-				continue;
-			if (ratio(a.r.iops, b.r.iops) < pt_min)
-				pt_min = ratio(a.r.iops, b.r.iops);
-			pt_sum += ratio(a.r.iops, b.r.iops);
-			pt_n++;
-		}
-		if (pt_n)
-			printf("%s%-14s passthru / uring-pt IOPS over %u "
-			       "workloads: mean %.2fx, min %.2fx (target "
-			       "0.95x)\n", md ? "- " : "", dv, pt_n,
-			       pt_sum / pt_n, pt_min);
-		/* 3. QD1 p50 vs io_uring. */
+		/* 1. The kernel engine against both io_uring baselines. */
 		for (i = 0; i < 2; i++) {
-			const char *wl = i ? "randwrite-4k-qd1-b1" :
-					     "randread-4k-qd1-b1";
-			struct agg c;
+			const char *wl = i ? "randread-4k-qd1-b1" :
+					     "randread-4k-qd128-b32";
+			double tpt = i ? 0.90 : 0.80, tur = i ? 0.90 : 0.70;
 
-			if (!aggregate(rows, nrows, k, dv, wl, "uring", &b))
+			for (e = 0; e < sizeof(kern) / sizeof(kern[0]); e++) {
+				double xp = cost_ratio(rows, nrows, k, dv, wl,
+						       kern[e], "uring-pt");
+				double xu = cost_ratio(rows, nrows, k, dv, wl,
+						       kern[e], "uring");
+
+				if (!xp && !xu)
+					continue;
+				printf("%s%-18s %-22s %-11s %.2fx uring-pt "
+				       "(target <= %.2fx: %s), %.2fx uring "
+				       "(target <= %.2fx: %s)\n", li, dv, wl,
+				       kern[e], xp, tpt,
+				       xp && xp <= tpt ? "met" : "missed",
+				       xu, tur,
+				       xu && xu <= tur ? "met" : "missed");
+			}
+		}
+		/* 2. The library's passthrough engine against raw. */
+		for (i = 0; i < 2; i++) {
+			const char *wl = i ? "randread-4k-qd1-b1" :
+					     "randread-4k-qd128-b32";
+			double x;
+
+			if (!aggregate(rows, nrows, k, dv, wl, "passthru",
+				       &a) ||
+			    !aggregate(rows, nrows, k, dv, wl, "uring-pt", &b))
 				continue;
-			if (aggregate(rows, nrows, k, dv, wl, "kern-ioctl",
-				      &a) &&
-			    aggregate(rows, nrows, k, dv, wl, "kern-poll", &c))
-				printf("%s%-14s %s p50: uring %.1f us, "
-				       "kern-ioctl %.1f us (%.2fx), kern-poll "
-				       "%.1f us (%.2fx) (target <= 1.0x)\n",
-				       md ? "- " : "", dv, wl, b.r.p50,
-				       a.r.p50, ratio(a.r.p50, b.r.p50),
-				       c.r.p50, ratio(c.r.p50, b.r.p50));
+			x = ratio(a.r.ipc, b.r.ipc);
+			printf("%s%-18s %-22s passthru %.3fx uring-pt in "
+			       "I/Os per CPU-second (target >= 0.97x: %s)\n",
+			       li, dv, wl, x, x >= 0.97 ? "met" : "missed");
 		}
+		/* 3. Stretch: the cheapest kernel engine's read. */
+		for (e = 0; e < sizeof(kern) / sizeof(kern[0]); e++) {
+			if (!aggregate(rows, nrows, k, dv,
+				       "randread-4k-qd128-b32", kern[e], &a))
+				continue;
+			if (!best_e || a.r.c[C_BUSY] < best) {
+				best = a.r.c[C_BUSY];
+				best_e = kern[e];
+			}
+		}
+		if (best_e && icount_units)
+			printf("%s%-18s randread-4k-qd128-b32  %s %.0f "
+			       "instructions per I/O end to end (stretch "
+			       "< 3000: %s)\n", li, dv, best_e, best,
+			       best < 3000 ? "met" : "missed");
 		/* 4. fio against our baselines (IOPS). */
-		for (i = 0; i < nw; i++) {
-			if (aggregate(rows, nrows, k, dv, wls[i], "uring",
-				      &a) &&
-			    aggregate(rows, nrows, k, dv, wls[i],
-				      "fio-uring", &b)) {
-				double x = ratio(a.r.iops, b.r.iops);
+		for (e = 0; e < sizeof(fio_pair) / sizeof(fio_pair[0]); e++) {
+			double lo = 1e9, hi = 0;
 
-				fio_min = x < fio_min ? x : fio_min;
-				fio_max = x > fio_max ? x : fio_max;
-			}
-			if (aggregate(rows, nrows, k, dv, wls[i], "uring-pt",
-				      &a) &&
-			    aggregate(rows, nrows, k, dv, wls[i],
-				      "fio-uring-cmd", &b)) {
-				double x = ratio(a.r.iops, b.r.iops);
+			for (i = 0; i < nw; i++) {
+				double x;
 
-				fcmd_min = x < fcmd_min ? x : fcmd_min;
-				fcmd_max = x > fcmd_max ? x : fcmd_max;
+				if (!aggregate(rows, nrows, k, dv, wls[i],
+					       fio_pair[e][0], &a) ||
+				    !aggregate(rows, nrows, k, dv, wls[i],
+					       fio_pair[e][1], &b))
+					continue;
+				x = ratio(a.r.iops, b.r.iops);
+				lo = x < lo ? x : lo;
+				hi = x > hi ? x : hi;
 			}
+			if (hi > 0)
+				printf("%s%-18s %s / %s IOPS %.2fx..%.2fx "
+				       "(check: >= ~0.9x)\n", li, dv,
+				       fio_pair[e][0], fio_pair[e][1], lo, hi);
 		}
-		if (fio_max > 0)
-			printf("%s%-14s uring / fio-uring IOPS %.2fx..%.2fx",
-			       md ? "- " : "", dv, fio_min, fio_max);
-		if (fcmd_max > 0)
-			printf(", uring-pt / fio-uring-cmd %.2fx..%.2fx",
-			       fcmd_min, fcmd_max);
-		if (fio_max > 0)
-			printf(" (check: >= ~0.9x)\n");
 	}
 }
 
@@ -1435,8 +1911,13 @@ static int report(char **files, int nfiles, bool md)
 	nk = distinct(rows, nrows, offsetof(struct row, kernel), kernels, 16);
 	nd = distinct(rows, nrows, offsetof(struct row, device), devs, 16);
 	for (i = 0; i < nk; i++) {
-		for (j = 0; j < nd; j++)
+		for (j = 0; j < nd; j++) {
+			if (!strcmp(device_queues(rows, nrows, kernels[i],
+						  devs[j]), "-"))
+				continue;	/* not on this kernel */
 			report_device(rows, nrows, kernels[i], devs[j], md);
+			report_costs(rows, nrows, kernels[i], devs[j], md);
+		}
 		report_targets(rows, nrows, kernels[i], devs, nd, md);
 	}
 	free(rows);
@@ -1472,7 +1953,7 @@ static void usage(void)
 		"[--fio PATH]\n"
 		"                  [--tracing DIR] [--csv FILE] "
 		"[--precondition MIB]\n"
-		"       nrio_bench report [--markdown] FILE.csv ...\n"
+		"       nrio_bench report [--markdown] [--icount] FILE.csv ...\n"
 		"       nrio_bench list\n");
 	exit(2);
 }
@@ -1535,10 +2016,10 @@ static int cmd_run(int argc, char **argv)
 	if (fio && access(fio, X_OK))
 		fio = NULL;
 	printf("nrio_bench: device %s: %s%s%s, %u-byte LBAs, %" PRIu64
-	       " MiB, nsid %u, poll queues %s, %.2f s x %u\n",
+	       " MiB, nsid %u, poll queues %s, queues %s, %.2f s x %u\n",
 	       d.name, d.path, d.generic ? " + " : "",
 	       d.generic ? d.generic : "", d.lba_size, d.size >> 20, d.nsid,
-	       d.io_poll ? "yes" : "no", seconds, repeats);
+	       d.io_poll ? "yes" : "no", d.queues, seconds, repeats);
 	fflush(stdout);
 
 	ret = precondition(&d, precond);
@@ -1618,6 +2099,7 @@ static int cmd_run(int argc, char **argv)
 
 		if (!load_rows(files, 1, &rows, &nrows)) {
 			report_device(rows, nrows, d.kernel, d.name, false);
+			report_costs(rows, nrows, d.kernel, d.name, false);
 			free(rows);
 		}
 	}
@@ -1634,11 +2116,19 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "report")) {
-		bool md = argc > 2 && !strcmp(argv[2], "--markdown");
+		bool md = false;
 
-		if (argc < 3 + md)
+		for (i = 2; i < (unsigned int)argc; i++) {
+			if (!strcmp(argv[i], "--markdown"))
+				md = true;
+			else if (!strcmp(argv[i], "--icount"))
+				icount_units = true;
+			else
+				break;
+		}
+		if (i >= (unsigned int)argc)
 			usage();
-		return report(argv + 2 + md, argc - 2 - md, md);
+		return report(argv + i, argc - i, md);
 	}
 	if (!strcmp(argv[1], "list")) {
 		for (i = 0; i < NR_WORKLOADS; i++)
