@@ -9,11 +9,15 @@
 # or nvmet-tcp on 127.0.0.1 where the kernel has no nvme-loop), QEMU's
 # NVMe controller and null_blk itself, each through every engine, then an
 # allocation trace per engine, then B-tree lookups (nrio_lookup:
-# userspace-driven vs BPF-chained read-next steps, depths 3 to 6).
+# userspace-driven vs BPF-chained read-next steps, depths 3 to 6).  Every
+# queue runs with the scheduler "none".  Then it boots the kernel once
+# more with nvme_core.multipath=N and runs BENCH_NOHEAD_DEVICES there:
+# nvmet's namespaces without the multipath head (devices named
+# "<device>-nohead"), as a system without multipath would have them.
 #
 # Results go to build/bench/<UTC yyyymmdd-hhmmss>/ (build/bench/latest):
 #   <kver>.csv  alloc-<kver>.txt  console-<kver>.log  (profile-<kver>.txt)
-#   lookup-<kver>.txt
+#   lookup-<kver>.txt  console-<kver>-nohead.log  (profile-<kver>-nohead.txt)
 #   results.txt results.md   (nrio_bench report over all the CSV files)
 #
 # usage: scripts/bench.sh [--kvers "KVER ..."]
@@ -24,6 +28,9 @@
 #                       nvmet-brd)
 #   BENCH_WORKLOADS, BENCH_ENGINES   nrio_bench's --workloads/--engines
 #                       (default all)
+#   BENCH_NOHEAD_DEVICES  the nvmet devices of BENCH_DEVICES to run again
+#                       with nvme_core.multipath=N (default nullb-none;
+#                       empty: no second boot)
 #   BENCH_ALLOC_COUNT   I/Os per engine in the allocation trace (default
 #                       20000; 0 skips the trace)
 #   BENCH_FIO_SMOKE=1   run fio once in the guest first
@@ -41,9 +48,11 @@
 #   BENCH_ICOUNT=1      boot with QEMU instruction counting (vm.sh
 #                       --icount): a guest second is 10^9 guest
 #                       instructions, so IOPS/CPU-s reads as I/Os per 10^9
-#                       instructions, the same from boot to boot.  Only
-#                       meaningful for the software devices (null_blk,
-#                       nvmet); results go to build/bench/<time>-icount/
+#                       instructions, the same from boot to boot.  On
+#                       QEMU's NVMe controller the device's emulation is
+#                       not guest code: the count is the host side alone
+#                       (driver, block layer, engine); results go to
+#                       build/bench/<time>-icount/
 #   BENCH_APPEND        guest kernel command line (default tsc=reliable:
 #                       see below)
 #   NRIO_BENCH_TIMEOUT  seconds one VM run may take (default 5400)
@@ -132,10 +141,13 @@ done
 say "bench: $($fio --version) with $nlibs libraries:" \
 	"$(du -sh "$rootfs" | cut -f1)"
 
-# The job: the settings, then scripts/guest/bench-job.
+# The job: the settings, then scripts/guest/bench-job; make_job FILE
+# [VAR=VALUE ...] sets VAR to VALUE after the settings.
 sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
-job=$NRIO_BUILD/bench-job.sh
-{
+make_job() {
+	local f=$1 kv
+	shift
+	{
 	echo "#!/bin/sh"
 	echo "# scripts/bench.sh: the settings, then scripts/guest/bench-job"
 	echo "export BENCH_SECONDS=$(sq "${BENCH_SECONDS:-0.5}")"
@@ -154,8 +166,32 @@ job=$NRIO_BUILD/bench-job.sh
 			echo "export $v=$(sq "${!v}")"
 		fi
 	done
+	for kv in "$@"; do
+		echo "export ${kv%%=*}=$(sq "${kv#*=}")"
+	done
 	tail -n +2 "$NRIO_TOP/scripts/guest/bench-job"
-} > "$job"
+	} > "$f"
+}
+job=$NRIO_BUILD/bench-job.sh
+make_job "$job"
+
+# The second boot: without multipath heads, only the nvmet devices named
+# (and only those that BENCH_DEVICES has, when it is set), no allocation
+# trace, no lookups.
+nohead=
+for d in $(tr ',' ' ' <<< "${BENCH_NOHEAD_DEVICES-nullb-none}"); do
+	case $d in
+	nullb-none|nullb-softirq|nvmet-brd) ;;
+	*) die "BENCH_NOHEAD_DEVICES: $d is not an nvmet device" ;;
+	esac
+	if [ -z "${BENCH_DEVICES:-}" ] ||
+	   grep -qw -- "$d" <<< "$(tr ',' ' ' <<< "$BENCH_DEVICES")"; then
+		nohead="$nohead${nohead:+,}$d"
+	fi
+done
+job_nohead=$NRIO_BUILD/bench-job-nohead.sh
+make_job "$job_nohead" BENCH_DEVICES="$nohead" BENCH_ALLOC_COUNT=0 \
+	BENCH_LOOKUP_SECONDS=0
 
 # The guest's clock.  Under TCG the kernel finds the vCPUs' TSCs out of
 # step and falls back to the HPET: every clock read is then an emulated
@@ -174,6 +210,7 @@ res=$NRIO_BUILD/bench/$stamp
 mkdir -p "$res"
 ln -sfn "$stamp" "$NRIO_BUILD/bench/latest"
 cp "$job" "$res/job.sh"
+[ -n "$nohead" ] && cp "$job_nohead" "$res/job-nohead.sh"
 step "payload ready"
 
 # --- 3. per kernel --------------------------------------------------------
@@ -191,16 +228,29 @@ for kver in $kvers; do
 	say "   module built in $((kb - ks))s"
 
 	log=$res/console-$kver.log
+	log2=$res/console-$kver-nohead.log
 	vrc=0
-	"$NRIO_TOP/scripts/vm.sh" --kver "$kver" --ko "$(nrio_module_path "$kver")" \
-		--job "$job" --payload "$payload" --rootfs-overlay "$rootfs" \
-		--log "$log" --mem "${NRIO_BENCH_MEM:-3072}" "${icount[@]}" \
-		--append "$BENCH_APPEND" --timeout "${NRIO_BENCH_TIMEOUT:-5400}" || vrc=$?
-	kv=$(now_s)
+	vrc2=0
+	boot() {	# JOB LOG APPEND
+		"$NRIO_TOP/scripts/vm.sh" --kver "$kver" \
+			--ko "$(nrio_module_path "$kver")" --job "$1" \
+			--payload "$payload" --rootfs-overlay "$rootfs" \
+			--log "$2" --mem "${NRIO_BENCH_MEM:-3072}" "${icount[@]}" \
+			--append "$3" --timeout "${NRIO_BENCH_TIMEOUT:-5400}"
+	}
+	boot "$job" "$log" "$BENCH_APPEND" || vrc=$?
 	[ -f "$log" ] || : > "$log"
+	if [ -n "$nohead" ]; then
+		say "   again with nvme_core.multipath=N: $nohead"
+		boot "$job_nohead" "$log2" \
+			"$BENCH_APPEND nvme_core.multipath=N" || vrc2=$?
+		[ -f "$log2" ] || : > "$log2"
+		[ "$vrc" != 0 ] || vrc=$vrc2
+	fi
+	kv=$(now_s)
 
 	# The CSV blocks (a header each, kept once) and the allocation trace.
-	tr -d '\r' < "$log" | awk -v k="$kver" '
+	cat "$log" ${nohead:+"$log2"} | tr -d '\r' | awk -v k="$kver" '
 		/^NRIO-CSV-BEGIN$/ { on = 1; next }
 		/^NRIO-CSV-END$/ { on = 0; next }
 		on && /^kernel,device,/ { if (!hdr++) print; next }
@@ -219,6 +269,13 @@ for kver in $kvers; do
 		sed -n '/^NRIO-PROFILE-BEGIN$/,/^NRIO-PROFILE-END$/p' |
 		sed '1d;$d' > "$res/profile-$kver.txt"
 	[ -s "$res/profile-$kver.txt" ] || rm -f "$res/profile-$kver.txt"
+	if [ -n "$nohead" ]; then
+		tr -d '\r' < "$log2" |
+			sed -n '/^NRIO-PROFILE-BEGIN$/,/^NRIO-PROFILE-END$/p' |
+			sed '1d;$d' > "$res/profile-$kver-nohead.txt"
+		[ -s "$res/profile-$kver-nohead.txt" ] ||
+			rm -f "$res/profile-$kver-nohead.txt"
+	fi
 	tr -d '\r' < "$log" |
 		sed -n '/^NRIO-LOOKUP-BEGIN$/,/^NRIO-LOOKUP-END$/p' |
 		sed '1d;$d' > "$res/lookup-$kver.txt"
@@ -243,8 +300,9 @@ for kver in $kvers; do
 	esac
 	if [ ${#reasons[@]} -gt 0 ]; then
 		bad=1
-		line="$line FAILED: $(IFS=';'; echo "${reasons[*]}") (console: $log)"
-		tr -d '\r' < "$log" | grep -a -E '^bench: FAILED|FAILED:' >&2 || true
+		line="$line FAILED: $(IFS=';'; echo "${reasons[*]}") (console: $log${nohead:+, $log2})"
+		cat "$log" ${nohead:+"$log2"} | tr -d '\r' |
+			grep -a -E '^bench: FAILED|FAILED:' >&2 || true
 	fi
 	summary+=("$line")
 	step "kernel $kver done"
@@ -263,26 +321,45 @@ lookup_report() {
 		cat "$f"
 	done
 }
-if [ ${#csvs[@]} -eq 0 ] && [ ${#lookups[@]} -gt 0 ]; then
+# What was run, and how: the date, the settings, the method.
+results_header() {
+	local v
+	echo "nrio_bench results, $(date -u '+%Y-%m-%d %H:%M UTC'), tree" \
+	     "$(git -C "$NRIO_TOP" describe --always --dirty 2>/dev/null || echo '?')," \
+	     "kernels: $kvers"
+	printf 'command:'
+	for v in $(compgen -v BENCH_) NRIO_BENCH_MEM; do
+		[ -n "${!v+set}" ] && printf ' %s=%s' "$v" "$(sq "${!v}")"
+	done
+	echo " scripts/bench.sh"
+	echo "scheduler: none on every queue (the disk, a multipath head's" \
+	     "hidden path disks, nvmet's backing device); 'queues' per device"
+	echo "multipath: nvme_core.multipath=Y (Debian's default: nvmet" \
+	     "namespaces behind a head); *-nohead devices booted with" \
+	     "nvme_core.multipath=N"
 	if [ ${#icount[@]} -gt 0 ]; then
-		echo "QEMU instruction counting (-icount shift=0,sleep=off):" \
-		     "a second is 10^9 guest instructions"
-	fi > "$res/results.txt"
+		echo "QEMU instruction counting (-icount shift=0,sleep=off," \
+		     "one vCPU): a second is 10^9 guest instructions, so ns" \
+		     "per I/O are instructions per I/O"
+	fi
+	echo ""
+}
+if [ ${#csvs[@]} -eq 0 ] && [ ${#lookups[@]} -gt 0 ]; then
+	results_header > "$res/results.txt"
 	lookup_report >> "$res/results.txt"
 	cp "$res/results.txt" "$res/results.md"
 	say ""
 	cat "$res/results.txt"
 elif [ ${#csvs[@]} -gt 0 ]; then
-	if [ ${#icount[@]} -gt 0 ]; then
-		echo "QEMU instruction counting (-icount shift=0,sleep=off):" \
-		     "a second is 10^9 guest instructions"
-	fi > "$res/results.txt"
+	results_header > "$res/results.txt"
 	cp "$res/results.txt" "$res/results.md"
-	"$host_prog" report "${csvs[@]}" >> "$res/results.txt" || {
+	"$host_prog" report ${icount:+--icount} "${csvs[@]}" \
+		>> "$res/results.txt" || {
 		warn "bench: nrio_bench report failed"
 		bad=1
 	}
-	"$host_prog" report --markdown "${csvs[@]}" >> "$res/results.md" || bad=1
+	"$host_prog" report --markdown ${icount:+--icount} "${csvs[@]}" \
+		>> "$res/results.md" || bad=1
 	lookup_report >> "$res/results.txt"
 	lookup_report >> "$res/results.md"
 	say ""
