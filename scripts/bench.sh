@@ -338,7 +338,7 @@ results_header() {
 	     "namespaces behind a head); *-nohead devices booted with" \
 	     "nvme_core.multipath=N"
 	if [ ${#icount[@]} -gt 0 ]; then
-		echo "QEMU instruction counting (-icount shift=0,sleep=off," \
+		echo "QEMU instruction counting (-icount shift=0,sleep=${NRIO_ICOUNT_SLEEP:-on}," \
 		     "one vCPU): a second is 10^9 guest instructions, so ns" \
 		     "per I/O are instructions per I/O"
 	fi
