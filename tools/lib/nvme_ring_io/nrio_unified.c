@@ -91,6 +91,7 @@ struct nrio_uio {
 	uint64_t		nr_lbas;
 	uint64_t		max_transfer;
 	uint64_t		buf_size;	/* bytes per fixed buffer */
+	struct nrio_bufmap	bufs;
 	uint32_t		nsid;
 	uint32_t		dma_align;
 	struct io_uring		ring;
@@ -162,8 +163,8 @@ static int nrio_uio_pt_setup(struct nrio_uio *u, const char *path, int oflags,
 	if (nvme_get_nsid(u->ng_fd, &nsid) || nsid != u->nsid)
 		return -ENODEV;
 	u->buf_size = nrio_fixed_buf_size(info->max_segments);
-	ret = nrio_register_data(&u->ring, u->data, u->data_size,
-				 u->buf_size);
+	u->bufs.chunk = u->buf_size;
+	ret = nrio_register_data(&u->ring, u->data, u->data_size, &u->bufs);
 	return ret < 0 ? ret : 0;
 }
 
@@ -329,7 +330,7 @@ static void nrio_uio_pt_prep(struct nrio_uio *u, struct io_uring_sqe *sqe,
 		};
 
 		nrio_prep_nvme_cmd(sqe, u->ng_fd, &n, u->nsid, u->data,
-				   u->buf_size, step);
+				   &u->bufs, step);
 		return;
 	}
 	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */

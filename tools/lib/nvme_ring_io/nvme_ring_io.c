@@ -34,6 +34,7 @@
 #define NRIO_DEF_SQ		256
 #define NRIO_DEF_DATA		(64ULL << 20)
 #define NRIO_MAX_FIXED_BUF	(1ULL << 30)	/* io_uring's limit */
+#define NRIO_MAX_BUFS		16384		/* io_uring's limit */
 
 /* io_uring user_data of the kernel engine's own commands. */
 #define NRIO_UD_SUBMIT		(~0ULL)
@@ -68,6 +69,7 @@ struct nrio {
 	struct nrio_slot	*slots;
 	uint32_t		free_slot;
 	uint32_t		nr_slots;
+	struct nrio_bufmap	bufs;		/* passthrough's fixed buffers */
 	struct nrio_facts	f;
 };
 
@@ -152,38 +154,85 @@ uint64_t nrio_fixed_buf_size(uint32_t max_segments)
 	return (uint64_t)(max_segments ? max_segments : 1) * page;
 }
 
+/*
+ * Small buffers.  A fixed buffer inside one huge folio is one bvec (6.1)
+ * or one per folio (6.12), so an I/O's only segment starts as deep into
+ * it as the I/O lies into the folio.  6.1's nvme-pci then misses its
+ * single-segment PRP shortcut (offset + length within two controller
+ * pages) and allocates a scatterlist from a mempool for every I/O, and on
+ * every kernel the block layer walks such a segment page by page where it
+ * takes one inside a page at once (bio_split_rw_at(), blk_rq_map_sg()).
+ * One more buffer per page (or per the smallest power of two that keeps
+ * the count within io_uring's limit) puts a small I/O's data at the start
+ * of its own bvec, as registering a buffer per I/O slot would.
+ */
 int nrio_register_data(struct io_uring *ring, unsigned char *data,
-		       uint64_t size, uint64_t chunk)
+		       uint64_t size, struct nrio_bufmap *m)
 {
-	unsigned int i, nr = (size + chunk - 1) / chunk;
+	uint64_t nr = (size + m->chunk - 1) / m->chunk, small = 0, i;
 	struct iovec *iov;
 	int ret;
 
-	iov = calloc(nr, sizeof(*iov));
+	if (m->small) {
+		while (m->small < m->chunk &&
+		       nr + (size + m->small - 1) / m->small > NRIO_MAX_BUFS)
+			m->small <<= 1;
+		if (m->small < m->chunk)
+			small = (size + m->small - 1) / m->small;
+	}
+	if (nr + small > NRIO_MAX_BUFS)
+		return -E2BIG;
+	iov = calloc(nr + small, sizeof(*iov));
 	if (!iov)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
-		uint64_t off = (uint64_t)i * chunk;
+		uint64_t off = i * m->chunk;
 
 		iov[i].iov_base = data + off;
-		iov[i].iov_len = size - off < chunk ? size - off : chunk;
+		iov[i].iov_len = size - off < m->chunk ? size - off : m->chunk;
 	}
-	ret = io_uring_register_buffers(ring, iov, nr);
+	for (i = 0; i < small; i++) {
+		uint64_t off = i * m->small;
+
+		iov[nr + i].iov_base = data + off;
+		iov[nr + i].iov_len = size - off < m->small ? size - off :
+							       m->small;
+	}
+	ret = io_uring_register_buffers(ring, iov, nr + small);
+	if (ret && small) {
+		/* RLIMIT_MEMLOCK counts small pages twice: do without. */
+		small = 0;
+		ret = io_uring_register_buffers(ring, iov, nr);
+	}
 	free(iov);
-	return ret ? ret : (int)nr;
+	if (ret)
+		return ret;
+	m->nr_chunks = nr;
+	m->nr_small = small;
+	if (!small)
+		m->small = 0;
+	m->small_shift = small ? __builtin_ctzll(m->small) : 0;
+	return (int)(nr + small);
 }
 
 static int nrio_register_buffers(struct nrio *n,
 				 const struct nvme_ring_io_info *info)
 {
-	uint64_t chunk = nrio_fixed_buf_size(info->max_segments);
+	struct nrio_bufmap *m = &n->bufs;
 	int ret;
 
-	ret = nrio_register_data(&n->ring, n->data, n->s.off.data_size, chunk);
+	memset(m, 0, sizeof(*m));
+	m->chunk = nrio_fixed_buf_size(info->max_segments);
+	/* The kernel engine does its I/O without fixed buffers. */
+	if (n->engine == NRIO_ENGINE_PASSTHRU)
+		m->small = sysconf(_SC_PAGESIZE);
+	ret = nrio_register_data(&n->ring, n->data, n->s.off.data_size, m);
 	if (ret < 0)
 		return ret;
-	n->f.nr_bufs = ret;
-	n->f.buf_size = chunk;
+	n->f.nr_bufs = m->nr_chunks;
+	n->f.buf_size = m->chunk;
+	n->f.nr_small_bufs = m->nr_small;
+	n->f.small_buf_size = m->small;
 	return 0;
 }
 
@@ -515,10 +564,11 @@ static bool nrio_in_data(const struct nrio *n, uint64_t off, uint32_t len)
 
 void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd,
 			const struct nvme_ring_io_sqe *d, uint32_t nsid,
-			unsigned char *data, uint64_t chunk,
+			unsigned char *data, const struct nrio_bufmap *m,
 			uint64_t user_data)
 {
 	struct nvme_uring_cmd *c;
+	int buf = nrio_buf_index(m, d->data_off, d->data_len);
 
 	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */
 	sqe->opcode = IORING_OP_URING_CMD;
@@ -526,10 +576,9 @@ void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd,
 	sqe->cmd_op = NVME_URING_CMD_IO;
 	sqe->user_data = user_data;
 	/* Fixed when the data lies inside one registered buffer. */
-	if (d->data_len &&
-	    d->data_off / chunk == (d->data_off + d->data_len - 1) / chunk) {
+	if (buf >= 0) {
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = d->data_off / chunk;
+		sqe->buf_index = (uint16_t)buf;
 	}
 	c = (struct nvme_uring_cmd *)sqe->cmd;
 	c->opcode = d->opcode;
@@ -571,8 +620,8 @@ static int nrio_pt_prep(struct nrio *n, const struct nvme_ring_io_sqe *d,
 	sqe = io_uring_get_sqe(&n->ring);
 	if (!sqe)
 		return -EBUSY;
-	nrio_prep_nvme_cmd(sqe, n->ng_fd, d, n->f.nsid, n->data,
-			   n->f.buf_size, slot);
+	nrio_prep_nvme_cmd(sqe, n->ng_fd, d, n->f.nsid, n->data, &n->bufs,
+			   slot);
 	return 0;
 }
 

@@ -91,6 +91,14 @@ struct nrio_facts {
 	uint32_t	polled;		/* polled I/O in use */
 	uint64_t	buf_size;	/* bytes per fixed buffer (last: rest) */
 	char		generic[64];	/* the /dev/ngXnY path, if known */
+	/*
+	 * Passthrough: after those nr_bufs, one more fixed buffer per
+	 * small_buf_size bytes of the data area (the last: the rest), for
+	 * I/O that fits in one; 0 without (the kernel engine, or io_uring
+	 * refused them, e.g. over RLIMIT_MEMLOCK).
+	 */
+	uint32_t	nr_small_bufs;
+	uint64_t	small_buf_size;
 };
 const struct nrio_facts *nrio_facts(const struct nrio *n);
 
