@@ -77,11 +77,13 @@ static inline int nrio_buf_index(const struct nrio_bufmap *m, uint64_t off,
 }
 
 /*
- * Fill @sqe (SQE128) with NVME_URING_CMD_IO on @fd for descriptor @d
- * whose offsets the caller checked against the data area at @data,
- * registered as @m says; nsid 0 becomes @nsid.
+ * Fill @sqe (SQE128) with NVME_URING_CMD_IO on @fd (an index into the
+ * registered files when @fixed_file) for descriptor @d whose offsets the
+ * caller checked against the data area at @data, registered as @m says;
+ * nsid 0 becomes @nsid.
  */
 NRIO_HIDDEN void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd,
+				    bool fixed_file,
 				    const struct nvme_ring_io_sqe *d,
 				    uint32_t nsid, unsigned char *data,
 				    const struct nrio_bufmap *m,

@@ -329,7 +329,7 @@ static void nrio_uio_pt_prep(struct nrio_uio *u, struct io_uring_sqe *sqe,
 			.timeout_ms = c->timeout_ms,
 		};
 
-		nrio_prep_nvme_cmd(sqe, u->ng_fd, &n, u->nsid, u->data,
+		nrio_prep_nvme_cmd(sqe, u->ng_fd, false, &n, u->nsid, u->data,
 				   &u->bufs, step);
 		return;
 	}

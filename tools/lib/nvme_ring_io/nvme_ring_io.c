@@ -254,6 +254,7 @@ static int nrio_setup_ring(struct nrio *n, const struct nvme_ring_io_info *info)
 static int nrio_setup_passthru(struct nrio *n, int oflags)
 {
 	uint32_t i, nsid = 0;
+	int ret;
 
 	if (!n->f.generic[0])
 		return -ENODEV;
@@ -263,6 +264,10 @@ static int nrio_setup_passthru(struct nrio *n, int oflags)
 	/* The generic node must be the namespace the context bound. */
 	if (nvme_get_nsid(n->ng_fd, &nsid) || nsid != n->f.nsid)
 		return -ENODEV;
+	/* A registered file: no file reference taken and put per I/O. */
+	ret = io_uring_register_files(&n->ring, &n->ng_fd, 1);
+	if (ret)
+		return ret;
 
 	n->nr_slots = n->s.off.cq.entries;
 	n->slots = calloc(n->nr_slots, sizeof(*n->slots));
@@ -562,7 +567,7 @@ static bool nrio_in_data(const struct nrio *n, uint64_t off, uint32_t len)
 	return nrio_range_ok(n->s.off.data_size, off, len);
 }
 
-void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd,
+void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd, bool fixed_file,
 			const struct nvme_ring_io_sqe *d, uint32_t nsid,
 			unsigned char *data, const struct nrio_bufmap *m,
 			uint64_t user_data)
@@ -573,6 +578,8 @@ void nrio_prep_nvme_cmd(struct io_uring_sqe *sqe, int fd,
 	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = fd;
+	if (fixed_file)
+		sqe->flags = IOSQE_FIXED_FILE;
 	sqe->cmd_op = NVME_URING_CMD_IO;
 	sqe->user_data = user_data;
 	/* Fixed when the data lies inside one registered buffer. */
@@ -620,7 +627,7 @@ static int nrio_pt_prep(struct nrio *n, const struct nvme_ring_io_sqe *d,
 	sqe = io_uring_get_sqe(&n->ring);
 	if (!sqe)
 		return -EBUSY;
-	nrio_prep_nvme_cmd(sqe, n->ng_fd, d, n->f.nsid, n->data, &n->bufs,
+	nrio_prep_nvme_cmd(sqe, 0, true, d, n->f.nsid, n->data, &n->bufs,
 			   slot);
 	return 0;
 }
