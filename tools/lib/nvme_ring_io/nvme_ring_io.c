@@ -682,9 +682,14 @@ static unsigned int nrio_pt_drain(struct nrio *n)
 	struct io_uring_cqe *cqe;
 	unsigned int head, count = 0;
 
+	/*
+	 * Every completion has its CQ slot (nrio_pt_queue() promised it):
+	 * fill them all, then publish them with one store.
+	 */
 	io_uring_for_each_cqe(&n->ring, head, cqe) {
 		uint32_t slot = (uint32_t)cqe->user_data;
 		struct nrio_slot *s = &n->slots[slot];
+		struct nvme_ring_io_cqe *out;
 		int32_t res = cqe->res;
 		uint16_t status = 0;
 
@@ -694,13 +699,23 @@ static unsigned int nrio_pt_drain(struct nrio *n)
 		} else if (res == 0) {
 			res = (int32_t)s->len;
 		}
-		nrio_post_cqe(&n->ecq, s->user_data, res, status,
-			      cqe->big_cqe[0]);
+		out = nrio_cqe(&n->ecq, n->ecq.cached_prod + count);
+		out->user_data = s->user_data;
+		out->res = res;
+		out->status = status;
+		out->flags = 0;
+		out->result0 = (uint32_t)cqe->big_cqe[0];
+		out->result1 = (uint32_t)(cqe->big_cqe[0] >> 32);
+		out->resv = 0;
 		s->next_free = n->free_slot;
 		n->free_slot = slot;
 		count++;
 	}
-	io_uring_cq_advance(&n->ring, count);
+	if (count) {
+		io_uring_cq_advance(&n->ring, count);
+		n->ecq.cached_prod += count;
+		nrio_ring_submit(&n->ecq, count);
+	}
 	return count;
 }
 
