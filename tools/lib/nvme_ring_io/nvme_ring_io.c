@@ -63,6 +63,7 @@ struct nrio {
 	bool			ring_ready;
 	bool			wait_parked;	/* a URING_WAIT is queued */
 	bool			old_submit;	/* module lacks SUBMIT_F_WAIT */
+	bool			defer;		/* passthrough: DEFER_TASKRUN */
 	uint32_t		pending;	/* descriptors got, not submitted */
 	uint64_t		submitted;	/* consumed by the engine */
 	uint64_t		reaped;		/* completions copied out */
@@ -238,13 +239,30 @@ static int nrio_register_buffers(struct nrio *n,
 
 /* --- open and close -------------------------------------------------------- */
 
+/*
+ * NRIO_OPEN_SINGLE_ISSUER: the thread that opens the handle is the only
+ * one to use it, so io_uring may defer the completions' task work to that
+ * thread's waits (SINGLE_ISSUER | DEFER_TASKRUN, 6.1 on), as a careful
+ * io_uring program does; TASKRUN_FLAG tells nrio_reap() when a completion
+ * waits for it to enter the kernel.
+ */
+#define NRIO_DEFER_FLAGS	(IORING_SETUP_SINGLE_ISSUER |		\
+				 IORING_SETUP_DEFER_TASKRUN |		\
+				 IORING_SETUP_TASKRUN_FLAG)
+
 static int nrio_setup_ring(struct nrio *n, const struct nvme_ring_io_info *info)
 {
 	unsigned int entries = n->s.off.cq.entries;
-	int ret;
+	unsigned int flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+	int ret = -EINVAL;
 
-	ret = io_uring_queue_init(entries, &n->ring,
-				  IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	if (n->flags & NRIO_OPEN_SINGLE_ISSUER) {
+		ret = io_uring_queue_init(entries, &n->ring,
+					  flags | NRIO_DEFER_FLAGS);
+		n->defer = !ret;
+	}
+	if (ret == -EINVAL)	/* not asked for, or a kernel before 6.1 */
+		ret = io_uring_queue_init(entries, &n->ring, flags);
 	if (ret)
 		return ret;
 	n->ring_ready = true;
@@ -295,9 +313,13 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 		o = &def;
 	}
 	if (o->resv || o->engine > NRIO_ENGINE_PASSTHRU ||
-	    (o->flags & ~(NRIO_OPEN_URING | NRIO_OPEN_POLL)) ||
+	    (o->flags & ~(NRIO_OPEN_URING | NRIO_OPEN_POLL |
+			  NRIO_OPEN_SINGLE_ISSUER)) ||
 	    (o->flags & NRIO_OPEN_URING && o->flags & NRIO_OPEN_POLL) ||
-	    (o->engine == NRIO_ENGINE_PASSTHRU && o->flags)) {
+	    (o->engine == NRIO_ENGINE_PASSTHRU &&
+	     o->flags & ~NRIO_OPEN_SINGLE_ISSUER) ||
+	    (o->engine == NRIO_ENGINE_KERNEL &&
+	     o->flags & NRIO_OPEN_SINGLE_ISSUER)) {
 		close(nvme_fd);
 		return -EINVAL;
 	}
@@ -719,6 +741,26 @@ static unsigned int nrio_pt_drain(struct nrio *n)
 	return count;
 }
 
+/*
+ * nrio_pt_drain(), and with deferred task work, when that found nothing
+ * and nothing waits in the CQ ring either, enter the kernel to run the completions that wait for this thread
+ * (IORING_SQ_TASKRUN says there are some) and drain again.  Only then:
+ * after nrio_submit_and_wait() the completions it waited for are there,
+ * and reaping them costs no system call.
+ */
+static unsigned int nrio_cq_ready(struct nrio *n);
+
+static unsigned int nrio_pt_collect(struct nrio *n)
+{
+	unsigned int count = nrio_pt_drain(n);
+
+	if (count || !n->defer || nrio_cq_ready(n) ||
+	    !(IO_URING_READ_ONCE(*n->ring.sq.kflags) & IORING_SQ_TASKRUN))
+		return count;
+	io_uring_get_events(&n->ring);
+	return nrio_pt_drain(n);
+}
+
 static int nrio_pt_wait(struct nrio *n, unsigned int min, int64_t timeout_ns)
 {
 	struct __kernel_timespec ts;
@@ -886,7 +928,7 @@ int nrio_reap(struct nrio *n, struct nvme_ring_io_cqe *cqes, unsigned int max,
 		unsigned int ready, outstanding;
 
 		if (n->engine == NRIO_ENGINE_PASSTHRU)
-			nrio_pt_drain(n);
+			nrio_pt_collect(n);
 		got += nrio_copy_out(n, cqes + got, max - got);
 		outstanding = nrio_inflight(n);
 		if (got >= min || !outstanding || !timeout_ns)
@@ -903,7 +945,7 @@ int nrio_reap(struct nrio *n, struct nvme_ring_io_cqe *cqes, unsigned int max,
 		if (timeout_ns > 0) {
 			/* One timed wait: report what arrived. */
 			if (n->engine == NRIO_ENGINE_PASSTHRU)
-				nrio_pt_drain(n);
+				nrio_pt_collect(n);
 			got += nrio_copy_out(n, cqes + got, max - got);
 			return got;
 		}

@@ -53,6 +53,13 @@ enum nrio_engine {
 					    * where the namespace has poll
 					    * queues, and reap busy-polls
 					    * instead of sleeping */
+#define NRIO_OPEN_SINGLE_ISSUER	(1U << 2)  /* passthrough engine: only the
+					    * thread that opens the handle
+					    * ever uses it (io_uring
+					    * SINGLE_ISSUER | DEFER_TASKRUN:
+					    * completions run in its waits,
+					    * cheaper per I/O); any other
+					    * thread's calls fail, EEXIST */
 
 struct nrio_opts {
 	uint32_t	engine;		/* enum nrio_engine */

@@ -5,7 +5,9 @@
  * fixed-buffer coverage; NVMe status through passthrough; io_uring
  * teardown and SIGKILL with commands outstanding.
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/wait.h>
 
 #include "nrio_test.h"
@@ -91,6 +93,10 @@ ENGINE_VARIANT(ns2_kernel_poll, NS2_BLK, NRIO_ENGINE_KERNEL,
 	       NRIO_OPEN_POLL, 4096);
 ENGINE_VARIANT(ns2_passthru, NS2_BLK, NRIO_ENGINE_PASSTHRU, 0, 4096);
 ENGINE_VARIANT(ng2_passthru, NS2_CHR, NRIO_ENGINE_PASSTHRU, 0, 4096);
+ENGINE_VARIANT(ns1_passthru_single, NS1_BLK, NRIO_ENGINE_PASSTHRU,
+	       NRIO_OPEN_SINGLE_ISSUER, 512);
+ENGINE_VARIANT(ns2_passthru_single, NS2_BLK, NRIO_ENGINE_PASSTHRU,
+	       NRIO_OPEN_SINGLE_ISSUER, 4096);
 
 FIXTURE_SETUP(engine)
 {
@@ -105,7 +111,7 @@ FIXTURE_SETUP(engine)
 	}
 	ASSERT_EQ(variant->lba, nrio_facts(self->n)->lba_size);
 	/* The VM's controller has a poll queue: polling must be real. */
-	ASSERT_EQ(!!(variant->flags & NRIO_OPEN_POLL),
+	ASSERT_EQ(variant->flags == NRIO_OPEN_POLL,
 		  nrio_facts(self->n)->polled);
 	self->direct_fd = open(variant->lba == 512 ? NS1_BLK : NS2_BLK,
 			       O_RDWR | O_DIRECT | O_CLOEXEC);
@@ -372,6 +378,52 @@ TEST_F(engine, every_fixed_buffer_byte_exact)
 	free(exp);
 }
 
+static void *other_thread_submit(void *arg)
+{
+	return (void *)(intptr_t)nrio_submit((struct nrio *)arg);
+}
+
+/*
+ * NRIO_OPEN_SINGLE_ISSUER (deferred task work): a completion shows up for
+ * nrio_reap() that does not wait, and another thread cannot submit.
+ */
+TEST(passthru_single_issuer)
+{
+	struct nvme_ring_io_cqe cqe;
+	unsigned char *d;
+	struct nrio *p;
+	pthread_t t;
+	void *res;
+	int got = 0, spins;
+
+	if (!nt_have(NS2_BLK))
+		SKIP(return, "no %s", NS2_BLK);
+	ASSERT_EQ(0, lib_open(&p, NS2_BLK, NRIO_ENGINE_PASSTHRU,
+			      NRIO_OPEN_SINGLE_ISSUER, 1 * MiB));
+	d = nrio_data(p);
+	nt_fill(d, 8192, 11);
+	ASSERT_EQ(8192, lib_rw(p, NVME_RING_IO_OP_WRITE, NS_BASE / 4096, 2,
+			       0));
+	memset(d + 65536, 0, 8192);
+	nrio_prep_rw(p, nrio_get_sqe(p), NVME_RING_IO_OP_READ, NS_BASE / 4096,
+		     2, 65536, 7);
+	ASSERT_EQ(1, nrio_submit(p));
+	/* Only ever a look, never a wait: it must still arrive. */
+	for (spins = 0; !got && spins < 10000000; spins++)
+		got = nrio_reap(p, &cqe, 1, 0, 0);
+	ASSERT_EQ(1, got);
+	EXPECT_EQ(8192, cqe.res);
+	EXPECT_EQ(7, cqe.user_data);
+	EXPECT_EQ(0, nt_check(d + 65536, 8192, 11));
+
+	nrio_prep_rw(p, nrio_get_sqe(p), NVME_RING_IO_OP_READ, NS_BASE / 4096,
+		     2, 65536, 8);
+	ASSERT_EQ(0, pthread_create(&t, NULL, other_thread_submit, p));
+	ASSERT_EQ(0, pthread_join(t, &res));
+	EXPECT_EQ(-EEXIST, (int)(intptr_t)res);
+	nrio_close(p);
+}
+
 /* Data written by one engine is read back by the other. */
 TEST(cross_engine)
 {
@@ -459,6 +511,14 @@ TEST(bad_opts)
 	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
 	nrio_opts_init(&o);
 	o.flags = NRIO_OPEN_URING | NRIO_OPEN_POLL;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	/* SINGLE_ISSUER is the passthrough engine's; it takes nothing else. */
+	nrio_opts_init(&o);
+	o.flags = NRIO_OPEN_SINGLE_ISSUER;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	nrio_opts_init(&o);
+	o.engine = NRIO_ENGINE_PASSTHRU;
+	o.flags = NRIO_OPEN_SINGLE_ISSUER | NRIO_OPEN_URING;
 	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
 	nrio_opts_init(&o);
 	o.sq_entries = 3;
