@@ -1135,9 +1135,11 @@ static const struct engine engines[] = {
 	{ .name = "kern-poll", .nvme = true, .open = nrio_e_open,
 	  .prep = nrio_e_prep, .go = nrio_e_go, .close = nrio_e_close,
 	  .nrio_flags = NRIO_OPEN_POLL },
+	/* One thread, as uring-pt's SINGLE_ISSUER | DEFER_TASKRUN. */
 	{ .name = "passthru", .nvme = true, .generic = true,
 	  .open = nrio_e_open, .prep = nrio_e_prep, .go = nrio_e_go,
-	  .close = nrio_e_close, .nrio_engine = NRIO_ENGINE_PASSTHRU },
+	  .close = nrio_e_close, .nrio_engine = NRIO_ENGINE_PASSTHRU,
+	  .nrio_flags = NRIO_OPEN_SINGLE_ISSUER },
 	{ .name = "uring", .baseline = true, .open = uring_open,
 	  .prep = uring_prep, .go = uring_go, .close = base_close },
 	{ .name = "uring-iopoll", .baseline = true, .poll = true,
