@@ -13,6 +13,8 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
 #include <linux/version.h>
 
 /* vm_flags became read-only behind accessors in 6.3. */
@@ -171,6 +173,25 @@ static inline blk_opf_t nrio_bio_cache_opf(bool polled)
 	return REQ_ALLOC_CACHE;
 #else
 	return polled ? REQ_ALLOC_CACHE : 0;
+#endif
+}
+
+/*
+ * Is @disk one of nvme_core's?  Direct mode writes struct nvme_request
+ * into its requests' driver data, which only nvme_core's transports lay
+ * out so.  Debian builds nvme_core as a module; the debug kernel builds
+ * it in, and built-in disks have no owner module.
+ */
+static inline bool nrio_disk_is_nvme_core(struct gendisk *disk)
+{
+	struct module *owner = disk->fops->owner;
+
+#if IS_MODULE(CONFIG_NVME_CORE)
+	return owner && !strcmp(owner->name, "nvme_core");
+#elif IS_BUILTIN(CONFIG_NVME_CORE)
+	return !owner;
+#else
+	return false;
 #endif
 }
 

@@ -13,6 +13,10 @@
  * allocated at all; a bio with more than BIO_INLINE_VECS runs also takes
  * its bvec array from the bioset's pool, and DSM copies its range list.
  *
+ * Direct mode (NVME_RING_IO_SETUP_F_DIRECT) sends a validated READ or
+ * WRITE that fits one NVMe command as a passthrough request on the
+ * namespace's own queue instead (nrio_rw_direct()); the rest stays bios.
+ *
  * A CQ slot is reserved for every descriptor before it is consumed, so the
  * completion path (bio end_io, any context) always has room and never drops
  * an entry.  A descriptor that fails validation completes at once with a
@@ -21,10 +25,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bio.h>
+#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
 #include <linux/nospec.h>
+#include <linux/nvme.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -126,15 +132,19 @@ void nrio_note_in_place(struct nrio_ctx *ctx, u32 bytes)
 	spin_unlock_irq(&ctx->cq_lock);
 }
 
-static void nrio_end_io(struct bio *bio)
+/*
+ * A descriptor's I/O is done with @status, whichever way it went (a bio,
+ * or a direct-mode request): post it or pass it on to its chain, then
+ * drop the bio and the context reference the I/O held.
+ */
+static void nrio_io_done(struct nrio_io *io, blk_status_t status)
 {
-	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
 	struct nrio_ctx *ctx = io->ctx;
 	u64 user_data = io->user_data;
 	int res = io->bytes;
 
-	if (bio->bi_status)
-		res = blk_status_to_errno(bio->bi_status);
+	if (status)
+		res = blk_status_to_errno(status);
 	if (io->chain && io->hop) {
 		/* A read-next step's read: its program runs next. */
 		nrio_chain_hop_done(io->chain, res);
@@ -146,8 +156,25 @@ static void nrio_end_io(struct bio *bio)
 		nrio_post_data(ctx, user_data, res, false, io,
 			       NRIO_DATA_IN_PLACE);
 	}
-	bio_put(bio);
+	bio_put(&io->bio);
 	nrio_ctx_put(ctx);
+}
+
+static void nrio_end_io(struct bio *bio)
+{
+	nrio_io_done(container_of(bio, struct nrio_io, bio), bio->bi_status);
+}
+
+/*
+ * A direct-mode request's end: the block layer has ended its bio already
+ * (which has no end_io of its own) and frees the request when this
+ * returns; the status is the request's, from the NVMe status.
+ */
+static enum rq_end_io_ret nrio_rq_end_io(struct request *rq,
+					 blk_status_t status)
+{
+	nrio_io_done(rq->end_io_data, status);
+	return RQ_END_IO_FREE;
 }
 
 /*
@@ -160,9 +187,10 @@ static struct bio *nrio_alloc(struct block_device *bdev,
 	return bio_alloc_bioset(bdev, nr_vecs, opf, GFP_KERNEL, &nrio_bio_set);
 }
 
-/* Make @bio the one whose completion completes descriptor @d. */
-static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
-		     struct bio *bio, u32 bytes)
+/* The I/O state of @bio: descriptor @d, the context's reference. */
+static struct nrio_io *nrio_io_start(struct nrio_ctx *ctx,
+				     const struct nrio_desc *d,
+				     struct bio *bio, u32 bytes)
 {
 	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
 
@@ -172,23 +200,35 @@ static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	io->user_data = d->user_data;
 	io->bytes = bytes;
 	io->polled = false;
-	bio->bi_end_io = nrio_end_io;
 	refcount_inc(&ctx->ref);
+	return io;
+}
+
+/* Make @bio the one whose completion completes descriptor @d. */
+static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
+		     struct bio *bio, u32 bytes)
+{
+	nrio_io_start(ctx, d, bio, bytes);
+	bio->bi_end_io = nrio_end_io;
 }
 
 /*
- * Send @bio as polled I/O: on the poll list (oldest first) before it can
- * complete, so that a poller always finds the oldest bio in flight.
+ * Put polled I/O on the poll list (oldest first) before it can complete,
+ * so that a poller always finds the oldest I/O in flight.
  */
-static void nrio_submit_polled(struct nrio_ctx *ctx, struct bio *bio)
+static void nrio_add_polled(struct nrio_ctx *ctx, struct nrio_io *io)
 {
-	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
-
-	bio->bi_opf |= REQ_POLLED;
+	io->bio.bi_opf |= REQ_POLLED;
 	io->polled = true;
 	spin_lock_irq(&ctx->cq_lock);
 	list_add_tail(&io->poll_node, &ctx->poll_list);
 	spin_unlock_irq(&ctx->cq_lock);
+}
+
+/* Send @bio as polled I/O. */
+static void nrio_submit_polled(struct nrio_ctx *ctx, struct bio *bio)
+{
+	nrio_add_polled(ctx, container_of(bio, struct nrio_io, bio));
 	submit_bio(bio);
 }
 
@@ -262,6 +302,127 @@ static unsigned short nrio_count_runs(const struct nrio_region *region,
 	return n;
 }
 
+/*
+ * Direct mode: the folio runs of [@off, @off + @len) if they fit one NVMe
+ * command on @q as they are, else 0.  The block layer does not split a
+ * passthrough request: its segments are the bio's bvecs as given (one per
+ * run, __bio_add_page() merges nothing), and the driver maps each of them
+ * whole.  So the transfer must be within max_hw_sectors, the runs within
+ * max_segments (and one bio's BIO_MAX_VECS), each run within the segment
+ * size and boundary (blk_rq_map_sg() would split it into more segments
+ * than the request counts) and the DMA alignment, and only the first run
+ * may start, and only the last end, off the virt boundary (the gaps a
+ * PRP list cannot describe).  What does not fit goes as bios, which the
+ * block layer splits.
+ */
+static unsigned int nrio_direct_runs(const struct nrio_region *region,
+				     struct request_queue *q, u64 off,
+				     u32 len)
+{
+	unsigned int max = min_t(unsigned int, queue_max_segments(q),
+				 BIO_MAX_VECS);
+	unsigned long vb = queue_virt_boundary(q);
+	unsigned long sb = queue_segment_boundary(q);
+	unsigned int align = queue_dma_alignment(q);
+	unsigned int seg = queue_max_segment_size(q);
+	unsigned int n = 0;
+	u32 run;
+
+	if (len > (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT)
+		return 0;
+	while (len) {
+		struct page *page = nrio_run(region, off, len, &run);
+		phys_addr_t start = page_to_phys(page) + offset_in_page(off);
+
+		if (n == max || run > seg || ((start | run) & align) ||
+		    ((start ^ (start + run - 1)) & ~(phys_addr_t)sb) ||
+		    (n && (start & vb)) || (run < len && ((start + run) & vb)))
+			return 0;
+		n++;
+		off += run;
+		len -= run;
+	}
+	return n;
+}
+
+/*
+ * Send a validated READ or WRITE as one NVMe command: a request on the
+ * namespace's own queue, the command built by nvme_init_request(), one
+ * bio on the region's pages (from the bio set and its per-CPU cache, with
+ * struct nrio_io in front), inserted under the caller's plug.  Returns
+ * false, having done nothing, where the bio engine must take it.
+ */
+static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
+			   u64 slba, u32 nlb)
+{
+	struct nrio_region *region = ctx->region;
+	struct nrio_ns *ns = &ctx->ns;
+	struct request_queue *q = bdev_get_queue(ns->bdev);
+	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
+	blk_opf_t opf = write ? REQ_OP_DRV_OUT : REQ_OP_DRV_IN;
+	u64 off = region->off.data + d->data_off;
+	struct nvme_command cmd = {};
+	unsigned int nr, i;
+	struct request *rq;
+	struct nrio_io *io;
+	struct bio *bio;
+	u32 len, run;
+
+	nr = nrio_direct_runs(region, q, off, d->data_len);
+	if (!nr)
+		return false;
+	/*
+	 * A poll queue's request is found by polling its bio (bio_poll(),
+	 * through the cookie blk_mq_start_request() sets), as a bio's is.
+	 */
+	if (ctx->polled)
+		opf |= REQ_POLLED;
+	rq = blk_mq_alloc_request(q, opf, 0);
+	if (IS_ERR(rq))
+		return false;	/* a dying queue: the bio fails the same way */
+
+	bio = bio_alloc_bioset(NULL, nr, opf | nrio_bio_cache_opf(ctx->polled),
+			       GFP_KERNEL, &nrio_bio_set);
+	/* For bio_poll(); no blkcg association, nothing would use it. */
+	bio->bi_bdev = ns->bdev;
+	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
+	for (i = 0, len = d->data_len; i < nr; i++) {
+		struct page *page = nrio_run(region, off, len, &run);
+
+		__bio_add_page(bio, page, run, offset_in_page(off));
+		off += run;
+		len -= run;
+	}
+	/* The request's first bio: counted, never refused. */
+	if (WARN_ON_ONCE(blk_rq_append_bio(rq, bio))) {
+		bio_put(bio);
+		blk_mq_free_request(rq);
+		return false;
+	}
+
+	cmd.rw.opcode = write ? nvme_cmd_write : nvme_cmd_read;
+	cmd.rw.nsid = cpu_to_le32(ns->nsid);
+	cmd.rw.slba = cpu_to_le64(slba);
+	cmd.rw.length = cpu_to_le16(nlb - 1);
+	if (d->cdw12 & NVME_RING_IO_RW_FUA)
+		cmd.rw.control = cpu_to_le16(NVME_RW_FUA);
+	ns->init_rq(rq, &cmd);
+	/*
+	 * nvme_init_request() marks passthrough fail-fast; the bio engine's
+	 * I/O is retried on transient errors and waits out a controller
+	 * reset, and so is this (as nvme_core's own NVME_SUBMIT_RETRY).
+	 */
+	rq->cmd_flags &= ~REQ_FAILFAST_DRIVER;
+
+	io = nrio_io_start(ctx, d, bio, d->data_len);
+	rq->end_io = nrio_rq_end_io;
+	rq->end_io_data = io;
+	if (ctx->polled)
+		nrio_add_polled(ctx, io);
+	blk_execute_rq_nowait(rq, false);
+	return true;
+}
+
 static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 {
 	struct nrio_region *region = ctx->region;
@@ -314,6 +475,10 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	ret = nrio_check_lba(ns, slba, nlb);
 	if (ret)
 		return ret;
+
+	/* Validated: direct mode sends it as one command if it can. */
+	if (ns->init_rq && !d->chain && nrio_rw_direct(ctx, d, slba, nlb))
+		return 0;
 
 	off = region->off.data + d->data_off;
 	len = d->data_len;

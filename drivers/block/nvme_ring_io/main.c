@@ -187,6 +187,11 @@ long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		if (ret)
 			goto out_unbind;
 	}
+	if (req->direct) {
+		ret = nrio_ns_direct(&ctx->ns);
+		if (ret)
+			goto out_unbind;
+	}
 
 	region = nrio_region_create(req->sq_entries, req->sqe_size,
 				    cq_entries, req->data_size,
@@ -266,7 +271,8 @@ static long nrio_setup(struct nrio_ctx *ctx,
 	ret = nrio_copy_setup(&s, sizeof(s), uarg);
 	if (ret)
 		return ret;
-	if (s.flags & ~NVME_RING_IO_SETUP_F_IOPOLL)
+	if (s.flags & ~(NVME_RING_IO_SETUP_F_IOPOLL |
+			NVME_RING_IO_SETUP_F_DIRECT))
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
 		if (s.resv[i])
@@ -274,6 +280,7 @@ static long nrio_setup(struct nrio_ctx *ctx,
 
 	req = (struct nrio_setup_req) {
 		.iopoll		= s.flags & NVME_RING_IO_SETUP_F_IOPOLL,
+		.direct		= s.flags & NVME_RING_IO_SETUP_F_DIRECT,
 		.sq_entries	= s.sq_entries,
 		.cq_entries	= s.cq_entries,
 		.sqe_size	= sizeof(struct nvme_ring_io_sqe),
@@ -314,6 +321,8 @@ static long nrio_info(struct nrio_ctx *ctx,
 			info.flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
 		if (ctx->polled)
 			info.flags |= NVME_RING_IO_INFO_F_POLLED;
+		if (ns->init_rq)
+			info.flags |= NVME_RING_IO_INFO_F_DIRECT;
 		if (READ_ONCE(ctx->dead) || !disk_live(ns->bdev->bd_disk))
 			info.flags |= NVME_RING_IO_INFO_F_DEAD;
 		info.nsid = ns->nsid;

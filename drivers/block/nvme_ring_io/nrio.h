@@ -56,6 +56,10 @@ struct nrio_region {
 	unsigned long		charged;	/* pages charged to user */
 };
 
+struct nvme_command;
+/* nvme_init_request(), the same on 6.1 and 6.12. */
+typedef void (nrio_init_rq_fn)(struct request *req, struct nvme_command *cmd);
+
 /* The namespace a context is bound to. */
 struct nrio_ns {
 	struct file		*file;		/* the caller's fd, held */
@@ -70,6 +74,8 @@ struct nrio_ns {
 	u32			dma_align;	/* queue_dma_alignment() mask */
 	u32			max_segments;
 	u64			max_transfer;
+	/* Direct mode: nvme_core's nvme_init_request(), held (ns.c). */
+	nrio_init_rq_fn		*init_rq;
 };
 
 /* One open file of /dev/nvme_ring_io. */
@@ -206,6 +212,7 @@ struct nrio_io {
 /* What both devices' SETUP ask for. */
 struct nrio_setup_req {
 	bool		iopoll;
+	bool		direct;		/* READ/WRITE as NVMe requests */
 	u32		sq_entries;
 	u32		cq_entries;	/* 0: 2 * sq_entries */
 	u32		sqe_size;
@@ -243,6 +250,7 @@ extern unsigned int nrio_max_data_mb;
 
 /* ns.c */
 int nrio_ns_bind(struct nrio_ns *ns, int fd);
+int nrio_ns_direct(struct nrio_ns *ns);
 void nrio_ns_unbind(struct nrio_ns *ns);
 
 /* io.c */

@@ -23,6 +23,7 @@
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/nvme_ioctl.h>
 
 #include "nrio.h"
@@ -190,10 +191,35 @@ out_fput:
 	return ret;
 }
 
+/*
+ * Direct mode: READ and WRITE go as NVMe commands on the namespace's own
+ * blk-mq queue, built by nvme_core's nvme_init_request().  Only a disk of
+ * nvme_core's with a blk-mq queue has one: a multipath head (nvmeXnY in
+ * front of hidden nvmeXcYnZ paths) is bio-based and has none.  Integrity
+ * metadata is generated for bios only, and zoned writes need the block
+ * layer's zone write plugging: both are refused.  The function is looked
+ * up, not linked, so that the module loads without nvme_core; holding it
+ * holds nvme_core until the context goes.
+ */
+int nrio_ns_direct(struct nrio_ns *ns)
+{
+	struct gendisk *disk = ns->bdev->bd_disk;
+
+	if (!queue_is_mq(disk->queue) || !nrio_disk_is_nvme_core(disk) ||
+	    blk_get_integrity(disk) || bdev_is_zoned(ns->bdev))
+		return -EOPNOTSUPP;
+	ns->init_rq = __symbol_get("nvme_init_request");
+	if (!ns->init_rq)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 void nrio_ns_unbind(struct nrio_ns *ns)
 {
 	if (!ns->file)
 		return;
+	if (ns->init_rq)
+		__symbol_put("nvme_init_request");
 	if (ns->own_bdev)
 		nrio_bdev_close(&ns->handle);
 	fput(ns->file);

@@ -292,9 +292,9 @@ struct nvme_ring_io_offsets {
  * In: size, flags, sq_entries, cq_entries, data_size, nvme_fd, numa_node.
  * Out: off.  The checks run in this order, and the first that fails gives
  * the error: the struct itself (EFAULT, EINVAL, E2BIG), then the context
- * (EINTR, EBUSY), then the namespace fd (EBADF, ENODEV, EPERM), then the
- * memory (ENOBUFS, ENOMEM).  So a second SETUP with a bad struct fails
- * with EINVAL, not EBUSY.  Errors:
+ * (EINTR, EBUSY), then the namespace fd (EBADF, ENODEV, EPERM), then
+ * direct mode (EOPNOTSUPP), then the memory (ENOBUFS, ENOMEM).  So a
+ * second SETUP with a bad struct fails with EINVAL, not EBUSY.  Errors:
  *   EINVAL     size below sizeof(struct nvme_ring_io_setup) of this ABI
  *              (176), unknown flags, resv not zero, entries zero or not a
  *              power of two, cq_entries < sq_entries, data_size zero or
@@ -316,6 +316,8 @@ struct nvme_ring_io_offsets {
  *   EPERM      nvme_fd is /dev/ngXnY and the kernel's own policy would not
  *              let this caller do I/O through it (before Linux 6.2: without
  *              CAP_SYS_ADMIN)
+ *   EOPNOTSUPP NVME_RING_IO_SETUP_F_DIRECT on a namespace that cannot
+ *              take it (see the flag)
  *   ENOBUFS    the region would exceed RLIMIT_MEMLOCK (callers without
  *              CAP_IPC_LOCK are charged like mlock(2))
  *   ENOMEM     no memory, or the caller's memory cgroup limit
@@ -334,6 +336,30 @@ struct nvme_ring_io_offsets {
  * NVME_RING_IO_URING_WAIT is refused (EOPNOTSUPP) on a polled context.
  */
 #define NVME_RING_IO_SETUP_F_IOPOLL	(1U << 0)
+/*
+ * SETUP flag: direct mode (opt-in; the bio engine stays the default).
+ * READ and WRITE descriptors become NVMe commands sent as passthrough
+ * requests on the namespace's own queue (nvme_core's blk-mq queue), with
+ * the data on the region's pages: no bio submission, no splitting, no
+ * merging, no I/O scheduler.  Validation, permissions and errnos are
+ * exactly those of the bio engine; FLUSH, WRITE ZEROES and DSM still go
+ * as bios, and so does any READ or WRITE that would not fit one command
+ * (above the device's maximum transfer or segment count, or data the
+ * device's virt boundary or DMA alignment cannot take): such I/O is never
+ * sent as one request.  What direct mode gives up: I/O statistics
+ * (iostat, /proc/diskstats), cgroup I/O control (io.max, io.weight,
+ * io.latency), merging and the I/O scheduler, and error logging unless
+ * the namespace's passthru_err_log_enabled is set.  NVMe retries of
+ * transient errors are kept.  With NVME_RING_IO_SETUP_F_IOPOLL and poll
+ * queues the requests are polled.  INFO reports
+ * NVME_RING_IO_INFO_F_DIRECT.  Errors (after the namespace fd's):
+ *   EOPNOTSUPP  the namespace is reached through an NVMe multipath head
+ *               (its queue is not blk-mq: there is no path to send a
+ *               request on, and direct mode would lose failover), the
+ *               disk is not nvme_core's, or it has integrity metadata or
+ *               is zoned
+ */
+#define NVME_RING_IO_SETUP_F_DIRECT	(1U << 1)
 
 struct nvme_ring_io_setup {
 	__u32	size;		/* sizeof(struct nvme_ring_io_setup) */
@@ -425,6 +451,7 @@ struct nvme_ring_io_complete {
 #define NVME_RING_IO_INFO_F_GENERIC_FD	(1U << 4)	/* fd was /dev/ngXnY */
 #define NVME_RING_IO_INFO_F_POLLED	(1U << 5)	/* polled I/O in use */
 #define NVME_RING_IO_INFO_F_DEAD	(1U << 6)	/* namespace gone */
+#define NVME_RING_IO_INFO_F_DIRECT	(1U << 7)	/* direct mode */
 
 /*
  * Facts about the context.  The caller sets size, at least

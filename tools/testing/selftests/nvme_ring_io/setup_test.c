@@ -30,7 +30,7 @@ FIXTURE_VARIANT(bad_setup) {
 		.mutate = mutate_##name, .err = errno_,			\
 	}
 
-BAD_SETUP(flags_unknown, EINVAL, s->flags = 2);
+BAD_SETUP(flags_unknown, EINVAL, s->flags = 4);	/* 1, 2: IOPOLL, DIRECT */
 BAD_SETUP(flags_high, EINVAL, s->flags = 0x80000000U);
 BAD_SETUP(resv0_set, EINVAL, s->resv[0] = 1);
 BAD_SETUP(resv3_set, EINVAL, s->resv[3] = ~0ULL);
