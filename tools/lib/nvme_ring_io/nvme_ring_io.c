@@ -314,7 +314,7 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 	}
 	if (o->resv || o->engine > NRIO_ENGINE_PASSTHRU ||
 	    (o->flags & ~(NRIO_OPEN_URING | NRIO_OPEN_POLL |
-			  NRIO_OPEN_SINGLE_ISSUER)) ||
+			  NRIO_OPEN_SINGLE_ISSUER | NRIO_OPEN_DIRECT)) ||
 	    (o->flags & NRIO_OPEN_URING && o->flags & NRIO_OPEN_POLL) ||
 	    (o->engine == NRIO_ENGINE_PASSTHRU &&
 	     o->flags & ~NRIO_OPEN_SINGLE_ISSUER) ||
@@ -348,6 +348,8 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 	n->s.numa_node = o->numa_node;
 	if (o->flags & NRIO_OPEN_POLL)
 		n->s.flags |= NVME_RING_IO_SETUP_F_IOPOLL;
+	if (o->flags & NRIO_OPEN_DIRECT)
+		n->s.flags |= NVME_RING_IO_SETUP_F_DIRECT;
 	if (ioctl(n->fd, NVME_RING_IO_SETUP, &n->s)) {
 		ret = -errno;
 		goto fail;
@@ -376,6 +378,7 @@ static int nrio_do_open(int nvme_fd, const char *path, int oflags,
 	n->f.data_size = info.data_size;
 	n->f.huge_bytes = info.huge_bytes;
 	n->f.polled = !!(info.flags & NVME_RING_IO_INFO_F_POLLED);
+	n->f.direct = !!(info.flags & NVME_RING_IO_INFO_F_DIRECT);
 	if (path)
 		nrio_generic_of(path, n->f.generic, sizeof(n->f.generic));
 

@@ -12,7 +12,9 @@
  *   NRIO_ENGINE_KERNEL    the module's kernel engine (bios on the region);
  *                         submitted by ioctl or, with NRIO_OPEN_URING,
  *                         by IORING_OP_URING_CMD on the io_uring; with
- *                         NRIO_OPEN_POLL, polled completions
+ *                         NRIO_OPEN_POLL, polled completions; with
+ *                         NRIO_OPEN_DIRECT, reads and writes as NVMe
+ *                         requests on the namespace's queue (direct mode)
  *   NRIO_ENGINE_PASSTHRU  the library turns descriptors into NVMe
  *                         passthrough commands (NVME_URING_CMD_IO,
  *                         fixed buffers) on the namespace's /dev/ngXnY;
@@ -60,6 +62,11 @@ enum nrio_engine {
 					    * completions run in its waits,
 					    * cheaper per I/O); any other
 					    * thread's calls fail, EEXIST */
+#define NRIO_OPEN_DIRECT	(1U << 3)  /* kernel engine: direct mode
+					    * (NVME_RING_IO_SETUP_F_DIRECT):
+					    * READ/WRITE as NVMe requests;
+					    * -EOPNOTSUPP behind a multipath
+					    * head.  With URING or POLL. */
 
 struct nrio_opts {
 	uint32_t	engine;		/* enum nrio_engine */
@@ -106,6 +113,7 @@ struct nrio_facts {
 	 */
 	uint32_t	nr_small_bufs;
 	uint64_t	small_buf_size;
+	uint32_t	direct;		/* direct mode in use */
 };
 const struct nrio_facts *nrio_facts(const struct nrio *n);
 
