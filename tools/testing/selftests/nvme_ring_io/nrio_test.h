@@ -87,9 +87,13 @@ static inline int nt_info(int fd, struct nvme_ring_io_info *info)
 	return ioctl(fd, NVME_RING_IO_INFO, info) ? -errno : 0;
 }
 
-/* Open a context on @dev (opened with @oflags), set it up and map it. */
-static inline int nt_open(struct nt_ctx *c, const char *dev, int oflags,
-			  __u32 sq, __u32 cq, __u64 data_size)
+/*
+ * Open a context on @dev (opened with @oflags), set it up with SETUP
+ * flags @flags and map it.
+ */
+static inline int nt_open_flags(struct nt_ctx *c, const char *dev, int oflags,
+				__u32 sq, __u32 cq, __u64 data_size,
+				__u32 flags)
 {
 	int ret;
 
@@ -104,6 +108,7 @@ static inline int nt_open(struct nt_ctx *c, const char *dev, int oflags,
 		return ret;
 	}
 	nt_setup_args(&c->s, c->nvme_fd, sq, cq, data_size);
+	c->s.flags = flags;
 	if (ioctl(c->fd, NVME_RING_IO_SETUP, &c->s))
 		goto fail;
 	c->region = mmap(NULL, c->s.off.region_size, PROT_READ | PROT_WRITE,
@@ -124,6 +129,13 @@ fail:
 	close(c->nvme_fd);
 	c->region = NULL;
 	return ret;
+}
+
+/* Open a context on @dev (opened with @oflags), set it up and map it. */
+static inline int nt_open(struct nt_ctx *c, const char *dev, int oflags,
+			  __u32 sq, __u32 cq, __u64 data_size)
+{
+	return nt_open_flags(c, dev, oflags, sq, cq, data_size, 0);
 }
 
 static inline void nt_close(struct nt_ctx *c)
