@@ -421,6 +421,7 @@ struct dev {
 	bool		io_poll;	/* the queue has poll queues */
 	/* "disk=scheduler", a multipath head's paths in brackets */
 	char		queues[192];
+	bool		mq;		/* blk-mq (not a multipath head) */
 };
 
 /* Append @src to the string in @dst (@size bytes), cut to fit. */
@@ -529,6 +530,9 @@ static int dev_probe(struct dev *d)
 		d->io_poll = ret > 0 && buf[0] == '1';
 		close(pf);
 	}
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/mq",
+		 major(st.st_rdev), minor(st.st_rdev));
+	d->mq = !access(sys, F_OK);
 	return 0;
 }
 
@@ -545,6 +549,7 @@ struct engine {
 	bool		poll;		/* needs poll queues */
 	bool		lean;		/* fio without latency statistics */
 	bool		harness;	/* no I/O: the run loop alone */
+	bool		direct;		/* needs a blk-mq namespace */
 	int		(*open)(struct run *r);
 	/* Queue the I/O of @slot at byte @off (submitted by go()). */
 	void		(*prep)(struct run *r, unsigned int slot, uint64_t off);
@@ -1135,6 +1140,9 @@ static const struct engine engines[] = {
 	{ .name = "kern-poll", .nvme = true, .open = nrio_e_open,
 	  .prep = nrio_e_prep, .go = nrio_e_go, .close = nrio_e_close,
 	  .nrio_flags = NRIO_OPEN_POLL },
+	{ .name = "kern-direct", .nvme = true, .direct = true,
+	  .open = nrio_e_open, .prep = nrio_e_prep, .go = nrio_e_go,
+	  .close = nrio_e_close, .nrio_flags = NRIO_OPEN_DIRECT },
 	/* One thread, as uring-pt's SINGLE_ISSUER | DEFER_TASKRUN. */
 	{ .name = "passthru", .nvme = true, .generic = true,
 	  .open = nrio_e_open, .prep = nrio_e_prep, .go = nrio_e_go,
@@ -1346,6 +1354,8 @@ static const char *skip_reason(const struct engine *e, const struct dev *d,
 		return "synchronous";
 	if (e->poll && !d->io_poll)
 		return "no poll queues";
+	if (e->direct && !d->mq)
+		return "multipath head: direct mode refused";
 	if (is_fio(e) && !fio)
 		return "no fio";
 	return NULL;
