@@ -202,6 +202,62 @@ TEST_F(rt, direct_unless_oversize)
 	EXPECT_EQ(r0 + 1, r1);
 }
 
+/*
+ * A region under 2 MiB has small pages: one run per page, so data over
+ * more pages than max_segments exceeds the device's segment count
+ * although not its size.  It goes as bios (which the block layer counts,
+ * merging physically contiguous pages, and splits if it must);
+ * max_segments pages still go as one command.
+ */
+TEST_F(rt, segments_small_pages)
+{
+	struct nt_ctx s, *b = &self->b;
+	unsigned long long r0, w0, r1, w1;
+	__u32 lba, segs, per_page, nlb;
+	__u64 slba = 60000, off;
+
+	ASSERT_EQ(0, nt_open_flags(&s, variant->dev, O_RDWR, 8, 0, 1 * MiB,
+				   DIRECT | variant->flags));
+	lba = s.lba;
+	segs = s.info.max_segments;
+	per_page = 4096 / lba;
+	if (s.info.huge_bytes || (__u64)segs * 4096 > s.info.max_transfer) {
+		nt_close(&s);
+		SKIP(return, "huge pages, or max_segments %u pages above "
+		     "max_transfer", segs);
+	}
+	/* max_segments pages: one command, not accounted. */
+	nlb = segs * per_page;
+	ASSERT_EQ(0, disk_stat(variant->blk, &r0, &w0));
+	ASSERT_EQ(0, round_trip(_metadata, &s, &s, slba, nlb, 0,
+				(__u64)nlb * lba, 11));
+	ASSERT_EQ(0, disk_stat(variant->blk, &r1, &w1));
+	EXPECT_EQ(r0, r1);
+	EXPECT_EQ(w0, w1);
+
+	/*
+	 * max_segments + 1 pages: shifted by one LBA, or one page more
+	 * where that still fits max_transfer.
+	 */
+	if (lba < 4096) {
+		off = lba;
+	} else if ((__u64)(segs + 1) * 4096 <= s.info.max_transfer) {
+		off = 0;
+		nlb += per_page;
+	} else {
+		nt_close(&s);
+		SKIP(return, "no transfer within max_transfer has more pages "
+		     "than max_segments %u", segs);
+	}
+	ASSERT_EQ(0, round_trip(_metadata, &s, b, slba, nlb, off, 0, 12));
+	ASSERT_EQ(0, round_trip(_metadata, b, &s, slba, nlb, 0, off, 13));
+	ASSERT_EQ(0, disk_stat(variant->blk, &r0, &w0));
+	/* b's read and write, and at least one bio each for s's. */
+	EXPECT_LE(r1 + 2, r0);
+	EXPECT_LE(w1 + 2, w0);
+	nt_close(&s);
+}
+
 /* Data that crosses a 2 MiB folio (two runs), at odd LBA offsets. */
 TEST_F(rt, across_folios)
 {
