@@ -97,6 +97,13 @@ ENGINE_VARIANT(ns1_passthru_single, NS1_BLK, NRIO_ENGINE_PASSTHRU,
 	       NRIO_OPEN_SINGLE_ISSUER, 512);
 ENGINE_VARIANT(ns2_passthru_single, NS2_BLK, NRIO_ENGINE_PASSTHRU,
 	       NRIO_OPEN_SINGLE_ISSUER, 4096);
+/* The kernel engine in direct mode, by every submission path. */
+ENGINE_VARIANT(ns1_kernel_direct, NS1_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_DIRECT, 512);
+ENGINE_VARIANT(ns1_kernel_direct_uring, NS1_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_DIRECT | NRIO_OPEN_URING, 512);
+ENGINE_VARIANT(ns2_kernel_direct_poll, NS2_BLK, NRIO_ENGINE_KERNEL,
+	       NRIO_OPEN_DIRECT | NRIO_OPEN_POLL, 4096);
 
 FIXTURE_SETUP(engine)
 {
@@ -111,8 +118,10 @@ FIXTURE_SETUP(engine)
 	}
 	ASSERT_EQ(variant->lba, nrio_facts(self->n)->lba_size);
 	/* The VM's controller has a poll queue: polling must be real. */
-	ASSERT_EQ(variant->flags == NRIO_OPEN_POLL,
+	ASSERT_EQ(!!(variant->flags & NRIO_OPEN_POLL),
 		  nrio_facts(self->n)->polled);
+	ASSERT_EQ(!!(variant->flags & NRIO_OPEN_DIRECT),
+		  nrio_facts(self->n)->direct);
 	self->direct_fd = open(variant->lba == 512 ? NS1_BLK : NS2_BLK,
 			       O_RDWR | O_DIRECT | O_CLOEXEC);
 	ASSERT_LE(0, self->direct_fd);
@@ -519,6 +528,11 @@ TEST(bad_opts)
 	nrio_opts_init(&o);
 	o.engine = NRIO_ENGINE_PASSTHRU;
 	o.flags = NRIO_OPEN_SINGLE_ISSUER | NRIO_OPEN_URING;
+	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
+	/* DIRECT is the kernel engine's. */
+	nrio_opts_init(&o);
+	o.engine = NRIO_ENGINE_PASSTHRU;
+	o.flags = NRIO_OPEN_DIRECT;
 	EXPECT_EQ(-EINVAL, nrio_open(NS1_BLK, O_RDWR, &o, &n));
 	nrio_opts_init(&o);
 	o.sq_entries = 3;
