@@ -6,8 +6,9 @@
  * maximum transfer (which must go as bios, split, never as one command),
  * across folios and against the bio engine; every bad descriptor fails
  * with the bio engine's errno; a read-only fd never writes; polled direct
- * I/O; close with I/O in flight; and a namespace behind an NVMe multipath
- * head is refused with EOPNOTSUPP.
+ * I/O; close with I/O in flight; a controller reset with I/O in flight;
+ * and a namespace behind an NVMe multipath head is refused with
+ * EOPNOTSUPP.
  */
 #include <endian.h>
 #include <limits.h>
@@ -642,6 +643,61 @@ TEST_F(inflight, close_with_io_in_flight)
 		TH_LOG("module references: %d, before %d", nt_mod_refcnt(),
 		       self->base);
 	}
+}
+
+/*
+ * A controller reset with direct requests in flight: nvme_core cancels
+ * what the controller holds and, since direct mode keeps retries
+ * (REQ_FAILFAST_DRIVER cleared), requeues it once the controller is back,
+ * as it does bios.  Each read completes with all its bytes, the data are
+ * right, and the context works on after the reset.  (Reads that finish
+ * before the reset reaches the controller prove nothing, and fail
+ * nothing either.)
+ */
+TEST(controller_reset_with_io_in_flight)
+{
+	struct nvme_ring_io_cqe cqe;
+	char dev[PATH_MAX], path[96];
+	__u32 n = 64, nlb, i, idx;	/* the whole SQ ring */
+	unsigned int ctrl, round;
+	struct nt_ctx c;
+	__u64 slba;
+
+	if (!nt_have(NS1_BLK) || !realpath(NS1_BLK, dev) ||
+	    sscanf(dev, "/dev/nvme%un", &ctrl) != 1)
+		SKIP(return, "no %s", NS1_BLK);
+	snprintf(path, sizeof(path), "/sys/class/nvme/nvme%u/reset_controller",
+		 ctrl);
+	ASSERT_EQ(0, open_direct(&c, NS1_BLK, O_RDWR, DIRECT));
+	nlb = 4096 / c.lba;
+	slba = c.info.nr_lbas / 4;
+	nt_fill(c.data, n * 4096, 21);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(4096, nt_rw_sync(&c, NVME_RING_IO_OP_WRITE,
+					   slba + i * nlb, nlb,
+					   (__u64)i * 4096));
+	for (round = 0; round < 2; round++) {
+		memset(c.data, 0, n * 4096);
+		ASSERT_EQ(n, nrio_ring_reserve(&c.sq, n, &idx));
+		for (i = 0; i < n; i++)
+			nt_prep(nrio_sqe(&c.sq, idx + i), NVME_RING_IO_OP_READ,
+				slba + i * nlb, nlb, (__u64)i * 4096, 4096, i);
+		nrio_ring_submit(&c.sq, n);
+		ASSERT_EQ((int)n, nt_submit(&c, 0));
+		/* The first round resets; the second runs after it. */
+		if (!round)
+			ASSERT_EQ(0, nt_write_file(path, "1"));
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ(0, nt_reap(&c, &cqe));
+			EXPECT_EQ(4096, cqe.res) {
+				TH_LOG("round %u read %llu: %d", round,
+				       (unsigned long long)cqe.user_data,
+				       cqe.res);
+			}
+		}
+		EXPECT_EQ(0, nt_check(c.data, n * 4096, 21));
+	}
+	nt_close(&c);
 }
 
 /* --- where direct mode is refused ------------------------------------- */
