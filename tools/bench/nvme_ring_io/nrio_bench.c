@@ -649,8 +649,9 @@ static int run_loop(struct run *r, double seconds, uint64_t count,
 		freelist[i] = w->qd - 1 - i;
 	memset(res, 0, sizeof(*res));
 
-	tracing_on(true);
+	/* Trace the I/Os only, not the snapshots' /proc scans. */
 	cpu_snap_start(&a);
+	tracing_on(true);
 	t0 = a.t;
 	deadline = t0 + (uint64_t)(seconds * 1e9);
 	while (!stop || inflight) {
@@ -701,8 +702,8 @@ static int run_loop(struct run *r, double seconds, uint64_t count,
 		if (!count && t >= deadline)
 			stop = true;
 	}
-	cpu_snap_end(&b);
 	tracing_on(false);
+	cpu_snap_end(&b);
 
 	res->seconds = (b.t - a.t) / 1e9;
 	res->iops = res->ios / res->seconds;
