@@ -133,6 +133,58 @@ void nrio_note_in_place(struct nrio_ctx *ctx, u32 bytes)
 }
 
 /*
+ * Direct mode's preallocated I/O (struct nrio_dio): @nr of them, all free.
+ * SETUP of a direct context, before the region is published.
+ */
+int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr)
+{
+	u32 i;
+
+	ctx->dios = kvcalloc(nr, sizeof(*ctx->dios), GFP_KERNEL_ACCOUNT);
+	if (!ctx->dios)
+		return -ENOMEM;
+	init_llist_head(&ctx->dio_free);
+	ctx->dio_cache = NULL;
+	for (i = 0; i < nr; i++)
+		llist_add(&ctx->dios[i].node, &ctx->dio_free);
+	return 0;
+}
+
+/* The context is going: no I/O holds it, so none is in flight. */
+void nrio_dio_free(struct nrio_ctx *ctx)
+{
+	kvfree(ctx->dios);
+	ctx->dios = NULL;
+}
+
+/*
+ * A free preallocated I/O, or NULL.  Only SUBMIT takes them, under
+ * ctx->lock, so dio_cache needs no more; completions give them back to
+ * dio_free, which is taken whole when dio_cache runs dry.
+ */
+static struct nrio_dio *nrio_dio_get(struct nrio_ctx *ctx)
+{
+	struct llist_node *node = ctx->dio_cache;
+
+	lockdep_assert_held(&ctx->lock);
+	if (!node)
+		node = llist_del_all(&ctx->dio_free);
+	if (!node)
+		return NULL;
+	ctx->dio_cache = node->next;
+	return container_of(node, struct nrio_dio, node);
+}
+
+/* Give @io's struct nrio_dio back, from any context. */
+static void nrio_dio_put(struct nrio_ctx *ctx, struct nrio_io *io)
+{
+	struct nrio_dio *dio = container_of(io, struct nrio_dio, io);
+
+	bio_uninit(&io->bio);
+	llist_add(&dio->node, &ctx->dio_free);
+}
+
+/*
  * A descriptor's I/O is done with @status, whichever way it went (a bio,
  * or a direct-mode request): post it or pass it on to its chain, then
  * drop the bio and the context reference the I/O held.
@@ -156,7 +208,11 @@ static void nrio_io_done(struct nrio_io *io, blk_status_t status)
 		nrio_post_data(ctx, user_data, res, false, io,
 			       NRIO_DATA_IN_PLACE);
 	}
-	bio_put(&io->bio);
+	/* Before the reference: the context owns the preallocated I/O. */
+	if (io->dio)
+		nrio_dio_put(ctx, io);
+	else
+		bio_put(&io->bio);
 	nrio_ctx_put(ctx);
 }
 
@@ -200,6 +256,7 @@ static struct nrio_io *nrio_io_start(struct nrio_ctx *ctx,
 	io->user_data = d->user_data;
 	io->bytes = bytes;
 	io->polled = false;
+	io->dio = false;
 	refcount_inc(&ctx->ref);
 	return io;
 }
@@ -362,6 +419,7 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	blk_opf_t opf = write ? REQ_OP_DRV_OUT : REQ_OP_DRV_IN;
 	u64 off = region->off.data + d->data_off;
 	struct nvme_command cmd = {};
+	struct nrio_dio *dio;
 	unsigned int nr, i;
 	struct request *rq;
 	struct nrio_io *io;
@@ -381,8 +439,19 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	if (IS_ERR(rq))
 		return false;	/* a dying queue: the bio fails the same way */
 
-	bio = bio_alloc_bioset(NULL, nr, opf | nrio_bio_cache_opf(ctx->polled),
-			       GFP_KERNEL, &nrio_bio_set);
+	/*
+	 * A polled request's bio stays with its poller (nrio_poll_once()
+	 * holds a reference while it polls): only the bio set's bios can.
+	 */
+	dio = nr <= NRIO_DIO_VECS && !ctx->polled ? nrio_dio_get(ctx) : NULL;
+	if (dio) {
+		bio = &dio->io.bio;
+		bio_init(bio, NULL, dio->vecs, NRIO_DIO_VECS, opf);
+	} else {
+		bio = bio_alloc_bioset(NULL, nr,
+				       opf | nrio_bio_cache_opf(ctx->polled),
+				       GFP_KERNEL, &nrio_bio_set);
+	}
 	/* For bio_poll(); no blkcg association, nothing would use it. */
 	bio->bi_bdev = ns->bdev;
 	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
@@ -395,7 +464,10 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	}
 	/* The request's first bio: counted, never refused. */
 	if (WARN_ON_ONCE(blk_rq_append_bio(rq, bio))) {
-		bio_put(bio);
+		if (dio)
+			nrio_dio_put(ctx, &dio->io);
+		else
+			bio_put(bio);
 		blk_mq_free_request(rq);
 		return false;
 	}
@@ -415,6 +487,7 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	rq->cmd_flags &= ~REQ_FAILFAST_DRIVER;
 
 	io = nrio_io_start(ctx, d, bio, d->data_len);
+	io->dio = !!dio;
 	rq->end_io = nrio_rq_end_io;
 	rq->end_io_data = io;
 	if (ctx->polled)

@@ -42,6 +42,7 @@ static void nrio_ctx_free(struct nrio_ctx *ctx)
 {
 	nrio_resume_free_all(ctx);
 	nrio_uio_free(ctx);
+	nrio_dio_free(ctx);
 	if (ctx->region)
 		nrio_region_put(ctx->region);
 	nrio_ns_unbind(&ctx->ns);
@@ -203,6 +204,11 @@ long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 	if (copy_to_user(uoff, &region->off, sizeof(*uoff))) {
 		ret = -EFAULT;
 		goto out_region;
+	}
+	if (ctx->ns.init_rq) {
+		ret = nrio_dio_alloc(ctx, min_t(u32, cq_entries, NRIO_DIO_MAX));
+		if (ret)
+			goto out_region;
 	}
 
 	ctx->numa_node = req->numa_node;

@@ -115,6 +115,14 @@ struct nrio_ctx {
 
 	struct nrio_uio		*uio;		/* unified device state */
 
+	/*
+	 * Direct mode's preallocated I/O (io.c): free ones on dio_free (any
+	 * context adds), taken all at once into dio_cache under ctx->lock.
+	 */
+	struct nrio_dio		*dios;
+	struct llist_head	dio_free;
+	struct llist_node	*dio_cache;
+
 	struct work_struct	free_work;
 };
 
@@ -205,8 +213,24 @@ struct nrio_io {
 	u32			bytes;
 	bool			polled;
 	bool			hop;		/* a read-next step's read */
+	bool			dio;		/* in a struct nrio_dio */
 	struct list_head	poll_node;	/* on ctx->poll_list, if polled */
 	struct bio		bio;		/* must be last */
+};
+
+/*
+ * A direct-mode READ or WRITE of at most NRIO_DIO_VECS folio runs, not
+ * polled, takes its bio from these, preallocated per context (up to
+ * NRIO_DIO_MAX of them): the request is then its only allocation.  The
+ * rest, and all when they run out, take bios from the bio set.
+ */
+#define NRIO_DIO_VECS	4
+#define NRIO_DIO_MAX	1024
+
+struct nrio_dio {
+	struct llist_node	node;
+	struct bio_vec		vecs[NRIO_DIO_VECS];
+	struct nrio_io		io;		/* must be last: ends in a bio */
 };
 
 /* What both devices' SETUP ask for. */
@@ -251,6 +275,8 @@ extern unsigned int nrio_max_data_mb;
 /* ns.c */
 int nrio_ns_bind(struct nrio_ns *ns, int fd);
 int nrio_ns_direct(struct nrio_ns *ns);
+int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr);
+void nrio_dio_free(struct nrio_ctx *ctx);
 void nrio_ns_unbind(struct nrio_ns *ns);
 
 /* io.c */
