@@ -405,9 +405,10 @@ static unsigned int nrio_direct_runs(const struct nrio_region *region,
 /*
  * Send a validated READ or WRITE as one NVMe command: a request on the
  * namespace's own queue, the command built by nvme_init_request(), one
- * bio on the region's pages (from the bio set and its per-CPU cache, with
- * struct nrio_io in front), inserted under the caller's plug.  Returns
- * false, having done nothing, where the bio engine must take it.
+ * bio on the region's pages (a preallocated struct nrio_dio's, else from
+ * the bio set, with struct nrio_io in front), inserted under the caller's
+ * plug.  Returns false, having done nothing, where the bio engine must
+ * take it.
  */
 static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 			   u64 slba, u32 nlb)
