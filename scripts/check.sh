@@ -9,7 +9,9 @@
 #
 # usage: scripts/check.sh [--kvers "KVER ..."] [--vm] [--build-selftests-only]
 #   --vm    boot the VM, load the module and show it (no tests)
-#   NRIO_VM_TIMEOUT   seconds one VM run may take (default 900)
+#   NRIO_VM_TIMEOUT   seconds one VM run may take (default 900; 2700 on
+#                     the debug kernel, whose KASAN makes the BPF suites
+#                     about three times slower)
 #   NRIO_TESTS        run only these test binaries (e.g. "wait_test"),
 #                     for development; CI runs them all
 set -euo pipefail
@@ -226,9 +228,13 @@ for kver in $kvers; do
 	vrc=0
 	show=
 	[ "$mode" = vm ] && show=--show
+	vm_timeout=${NRIO_VM_TIMEOUT:-900}
+	case $kver in
+	*-kdebug) vm_timeout=${NRIO_VM_TIMEOUT:-2700} ;;
+	esac
 	"$NRIO_TOP/scripts/vm.sh" --kver "$kver" --ko "$ko" --job "$job" \
 		--payload "$payload" --log "$log" \
-		--timeout "${NRIO_VM_TIMEOUT:-900}" $show || vrc=$?
+		--timeout "$vm_timeout" $show || vrc=$?
 	kv=$(now_s)
 	[ -f "$log" ] || : > "$log"
 

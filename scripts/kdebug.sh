@@ -19,6 +19,7 @@ if [ -z "$img" ] || [ -z "$hdr" ]; then
 	[ -n "$v" ] && [ -f "/boot/vmlinuz-$v" ] && { echo "$v"; exit 0; }
 	exit 1
 fi
+mkdir -p "$NRIO_BUILD"
 kver=$(dpkg-deb -f "$img" Package | sed 's/^linux-image-//')
 if [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -f "/lib/modules/$kver/build/Makefile" ]; then
 	[ "$(id -u)" -eq 0 ] || die "installing the debug kernel needs root: dpkg -i $img $hdr"
