@@ -23,7 +23,7 @@ fi
 out=${1:-$NRIO_CACHE/kdebug}
 frag=$NRIO_TOP/scripts/kdebug.config
 "$NRIO_TOP/scripts/deps.sh" linux-source-6.12 bc bison flex libelf-dev \
-	libssl-dev dpkg-dev rsync cpio kmod
+	libssl-dev dpkg-dev debhelper rsync cpio kmod pahole
 
 tarball=$(ls /usr/src/linux-source-6.12.tar.xz)
 stamp="$(basename "$tarball") $(stat -c %Y "$tarball") $(sha256sum "$frag" | cut -c1-16)"
