@@ -4,9 +4,10 @@
 # Build the debug kernel the suite runs under ("make check-debug"): Debian's
 # linux-source-6.12 configured from x86_64_defconfig + kvm_guest.config +
 # scripts/kdebug.config (KASAN, lockdep, kmemleak, UBSAN, fault injection,
-# NVMe/nvmet/null_blk/io_uring built in), packaged as .debs with the
-# headers the module builds against.  The result is cached: a second run
-# with the same source and fragment does nothing.  About 25 minutes on two
+# NVMe/nvmet/null_blk/io_uring built in, BTF), packaged as .debs with the
+# headers the module builds against (with .config and a BTF-only vmlinux,
+# as Debian's headers packages have, so external modules get BTF).  The result is cached: a second run
+# with the same source and fragment does nothing.  About 55 minutes on two
 # cores; CI uses the prebuilt copy that KDEBUG_DIR names instead.
 #
 # usage: scripts/build-kdebug.sh [--config-only] [OUTDIR]
@@ -65,6 +66,25 @@ make -j"$(nproc)" bindeb-pkg LOCALVERSION=-kdebug \
 	KDEB_PKGVERSION="$(make -s kernelversion)-nrio" > "$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; die "kdebug: build failed ($out/build.log)"; }
 # bindeb-pkg leaves the packages beside the source tree, in $out.
+# Its headers package lacks two files Debian's own headers packages have:
+# .config (kbuild's module BTF check and scripts/kheaders.sh read it) and
+# vmlinux, here with only the kernel's .BTF and .BTF_ids sections: the base
+# BTF an external module's BTF is built against.  Add them, so that a
+# module built against /lib/modules/KVER/build gets module BTF.
+hdeb=$(ls "$out"/linux-headers-*-kdebug_*.deb)
+kver=$(make -s kernelrelease LOCALVERSION=-kdebug)
+rp=$out/headers-repack
+rm -rf "$rp"
+dpkg-deb -R "$hdeb" "$rp"
+hd=$rp/usr/src/linux-headers-$kver
+[ -d "$hd" ] || die "kdebug: no $hd in $hdeb"
+install -m 0644 .config "$hd/.config"
+objcopy --only-section=.BTF --only-section=.BTF_ids vmlinux "$hd/vmlinux"
+[ -x "$hd/tools/bpf/resolve_btfids/resolve_btfids" ] ||
+	install -D -m 0755 tools/bpf/resolve_btfids/resolve_btfids \
+		"$hd/tools/bpf/resolve_btfids/resolve_btfids"
+dpkg-deb --root-owner-group -b "$rp" "$hdeb" > /dev/null
+rm -rf "$rp"
 cp .config "$out/config"
 echo "$stamp" > "$out/.stamp"
 say "kdebug: built in $(($(now_s) - t0))s: $(ls "$out"/*.deb | tr '\n' ' ')"

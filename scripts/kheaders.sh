@@ -35,7 +35,11 @@ keep_stock() {
 	exit 0
 }
 
-grep -q '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$stock/.config" 2>/dev/null ||
+# A headers tree made by bindeb-pkg may lack .config; kbuild's own copy
+# of the configuration, include/config/auto.conf, is always there.
+cfg=$stock/.config
+[ -f "$cfg" ] || cfg=$stock/include/config/auto.conf
+grep -q '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$cfg" 2>/dev/null ||
 	keep_stock
 [ -f "$stock/vmlinux" ] && [ -x "$stock/tools/bpf/resolve_btfids/resolve_btfids" ] &&
 	keep_stock
