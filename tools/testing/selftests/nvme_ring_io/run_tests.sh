@@ -6,6 +6,8 @@
 # does it.  Works with busybox sh.
 #
 # usage: run_tests.sh [test ...]     (default: every *_test here)
+#   a test may be given as binary:case (e.g. xsk_test:xdp_kfuncs) to run
+#   only that case of a kselftest-harness binary (its -t), for development
 #   NRIO_TEST_TIMEOUT  seconds one binary may run (default 900)
 
 cd "$(dirname "$0")" || exit 1
@@ -28,8 +30,11 @@ rcfile=/tmp/.nrio_rc.$$
 for t in $tests; do
 	i=$((i + 1))
 	echo "# selftests: nvme_ring_io: $t"
+	bin=${t%%:*}
+	set --
+	[ "$bin" != "$t" ] && set -- -t "${t#*:}"
 	{
-		timeout -s KILL "${NRIO_TEST_TIMEOUT:-900}" "./$t" 2>&1
+		timeout -s KILL "${NRIO_TEST_TIMEOUT:-900}" "./$bin" "$@" 2>&1
 		echo $? > "$rcfile"
 	} | sed 's/^/# /'
 	rc=$(cat "$rcfile" 2>/dev/null || echo 1)
