@@ -61,8 +61,14 @@ static DEFINE_XARRAY_ALLOC1(nrio_bpf_runs);
  * Contexts with an XDP handle, by its low half.  XDP runs under RCU: a
  * context leaves this array, and an RCU grace period passes, before its
  * region can go (nrio_bpf_ctx_free()).
+ *
+ * Both halves of a handle are random (the index too, not the next free
+ * one): an XDP program can call the kfuncs millions of times a second, so
+ * a handle that named its context by a small sequential index and 32
+ * random bits would be found by a loop over the cookies.  With 64 random
+ * bits, a context's data is reachable only by programs given its handle.
  */
-static DEFINE_XARRAY_ALLOC1(nrio_xdp_ctxs);
+static DEFINE_XARRAY(nrio_xdp_ctxs);
 static DEFINE_MUTEX(nrio_xdp_lock);
 
 bool nrio_bpf_available(void)
@@ -81,6 +87,14 @@ static struct nrio_ctx *nrio_bpf_ctx(u64 handle)
 	struct nrio_ctx *ctx = NULL;
 	struct nrio_bpf_run *run;
 
+	/*
+	 * In interrupt context current is whatever task was interrupted:
+	 * possibly the very task running a program of this context, whose
+	 * handle an XDP program may have been given.  A run's program runs
+	 * in task context only.
+	 */
+	if (!in_task())
+		return NULL;
 	rcu_read_lock();
 	run = xa_load(&nrio_bpf_runs, (u32)handle);
 	if (run && READ_ONCE(run->task) == current &&
@@ -283,12 +297,16 @@ long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
 	uio = ctx->uio;
 
 	mutex_lock(&nrio_xdp_lock);
-	if (!uio->xdp_id) {
+	while (!uio->xdp_id) {
+		id = get_random_u32();
+		if (!id)
+			continue;
 		WRITE_ONCE(uio->xdp_cookie, get_random_u32());
-		ret = xa_alloc(&nrio_xdp_ctxs, &id, ctx, xa_limit_32b,
-			       GFP_KERNEL);
+		ret = xa_insert(&nrio_xdp_ctxs, id, ctx, GFP_KERNEL);
 		if (!ret)
 			uio->xdp_id = id;
+		else if (ret != -EBUSY)
+			break;
 	}
 	h.handle = (u64)uio->xdp_cookie << 32 | uio->xdp_id;
 	mutex_unlock(&nrio_xdp_lock);

@@ -503,9 +503,12 @@ struct unified_io_sock_attach {
  * which copy between the program's memory and data offset off of that
  * context's data area and return 0, -EFAULT outside the data area, or
  * -EACCES for a handle that names no live context.  They never sleep.
- * The handle scopes a program to one data area; it is no secret from
- * programs that may read kernel memory anyway (XDP needs CAP_NET_ADMIN
- * and CAP_BPF).  Writes race with NVMe and AF_XDP use of the same bytes:
+ * The handle is 64 random bits, a capability: a context's data is
+ * reachable only by programs given its handle (through a map, say), and
+ * guessing one takes about 2^63 calls.  The kfuncs of BPF descriptors
+ * (unified_io_load/_store) refuse every call from XDP, and from any other
+ * interrupt context, with EACCES, whatever the handle and whichever task
+ * was interrupted.  Writes race with NVMe and AF_XDP use of the same bytes:
  * the application orders them.  Callable after SETUP only (EBADFD).
  * Errors: EPERM without CAP_BPF (or CAP_SYS_ADMIN), EOPNOTSUPP when the
  * module runs no BPF, EINVAL for flags or resv not zero.
