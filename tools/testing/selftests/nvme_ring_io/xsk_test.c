@@ -993,4 +993,191 @@ TEST_F(xsk, xdp_kfuncs)
 	bpf_object__close(obj);
 }
 
+/*
+ * XDP handles are capabilities: 64 random bits, not a small sequential
+ * index beside a 32-bit cookie that an XDP program could loop over.  The
+ * handles of 16 contexts must spread over the whole index space, and no
+ * two may share either half.
+ */
+TEST_F(xsk, xdp_handles_unguessable)
+{
+	struct nrio_uio *c[16] = { };
+	struct unified_io_info info;
+	__u64 h[16], lo_min = ~0ULL, lo_max = 0;
+	unsigned int i, j;
+
+	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	if (!(info.features & UNIFIED_IO_FEAT_BPF))
+		SKIP(return, "the module runs no BPF here (no module BTF)");
+	for (i = 0; i < 16; i++) {
+		ASSERT_EQ(0, nrio_uio_open(NULL, O_RDWR, NULL, &c[i]));
+		ASSERT_EQ(0, xdp_handle(nrio_uio_fd(c[i]), &h[i], 0, 0));
+		if ((h[i] & 0xffffffff) < lo_min)
+			lo_min = h[i] & 0xffffffff;
+		if ((h[i] & 0xffffffff) > lo_max)
+			lo_max = h[i] & 0xffffffff;
+	}
+	for (i = 0; i < 16; i++)
+		for (j = 0; j < i; j++) {
+			EXPECT_NE(h[i] & 0xffffffff, h[j] & 0xffffffff);
+			EXPECT_NE(h[i] >> 32, h[j] >> 32);
+		}
+	/* 16 random 32-bit values all within 2^24 of each other: p < 2^-120. */
+	EXPECT_LT(1ULL << 24, lo_max - lo_min)
+		TH_LOG("the handles' low halves span only %llu (%#llx..%#llx)",
+		       (unsigned long long)(lo_max - lo_min),
+		       (unsigned long long)lo_min, (unsigned long long)lo_max);
+	for (i = 0; i < 16; i++)
+		nrio_uio_close(c[i]);
+}
+
+/* The shared state of bpf/xdp_steal.bpf.c, by index. */
+enum {
+	ST_PORT, ST_SPIN_NS, ST_SPIN_CPU, ST_LIVE, ST_HANDLE, ST_SPIN_START,
+	ST_CALLS, ST_CALLS_ON_CPU, ST_LOADED, ST_REFUSED, ST_OTHER, ST_NR,
+};
+
+#define STEAL_PORT	9997
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The descriptor kfuncs trust "the task running the program", and in a
+ * softirq current is whatever task was interrupted.  A SYSCALL program
+ * spins on CPU 0 with its run handle published in a map; RPS steers the
+ * peer's packets to CPU 0, so the XDP program, calling unified_io_load()
+ * with that handle, runs in softirq on top of the spinning task.  It must
+ * be refused (EACCES) every time.
+ */
+TEST_F(xsk, xdp_no_run_handle)
+{
+	struct unified_io_info info;
+	struct nvme_ring_io_cqe cqe;
+	struct unified_io_sqe *sqe;
+	struct bpf_object *obj;
+	int ifindex = if_nametoindex(IF0), spin_fd, xdp_fd, st_fd, ret;
+	__u64 val[ST_NR];
+	__u32 k;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	if (!(info.features & UNIFIED_IO_FEAT_BPF))
+		SKIP(return, "the module runs no BPF here (no module BTF)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	nrio_xsk_destroy(self->x);
+	self->x = NULL;
+
+	obj = bpf_object__open_file("xdp_steal.bpf.o", NULL);
+	ASSERT_NE(NULL, obj);
+	ASSERT_EQ(0, bpf_object__load(obj));
+	spin_fd = bpf_program__fd(bpf_object__find_program_by_name(obj,
+								   "spin"));
+	xdp_fd = bpf_program__fd(bpf_object__find_program_by_name(obj,
+								  "xdp_steal"));
+	st_fd = bpf_object__find_map_fd_by_name(obj, "st");
+	ASSERT_LE(0, spin_fd);
+	ASSERT_LE(0, xdp_fd);
+	ASSERT_LE(0, st_fd);
+	memset(val, 0, sizeof(val));
+	val[ST_PORT] = STEAL_PORT;
+	val[ST_SPIN_NS] = 3000000000ULL;
+	for (k = 0; k < ST_NR; k++)
+		ASSERT_EQ(0, bpf_map_update_elem(st_fd, &k, &val[k], BPF_ANY));
+	ASSERT_EQ(0, nrio_uio_attach_bpf(self->u, 0, spin_fd));
+	ASSERT_EQ(0, bpf_xdp_attach(ifindex, xdp_fd, XDP_FLAGS_SKB_MODE,
+				    NULL));
+	/* Every packet nrx0 receives is processed on CPU 0. */
+	ASSERT_EQ(0, write_file("/sys/class/net/" IF0 "/queues/rx-0/rps_cpus",
+				"1"));
+
+	/* The peer sends from CPU 1 until it is killed. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct sockaddr_in to = {
+			.sin_family = AF_INET, .sin_port = htons(STEAL_PORT),
+		};
+		char b[64] = { 0 };
+		int s;
+
+		inet_pton(AF_INET, IP0, &to.sin_addr);
+		if (pin_cpu(1) || enter_peer())
+			_exit(10);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to)))
+			_exit(11);
+		for (int i = 0; i < 50000; i++) {	/* 10 s at most */
+			send(s, b, sizeof(b), 0);
+			usleep(200);
+		}
+		_exit(0);
+	}
+
+	/*
+	 * The program runs in this task, on CPU 0.  Where the softirq goes
+	 * to ksoftirqd instead (it cannot run while the program spins), a
+	 * run may see no packet on its CPU: run it again, three times at
+	 * most.
+	 */
+	ASSERT_EQ(0, pin_cpu(0));
+	for (i = 0; i < 3; i++) {
+		sqe = nrio_uio_get_sqe(self->u);
+		ASSERT_NE(NULL, sqe);
+		nrio_uio_prep_bpf(sqe, 0, 0, 0, 0, 1);
+		ret = nrio_uio_submit_and_wait(self->u, 1);
+		if (ret != 1)
+			break;
+		ASSERT_EQ(1, nrio_uio_reap(self->u, &cqe, 1, 1, TIMEOUT_NS));
+		EXPECT_EQ(0, cqe.res) TH_LOG("spin returned %d", cqe.res);
+		k = ST_CALLS_ON_CPU;
+		ASSERT_EQ(0, bpf_map_lookup_elem(st_fd, &k, &val[k]));
+		if (val[k])
+			break;
+	}
+	kill(pid, SIGKILL);
+	wait_child(pid);
+	ASSERT_EQ(1, ret);
+
+	for (k = 0; k < ST_NR; k++)
+		ASSERT_EQ(0, bpf_map_lookup_elem(st_fd, &k, &val[k]));
+	TH_LOG("runs: %d; XDP calls while the program ran: %llu, %llu on "
+	       "its CPU; loaded %llu, refused %llu, other %llu", i < 3 ? i + 1 : 3,
+	       (unsigned long long)val[ST_CALLS],
+	       (unsigned long long)val[ST_CALLS_ON_CPU],
+	       (unsigned long long)val[ST_LOADED],
+	       (unsigned long long)val[ST_REFUSED],
+	       (unsigned long long)val[ST_OTHER]);
+	EXPECT_EQ(0, val[ST_LOADED])
+		TH_LOG("an XDP program read the region with a run's handle");
+	EXPECT_EQ(0, val[ST_OTHER]);
+	/* Else the test proved nothing. */
+	EXPECT_LT(0, val[ST_CALLS_ON_CPU])
+		TH_LOG("no packet reached XDP on the program's CPU");
+	write_file("/sys/class/net/" IF0 "/queues/rx-0/rps_cpus", "0");
+	bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	nrio_uio_attach_bpf(self->u, 0, -1);
+	bpf_object__close(obj);
+}
+
 TEST_HARNESS_MAIN
