@@ -26,7 +26,9 @@
  * added with mprotect(2) (EACCES): the region is data (a process with the
  * READ_IMPLIES_EXEC personality gets its implied PROT_EXEC dropped).  A PROT_READ-only
  * mapping is allowed (an observer of the rings and counters); the
- * device file's own open mode limits PROT_WRITE as for any file.  The
+ * device file's own open mode limits the mapping as for any file
+ * (MAP_SHARED needs it readable, PROT_WRITE writable: else EACCES;
+ * the ioctls check no open mode of it).  The
  * mapping cannot grow: mremap(2) to a larger size fails with EFAULT.
  * MADV_REMOVE and fallocate(2) on it fail with EOPNOTSUPP.  Before SETUP,
  * mmap fails with EBADFD.

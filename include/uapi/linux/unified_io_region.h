@@ -18,6 +18,30 @@
  *   - struct nvme_ring_io_counters,
  *   - the data area, optionally laid out as AF_XDP-compatible frames.
  *
+ * The ioctls and io_uring commands check no open mode of this file (the
+ * namespace fd's open mode decides the I/O), but mmap(2) does, as for any
+ * file: a MAP_SHARED mapping needs the file open for reading, and
+ * PROT_WRITE (also added later by mprotect(2)) needs it open for writing,
+ * else EACCES.  So the SQ ring's producer opens it O_RDWR; an O_RDONLY
+ * context sets up and runs, but its mapping can only observe.
+ *
+ * A context lives until its last file reference is closed (an io_uring
+ * command in flight holds one) and its last descriptor in flight (an
+ * NVMe command, a NET step waiting for its socket, a read-next step's
+ * read) has completed; a mapping keeps the region's pages and memory
+ * lock charge, not the context.  The context and the region's file each
+ * hold a module reference.  With nothing in flight, close(2) frees the
+ * context and releases its sockets, programs and (without a mapping)
+ * its region before it returns; otherwise the last completion frees it
+ * from the module's work queue, and the region's file follows through
+ * the kernel's delayed fput a moment later.  munmap(2) of a closed
+ * context's last mapping releases the region before it returns.  A
+ * loaded BPF program that calls this module's kfuncs holds a module
+ * reference of its own until the kernel frees it (after its last fd,
+ * link and slot are gone, and RCU grace periods).  So the module's
+ * reference count comes back when close(2) and munmap(2) return for an
+ * idle context, and shortly after the last completion otherwise.
+ *
  * Layout, ring protocol, mmap rules, counters, back-pressure, the wait
  * rules of SUBMIT and COMPLETE (signals and task work), and everything
  * this header does not say otherwise are those of <linux/nvme_ring_io.h>,
