@@ -241,8 +241,9 @@ struct nvme_ring_io_cqe {
 				 * device errors as res = -errno */
 	__u16	flags;		/* reserved: always 0 (no CQ flag is
 				 * defined) */
-	__u32	result0;	/* NVMe completion dword 0 */
-	__u32	result1;	/* NVMe completion dword 1 */
+	__u32	result0;	/* NVMe completion dword 0; kernel
+				 * engine: 0 (unified: see its header) */
+	__u32	result1;	/* NVMe completion dword 1; likewise 0 */
 	__u64	resv;		/* zero */
 };
 

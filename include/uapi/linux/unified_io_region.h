@@ -87,6 +87,12 @@
  *   ECANCELED   an earlier descriptor of its chain failed, or the context
  *               was closed before it started
  *
+ * The kernel engine's CQ entries on this device carry no NVMe completion
+ * dwords: status, flags, result1 and resv are 0, and result0 is 0 except
+ * in a read-next step's entry (see "Read-next steps").  res is the bytes
+ * moved (NVMe READ and WRITE: data_len; NET: the count), 0 (FLUSH, WRITE
+ * ZEROES, DSM), the program's value (BPF), or -errno.
+ *
  * NVMe descriptors
  * ----------------
  * The command is that of struct nvme_ring_io_sqe, with the data pointer as
@@ -97,15 +103,24 @@
  * alignment (4 bytes on NVMe), or the LBA size on a namespace formatted
  * with protection information (the kernel's integrity code needs LBA
  * aligned segments there).  Data that does not start on an LBA boundary
- * must lie in at most 256 physically contiguous runs of the region (any
- * size inside 2 MiB folios, 1 MiB in 4 KiB pages), else EINVAL: it must
- * fit one bio.  The kernel engine builds bios on the region's pages and
- * never copies data: what it cannot hand the device directly is refused
- * with EINVAL (info.bytes_copied stays 0; a platform that bounces all DMA,
+ * must fit one bio, else EINVAL: it may touch at most 256 folios of the
+ * region, each counted once however physically contiguous it is with
+ * the next (a 2 MiB folio, or each 4 KiB page outside them; see
+ * info.huge_bytes).  That is any length inside 2 MiB folios, and in
+ * 4 KiB pages at most 1 MiB minus data_off's offset in its page.  The
+ * kernel engine builds bios on the region's pages and never copies
+ * data: what it cannot hand the device directly is refused with EINVAL
+ * (info.bytes_copied stays 0; a platform that bounces all DMA,
  * swiotlb=force or a confidential guest, copies below the block layer).
- * On an NVMe-oF loop controller the target's backend decides: an O_DIRECT
- * file backend refuses segments that are not LBA multiples, so such
- * descriptors complete with an I/O error there.
+ * On an NVMe-oF loop controller the target's backend decides: an
+ * O_DIRECT file backend refuses segments that are not LBA multiples, so
+ * such descriptors complete with an I/O error there.
+ *
+ * Every other check and errno of a command is nvme_ring_io.h's.  DSM's
+ * range list is read once and every range checked before anything is
+ * discarded: a range with nlb not 0 that reaches past the namespace's
+ * end fails the descriptor with ERANGE (nothing is discarded); a range
+ * with nlb 0 is skipped unchecked.
  */
 #ifndef _UAPI_LINUX_UNIFIED_IO_REGION_H
 #define _UAPI_LINUX_UNIFIED_IO_REGION_H
