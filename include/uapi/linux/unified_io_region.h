@@ -221,10 +221,26 @@ struct unified_io_sqe {
 /*
  * In: everything but off.  Out: off (struct nvme_ring_io_offsets: rings,
  * counters, data area; map off.region_size bytes).  Checked in this
- * order, the first failure giving the error: the struct (EFAULT, EINVAL,
- * E2BIG), the context (EINTR, EBUSY), the namespace fd (EBADF, ENODEV,
- * EPERM), the network interface (ENODEV, EINVAL), the memory (ENOBUFS,
- * ENOMEM).
+ * order, the first failure giving the error: the size field and the
+ * bytes past this ABI's struct (EFAULT; EINVAL below 192; E2BIG above
+ * NVME_RING_IO_MAX_STRUCT_SIZE or for unknown bytes not zero); then every
+ * field's EINVAL (flags, resv, net_rxq without net_ifindex, the frames,
+ * the entries, region_size, numa_node), before any field's E2BIG
+ * (entries, region_size); then the context (EINTR, EBUSY), the namespace
+ * fd (EBADF, ENODEV, EPERM), the network interface (ENODEV, then EINVAL
+ * for net_rxq), the memory (ENOBUFS, ENOMEM); last EFAULT when off cannot
+ * be written back (the SETUP is then undone).  So a second SETUP with a
+ * bad field fails with EINVAL or E2BIG, not EBUSY.  Only the interface's
+ * existence and receive queue count are checked: a down interface, or
+ * one without carrier, is accepted.  It is recorded, not held: it may go
+ * away or change later without effect on the context.
+ *
+ * numa_node: a node with memory binds the region there (strictly, as
+ * mbind(MPOL_BIND) would).  -1 chooses the interface's node (with
+ * net_ifindex) or, where the interface has no node, the namespace's, if
+ * that node has memory; otherwise the region is bound to no node and the
+ * caller's memory policy places its pages.  INFO reports the node the
+ * region was given or chose, or -1 for none (not where the pages are).
  *   EINVAL   size below this ABI's sizeof (192), unknown flags, resv not
  *            zero, entries zero or not a power of two, cq_entries <
  *            sq_entries, region_size zero or not a page multiple,
@@ -256,9 +272,8 @@ struct unified_io_setup {
 				 * the mapping adds the ring pages in front
 				 * (off.region_size) */
 	__s32	nvme_fd;	/* the namespace, or -1 for none */
-	__s32	numa_node;	/* -1: the interface's node, else the
-				 * namespace's, else the caller's policy;
-				 * or a node with memory */
+	__s32	numa_node;	/* -1: a device's node, or unbound (see
+				 * above); else a node with memory */
 	__u32	net_ifindex;	/* 0: none; else an interface of the
 				 * caller's network namespace */
 	__u32	net_rxq;	/* its receive queue (0 without one) */
