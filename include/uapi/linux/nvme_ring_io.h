@@ -126,7 +126,7 @@
  * given a larger struct than the kernel knows accepts it only if the
  * bytes the kernel does not know are zero and size is at most
  * NVME_RING_IO_MAX_STRUCT_SIZE (else E2BIG); INFO fills what it knows of
- * a larger one.  The command numbers of SETUP and
+ * a larger one, of any size.  The command numbers of SETUP and
  * INFO never change: their size bits stay those of this first ABI (176
  * and 112 bytes) whatever the structs grow to, and the kernel ignores the
  * size bits of these two commands, so that the size field alone versions
@@ -146,7 +146,7 @@
 /* ioctl type byte; see Documentation/userspace-api/ioctl/ioctl-number.rst */
 #define NVME_RING_IO_IOC_MAGIC	0xBA
 
-/* The largest size field SETUP and INFO accept. */
+/* The largest size field SETUP accepts (INFO takes any size from 4). */
 #define NVME_RING_IO_MAX_STRUCT_SIZE	4096U
 
 /* Reported by NVME_RING_IO_INFO; bumped when the ABI gains features. */
@@ -478,7 +478,8 @@ struct nvme_ring_io_info {
 	__u64	huge_bytes;	/* region bytes backed by 2 MiB folios */
 	__u32	sq_entries;
 	__u32	cq_entries;
-	__s32	numa_node;	/* as given to SETUP */
+	__s32	numa_node;	/* as given to SETUP: the node the
+				 * region is bound to, -1: none */
 	__u32	inflight;	/* descriptors submitted, not completed */
 	struct nvme_ring_io_counters counters;
 };

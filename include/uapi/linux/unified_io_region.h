@@ -303,10 +303,16 @@ struct unified_io_setup {
 #define UNIFIED_IO_FEAT_BPF_READ_NEXT	(1U << 4)	/* cmd.bpf.max_hops */
 
 /*
- * Facts about the context; size as for NVME_RING_IO_INFO (at least 4,
- * EINVAL below; the kernel fills min(size, its struct) bytes and sets
- * size).  Before SETUP only size, abi_version, flags (0) and features are
- * filled.
+ * Facts about the context; size as for NVME_RING_IO_INFO: at least 4
+ * (EINVAL below) and with no upper limit (NVME_RING_IO_MAX_STRUCT_SIZE
+ * bounds SETUP only); the kernel fills min(size, its struct) bytes, sets
+ * size to that and leaves the rest of a larger struct alone.  Before
+ * SETUP only size, abi_version, flags (0) and features are filled.
+ * region_size is the whole mapping (rings, counters, padding and data
+ * area), and huge_bytes counts its bytes in 2 MiB folios, the ring pages
+ * included: it can exceed data_size.  numa_node: see UNIFIED_IO_SETUP.
+ * bytes_zero_copy counts what NVMe READ and WRITE descriptors and steps
+ * moved (their res) and what read-next steps' reads moved.
  */
 struct unified_io_info {
 	__u32	size;		/* in: sizeof(); out: bytes filled */
@@ -321,10 +327,10 @@ struct unified_io_info {
 	__u32	dma_alignment;	/* NVMe data_off must be a multiple */
 	__u64	region_size;	/* bytes of the mapping */
 	__u64	data_size;	/* bytes of the data area */
-	__u64	huge_bytes;	/* region bytes in 2 MiB folios */
+	__u64	huge_bytes;	/* of region_size, in 2 MiB folios */
 	__u32	sq_entries;
 	__u32	cq_entries;
-	__s32	numa_node;	/* the node the region is on, -1: none */
+	__s32	numa_node;	/* the node it is bound to; -1: none */
 	__u32	inflight;	/* descriptors consumed, not completed */
 	__u32	net_ifindex;	/* as given to SETUP */
 	__u32	net_rxq;
