@@ -376,9 +376,13 @@ struct unified_io_info {
  * BPF descriptor: data_off/data_len name the range it works on (checked
  * against the data area, EFAULT; passed in the context), cmd.bpf.slot the
  * program (EINVAL past UNIFIED_IO_BPF_SLOTS, ENOENT when empty), cmd.bpf.arg
- * is passed as it is.  The kfuncs need module BTF: a module without it (a
- * kernel built without CONFIG_DEBUG_INFO_BTF) says so when it loads and
- * does not report UNIFIED_IO_FEAT_BPF; ATTACH then fails with EOPNOTSUPP.
+ * is passed as it is.  data_len may be 0 (data_off then up to the data
+ * area's size): the program runs all the same.  The range only informs
+ * the program; the kfuncs reach the whole data area, in a BPF descriptor
+ * and in UNIFIED_IO_URING_BPF alike.  The kfuncs need module BTF: a
+ * module without it (a kernel built without CONFIG_DEBUG_INFO_BTF) says
+ * so when it loads and does not report UNIFIED_IO_FEAT_BPF; ATTACH then
+ * fails with EOPNOTSUPP.
  */
 #define UNIFIED_IO_BPF_SLOTS		16
 
@@ -405,7 +409,10 @@ struct unified_io_info {
  * next_slba into the data area at next_data_off, exactly as an NVMe READ
  * descriptor with those values would, and runs the program again when
  * the read completed.  So a read-next step cannot return
- * UNIFIED_IO_BPF_READ_NEXT as its result.
+ * UNIFIED_IO_BPF_READ_NEXT as its result.  The next_* fields read 0 at
+ * the start of every run, and are looked at only when the run returns
+ * UNIFIED_IO_BPF_READ_NEXT: with a final result they are ignored, a
+ * non-zero next_resv included.
  *
  * The step's CQ entry comes when the program gives its final result or
  * the step fails; its result0 is the number of reads the step issued (in
@@ -415,6 +422,14 @@ struct unified_io_info {
  * first run of a step that starts a chain runs in SUBMIT): the read's
  * completion, in interrupt context, only queues that work.  The rules of
  * SYSCALL programs hold: sleepable, tasks-trace RCU, no migration.
+ *
+ * result0 counts the reads sent to the device, one that failed with an
+ * I/O error included; not a read the module refused (EINVAL, EFAULT,
+ * ERANGE, EBADF below), nor the one ELOOP refuses.  A step that failed
+ * before its program ran, or was cancelled, has result0 0.
+ * info.bytes_zero_copy grows by the bytes of each read that succeeded
+ * (also the one after which a close ends the step), not by the step's
+ * res, which is the program's value.
  *
  * Errors a read-next step completes with, besides those of any BPF step
  * and the program's own negative results:
@@ -475,6 +490,10 @@ struct unified_io_bpf_ctx {
  *               other than -1
  *   EBADF       prog_fd is not an open file descriptor
  *   ENOENT      DETACH of an empty slot
+ * checked in this order, the first failure giving the error: EFAULT,
+ * EPERM, EOPNOTSUPP, the struct's EINVAL (slot, flags, resv, DETACH's
+ * prog_fd), EBADFD, then prog_fd (EBADF, EINVAL), then ENOENT.  So before
+ * SETUP a bad slot or flag gives EINVAL, an otherwise good call EBADFD.
  */
 struct unified_io_bpf_attach {
 	__u32	slot;
