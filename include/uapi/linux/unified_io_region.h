@@ -531,6 +531,13 @@ struct unified_io_bpf_attach {
  * with -ECANCELED.  So NET_RECV -> NVME WRITE never writes bytes that
  * were not received.
  *
+ * A socket error after part of the range moved gives that byte count as
+ * res, not the error.  A close does not: a step it ends (one waiting for
+ * its socket, or one that would wait next) completes with -ECANCELED even
+ * when part of its range was sent or received already; the peer may have
+ * those bytes, the region holds what arrived, and bytes_copied does not
+ * count them.
+ *
  * Errors a NET descriptor completes with, besides the socket's own (as
  * sendmsg(2) and recvmsg(2) return them; EPIPE or ECONNRESET for a closed
  * peer):
@@ -557,6 +564,10 @@ struct unified_io_bpf_attach {
  *   ENOTSOCK         sock_fd is not a socket
  *   EPROTONOSUPPORT  a socket other than TCP or UDP over IPv4 or IPv6
  *   ENOENT           DETACH of an empty slot
+ * checked in this order: EFAULT, EBADFD, the struct's EINVAL (slot,
+ * flags, resv), then sock_fd (EBADF, ENOTSOCK, EPROTONOSUPPORT; DETACH:
+ * EINVAL for a sock_fd other than -1), then ENOENT.  So before SETUP
+ * every call gives EBADFD (BPF_ATTACH checks its struct first).
  */
 struct unified_io_sock_attach {
 	__u32	slot;
