@@ -602,6 +602,13 @@ struct unified_io_sock_attach {
  * the application orders them.  Callable after SETUP only (EBADFD).
  * Errors: EPERM without CAP_BPF (or CAP_SYS_ADMIN), EOPNOTSUPP when the
  * module runs no BPF, EINVAL for flags or resv not zero.
+ *
+ * The handle is the context's, not the region's: it dies with the
+ * context (its last close and its last descriptor in flight, see the top
+ * of this header).  A mapping of the region, or an AF_XDP socket whose
+ * UMEM the data area is, keeps the pages but not the handle, which then
+ * gives EACCES.  UNIFIED_IO_XDP_HANDLE checks in this order: EFAULT,
+ * EPERM, EOPNOTSUPP, EINVAL, EBADFD.
  */
 struct unified_io_xdp_handle {
 	__u64	handle;		/* out */
