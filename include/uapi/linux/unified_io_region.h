@@ -644,6 +644,19 @@ struct unified_io_xdp_handle {
  * and Linux 6.1 fails every link of a command that completes inline with
  * a positive one, so success has to be 0 for linked steps to go on.
  * EBADFD before SETUP; EOPNOTSUPP for an unknown cmd_op.
+ *
+ * So big_cqe[0] tells the failures apart: a program that ran and returned
+ * r < 0 gives res r and big_cqe[0] 0; a command refused before its
+ * program ran gives its errno and UNIFIED_IO_URING_F_REFUSED.  EBADFD,
+ * and EOPNOTSUPP for this command on /dev/nvme_ring_io, are io_uring's
+ * own completions, with big_cqe[0] 0.  big_cqe[1] is always 0.
+ *
+ * NVME_RING_IO_URING_SUBMIT and NVME_RING_IO_URING_WAIT (nvme_ring_io.h)
+ * work on a unified fd too, with their struct (a 64-byte SQE suffices)
+ * and errors: URING_SUBMIT consumes whole chains as UNIFIED_IO_SUBMIT
+ * does (res counts every descriptor consumed), URING_WAIT waits as
+ * UNIFIED_IO_COMPLETE would without a time limit (EOPNOTSUPP on a polled
+ * context).
  */
 struct unified_io_uring_bpf {
 	__u32	slot;		/* as cmd.bpf.slot */
@@ -670,8 +683,8 @@ struct unified_io_uring_bpf {
  * COMPLETE take struct nvme_ring_io_submit and struct
  * nvme_ring_io_complete and behave as NVME_RING_IO_SUBMIT and
  * NVME_RING_IO_COMPLETE, including their errors (SUBMIT counts every
- * descriptor of the chains it consumed).  The commands of one device are
- * ENOTTY on the other.
+ * descriptor of the chains it consumed).  The ioctls of one device are
+ * ENOTTY on the other (the io_uring commands: see above).
  */
 #define UNIFIED_IO_SETUP	_IOC(_IOC_READ | _IOC_WRITE, \
 				     NVME_RING_IO_IOC_MAGIC, 0x21, 192)
