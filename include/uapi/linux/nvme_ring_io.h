@@ -503,7 +503,8 @@ struct nvme_ring_io_info {
 /*
  * The same SUBMIT and COMPLETE, as io_uring commands: sqe->opcode
  * IORING_OP_URING_CMD, sqe->fd the /dev/nvme_ring_io fd (or its registered
- * index), sqe->cmd_op one of the two below, and struct
+ * index; a /dev/unified_io_region fd takes them too, see
+ * unified_io_region.h), sqe->cmd_op one of the two below, and struct
  * nvme_ring_io_uring_cmd at sqe->cmd (it fits a 64-byte SQE).  An
  * application can then wait on one io_uring for everything, and with
  * SQPOLL submit without any system call.
