@@ -18,6 +18,19 @@
  * the chain's work item, which starts the next step in process context.
  * The chain holds a context reference until its last CQ entry is posted.
  *
+ * Whose work a deferred step is: the chain's submitter's.  SUBMIT takes
+ * the submitting task's credentials, blk cgroup and memory cgroup into the
+ * chain (struct nrio_ident), and every work item that runs a step of it
+ * (the chain's, after a completion or a socket's wake-up, and the hop
+ * work) wears them while it does: override_creds() for capability and LSM
+ * checks (a BPF step's bpf_sys_bpf(), a socket's sendmsg and recvmsg),
+ * kthread_associate_blkcg() so that its bios are the submitter's for
+ * io.max, io.weight and io.stat, and set_active_memcg() so that its
+ * GFP_KERNEL_ACCOUNT memory is charged to the submitter's memory cgroup,
+ * as the steps SUBMIT runs inline are.  No step allocates for it: the
+ * references are taken once per chain, and wearing them costs a few
+ * reference counts per work item.
+ *
  * A read-next BPF step (cmd.bpf.max_hops) is a chain too, alone or not:
  * its program runs where any step would, and each read it asks for is
  * issued as an NVMe READ of the chain whose end_io posts nothing but
@@ -30,11 +43,16 @@
 
 #include <linux/blkdev.h>
 #include <linux/build_bug.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/netdevice.h>
 #include <linux/nodemask.h>
 #include <linux/nsproxy.h>
 #include <linux/overflow.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -55,9 +73,72 @@ struct nrio_udesc {
 	};
 };
 
+/*
+ * Who submitted a chain: what its deferred steps run as.  References,
+ * taken in SUBMIT by the submitting task and dropped with the chain.
+ */
+struct nrio_ident {
+	const struct cred		*cred;
+	struct cgroup_subsys_state	*blkcg;	/* NULL: no blk cgroups */
+	struct mem_cgroup		*memcg;	/* NULL: memcg disabled */
+};
+
+/* What a work item wore before it took a chain's identity. */
+struct nrio_ident_saved {
+	const struct cred	*cred;
+	struct mem_cgroup	*memcg;		/* the active memcg before */
+	struct mem_cgroup	*held;		/* our own reference */
+};
+
+/* The submitter's: process context, in the submitting task. */
+static void nrio_ident_get(struct nrio_ident *id)
+{
+	id->cred = get_current_cred();
+	id->blkcg = NULL;
+#ifdef CONFIG_BLK_CGROUP
+	/* What bio_associate_blkg() gives a bio this task allocates. */
+	id->blkcg = task_get_css(current, io_cgrp_id);
+#endif
+	/* What its GFP_KERNEL_ACCOUNT allocations are charged to. */
+	id->memcg = get_mem_cgroup_from_mm(current->mm);
+}
+
+static void nrio_ident_put(struct nrio_ident *id)
+{
+	put_cred(id->cred);
+	if (id->blkcg)
+		css_put(id->blkcg);
+	mem_cgroup_put(id->memcg);
+}
+
+/*
+ * Run as @id until nrio_ident_leave(): in a work item of nrio_wq (a
+ * kworker, a kthread), around one chain's steps.  The saved state holds
+ * its own references, so the chain may be freed before the leave.
+ */
+static void nrio_ident_enter(const struct nrio_ident *id,
+			     struct nrio_ident_saved *s)
+{
+	s->cred = override_creds(id->cred);
+	kthread_associate_blkcg(id->blkcg);
+	s->held = id->memcg;
+	if (s->held)
+		css_get(&s->held->css);
+	s->memcg = set_active_memcg(s->held);
+}
+
+static void nrio_ident_leave(struct nrio_ident_saved *s)
+{
+	set_active_memcg(s->memcg);
+	mem_cgroup_put(s->held);
+	kthread_associate_blkcg(NULL);
+	revert_creds(s->cred);
+}
+
 /* A chain of two or more descriptors, from SUBMIT to its last CQ entry. */
 struct nrio_chain {
 	struct nrio_ctx		*ctx;		/* a reference */
+	struct nrio_ident	ident;		/* what its steps run as */
 	struct work_struct	work;
 	u32			n;
 	u32			cur;		/* the step to start */
@@ -265,6 +346,7 @@ static void nrio_chain_free(struct nrio_chain *chain)
 {
 	struct nrio_ctx *ctx = chain->ctx;
 
+	nrio_ident_put(&chain->ident);
 	kvfree(chain);
 	nrio_ctx_put(ctx);
 }
@@ -337,9 +419,9 @@ static void nrio_chain_run(struct nrio_chain *chain)
 	} while (nrio_chain_end_step(chain, ret < 0 ? ret : res, ret < 0));
 }
 
-static void nrio_chain_work(struct work_struct *work)
+/* The chain's work, as its submitter. */
+static void nrio_chain_work_as(struct nrio_chain *chain)
 {
-	struct nrio_chain *chain = container_of(work, struct nrio_chain, work);
 	int res;
 
 	if (chain->net.active) {
@@ -355,6 +437,18 @@ static void nrio_chain_work(struct work_struct *work)
 	} else {
 		nrio_chain_run(chain);
 	}
+}
+
+/* The chain's work item: a kworker, wearing the submitter's identity. */
+static void nrio_chain_work(struct work_struct *work)
+{
+	struct nrio_chain *chain = container_of(work, struct nrio_chain, work);
+	struct nrio_ident_saved saved;
+
+	nrio_ident_enter(&chain->ident, &saved);
+	nrio_chain_work_as(chain);
+	/* The chain may be gone: saved holds what the leave puts back. */
+	nrio_ident_leave(&saved);
 }
 
 /*
@@ -400,13 +494,18 @@ static void nrio_hop_work(struct work_struct *work)
 	struct nrio_uio *uio = container_of(work, struct nrio_uio, hop_work);
 	struct nrio_ctx *ctx = uio->ctx;
 	struct nrio_chain *chain, *next;
+	struct nrio_ident_saved saved;
 	struct llist_node *list;
 	struct blk_plug plug;
 
 	list = llist_reverse_order(llist_del_all(&uio->hops));
 	blk_start_plug(&plug);
-	llist_for_each_entry_safe(chain, next, list, hop_node)
+	llist_for_each_entry_safe(chain, next, list, hop_node) {
+		/* Each chain as its own submitter. */
+		nrio_ident_enter(&chain->ident, &saved);
 		nrio_chain_hop_resume(chain);
+		nrio_ident_leave(&saved);
+	}
 	blk_finish_plug(&plug);
 	/* Taken when the work was queued: the context outlives it. */
 	nrio_ctx_put(ctx);
@@ -446,6 +545,8 @@ static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 	}
 	refcount_inc(&ctx->ref);
 	chain->ctx = ctx;
+	/* SUBMIT runs in the submitter's task: its steps run as it. */
+	nrio_ident_get(&chain->ident);
 	INIT_WORK(&chain->work, nrio_chain_work);
 	chain->n = n;
 	chain->cur = 0;

@@ -77,6 +77,23 @@
  * context cancels the descriptors of chains that have not started yet;
  * those already started complete as usual.
  *
+ * Where steps run, and as whom: SUBMIT runs a chain's first step, and the
+ * steps after it as long as each completes at once (BPF, a NET step that
+ * need not wait), in the submitting task.  A step that follows an NVMe
+ * step, a NET step that waited for its socket, and every run of a
+ * read-next program after its first read, run in a work item of the
+ * module's workqueue (a kernel thread), wearing what SUBMIT took from the
+ * submitting task for the whole chain: its credentials (capabilities and
+ * LSM checks: bpf_sys_bpf() in a program, a socket's sendmsg/recvmsg),
+ * its block cgroup (io.max, io.weight and io.stat see the chain's bios as
+ * the submitter's) and its memory cgroup (memory the step allocates is
+ * charged there).  So a step is allowed, limited and charged the same
+ * wherever it runs, and whoever called SETUP or shares the fd does not
+ * matter: the identity is the SUBMIT caller's, chain by chain.  Only the
+ * task differs: a deferred step has no file table, mm or namespaces of
+ * the submitter (file descriptors bpf_sys_bpf() creates there are not the
+ * application's).
+ *
  * Errors a descriptor completes with, besides those of the NVMe command
  * (see nvme_ring_io.h):
  *   EINVAL      unknown type, a flag other than F_LINK, resv fields not
@@ -350,7 +367,8 @@ struct unified_io_info {
  * BPF in place.  A BPF_PROG_TYPE_SYSCALL program attached to a numbered
  * slot of the context runs for each UNIFIED_IO_TYPE_BPF descriptor naming
  * that slot, in the kernel, in process context (the SUBMIT that consumes
- * it, or the work item that runs a chain's next step), as
+ * it, or the work item that runs a chain's next step, as the submitter:
+ * see "Where steps run, and as whom" above), as
  * BPF_PROG_TEST_RUN runs it: SYSCALL programs are sleepable, and run
  * under tasks-trace RCU with migration disabled.  With libbpf, put it in
  * SEC("syscall") and declare the kfuncs below.  Its context (the ctx
