@@ -224,12 +224,13 @@ static void nrio_end_io(struct bio *bio)
 /*
  * A direct-mode request's end: the block layer has ended its bio already
  * (which has no end_io of its own) and frees the request when this
- * returns; the status is the request's, from the NVMe status.
+ * returns.  @status alone can say success for a failed command (6.12's
+ * completion batches): nrio_rq_status() reads the NVMe status too.
  */
 static enum rq_end_io_ret nrio_rq_end_io(struct request *rq,
 					 blk_status_t status)
 {
-	nrio_io_done(rq->end_io_data, status);
+	nrio_io_done(rq->end_io_data, nrio_rq_status(rq, status));
 	return RQ_END_IO_FREE;
 }
 

@@ -192,6 +192,57 @@ out_fput:
 }
 
 /*
+ * Direct mode reads the NVMe status from the request's driver data
+ * (struct nrio_nvme_request, compat.h).  Check that layout once against
+ * nvme_init_request() itself, on a request of this queue that is never
+ * sent: it copies the command to where ->cmd points and clears retries,
+ * flags and status, which are set to a marker first.  What it did not
+ * clear is put back, so with another layout nothing has changed.
+ */
+static int nrio_nvme_req_check(struct request_queue *q,
+			       nrio_init_rq_fn *init_rq)
+{
+	struct nvme_command cmd = {};
+	struct nrio_nvme_request *nr;
+	u8 retries, flags;
+	struct request *rq;
+	u16 status;
+	bool ok;
+
+	rq = blk_mq_alloc_request(q, REQ_OP_DRV_IN, 0);
+	if (IS_ERR(rq))
+		return PTR_ERR(rq);	/* a dying queue */
+	nr = nrio_nvme_req(rq);
+	retries = nr->retries;
+	flags = nr->flags;
+	status = nr->status;
+	nr->retries = 0xa5;
+	nr->flags = 0xa5;
+	nr->status = 0xa5a5;
+	cmd.rw.opcode = nvme_cmd_read;
+	cmd.rw.nsid = cpu_to_le32(0x6e72696f);
+	cmd.rw.slba = cpu_to_le64(0x6e72696f6e72696fULL);
+	init_rq(rq, &cmd);
+	ok = !nr->retries && !nr->flags && !nr->status && nr->cmd &&
+	     virt_addr_valid(nr->cmd) && !memcmp(nr->cmd, &cmd, sizeof(cmd));
+	if (!ok) {
+		if (nr->retries == 0xa5)
+			nr->retries = retries;
+		if (nr->flags == 0xa5)
+			nr->flags = flags;
+		if (nr->status == 0xa5a5)
+			nr->status = status;
+	}
+	blk_mq_free_request(rq);
+	if (!ok) {
+		pr_warn_once("%s: nvme_core's request data is not laid out as this module expects: no direct mode\n",
+			     q->disk->disk_name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
  * Direct mode: READ and WRITE go as NVMe commands on the namespace's own
  * blk-mq queue, built by nvme_core's nvme_init_request().  Only a disk of
  * nvme_core's with a blk-mq queue has one: a multipath head (nvmeXnY in
@@ -204,13 +255,21 @@ out_fput:
 int nrio_ns_direct(struct nrio_ns *ns)
 {
 	struct gendisk *disk = ns->bdev->bd_disk;
+	nrio_init_rq_fn *init_rq;
+	int ret;
 
 	if (!queue_is_mq(disk->queue) || !nrio_disk_is_nvme_core(disk) ||
 	    blk_get_integrity(disk) || bdev_is_zoned(ns->bdev))
 		return -EOPNOTSUPP;
-	ns->init_rq = __symbol_get("nvme_init_request");
-	if (!ns->init_rq)
+	init_rq = __symbol_get("nvme_init_request");
+	if (!init_rq)
 		return -EOPNOTSUPP;
+	ret = nrio_nvme_req_check(disk->queue, init_rq);
+	if (ret) {
+		__symbol_put("nvme_init_request");
+		return ret;
+	}
+	ns->init_rq = init_rq;
 	return 0;
 }
 

@@ -352,15 +352,21 @@ struct nvme_ring_io_offsets {
  * sent as one request.  What direct mode gives up: I/O statistics
  * (iostat, /proc/diskstats), cgroup I/O control (io.max, io.weight,
  * io.latency), merging and the I/O scheduler, and error logging unless
- * the namespace's passthru_err_log_enabled is set.  NVMe retries of
- * transient errors are kept.  With NVME_RING_IO_SETUP_F_IOPOLL and poll
- * queues the requests are polled.  INFO reports
- * NVME_RING_IO_INFO_F_DIRECT.  Errors (after the namespace fd's):
+ * the namespace's passthru_err_log_enabled is set.  A command the device
+ * fails completes with the errno the bio engine gives for the same NVMe
+ * status (e.g. ENODATA for a media error, EOPNOTSUPP for Invalid Field,
+ * EIO for most others).  NVMe retries of transient errors are kept where
+ * nvme_core decides them (on 6.12 a failed command that completes in a
+ * batch of completions is not retried; it fails with its errno).  With
+ * NVME_RING_IO_SETUP_F_IOPOLL and poll queues the requests are polled.
+ * INFO reports NVME_RING_IO_INFO_F_DIRECT.  Errors (after the namespace
+ * fd's):
  *   EOPNOTSUPP  the namespace is reached through an NVMe multipath head
  *               (its queue is not blk-mq: there is no path to send a
  *               request on, and direct mode would lose failover), the
  *               disk is not nvme_core's, or it has integrity metadata or
- *               is zoned
+ *               is zoned (or nvme_core's request data is not laid out as
+ *               the module expects; the kernel log says so once)
  */
 #define NVME_RING_IO_SETUP_F_DIRECT	(1U << 1)
 

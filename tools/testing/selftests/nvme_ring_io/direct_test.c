@@ -7,11 +7,13 @@
  * across folios and against the bio engine; every bad descriptor fails
  * with the bio engine's errno; a read-only fd never writes; polled direct
  * I/O; close with I/O in flight; a controller reset with I/O in flight;
- * and a namespace behind an NVMe multipath head is refused with
- * EOPNOTSUPP.
+ * NVMe errors (injected on the debug kernel) fail every descriptor with
+ * the bio engine's errno, also when completions come in batches; and a
+ * namespace behind an NVMe multipath head is refused with EOPNOTSUPP.
  */
 #include <endian.h>
 #include <limits.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include "nrio_target.h"
@@ -527,6 +529,208 @@ TEST_F(bad, same_errno_as_bios)
 	EXPECT_EQ(self->b.info.counters.sq_invalid,
 		  self->d.info.counters.sq_invalid);
 	EXPECT_EQ(0, self->d.info.inflight);
+}
+
+/* --- NVMe errors: the bio engine's errno, never success --------------- */
+
+/*
+ * NVMe errors injected by nvme_core's own fault injection (debugfs
+ * <disk>/fault_inject: the completion's status is replaced before the
+ * driver looks at it), at depth, so that completions come in batches.
+ * 6.12 lets a failed passthrough request into the completion batch, whose
+ * end calls end_io with status 0: direct mode must read the NVMe status
+ * itself.  Every descriptor fails with the errno the bio engine reports
+ * for the same injection (nvme_error_status() -> blk_status_to_errno()),
+ * nothing completes with a byte count, and both contexts work once the
+ * injection stops.  The debug kernel has the knobs; Debian's kernels have
+ * no fault injection at all, and there this skips.
+ */
+FIXTURE(nvme_err) {
+	char knobs[128];	/* /sys/kernel/debug/nvme0n1/fault_inject */
+	struct nt_ctx d;	/* direct mode */
+	struct nt_ctx b;	/* the bio engine, the reference */
+};
+
+FIXTURE_VARIANT(nvme_err) {
+	const char *status;	/* the injected NVMe status */
+	bool dont_retry;	/* with DNR */
+	int err;		/* nvme_error_status()'s errno */
+	__u32 flags;		/* extra SETUP flags of both contexts */
+};
+
+/* Unrecovered Read Error: BLK_STS_MEDIUM. */
+FIXTURE_VARIANT_ADD(nvme_err, read_error) {
+	.status = "0x281", .dont_retry = true, .err = ENODATA,
+};
+/* The same without DNR: the bio engine retries it, then fails alike. */
+FIXTURE_VARIANT_ADD(nvme_err, read_error_retried) {
+	.status = "0x281", .dont_retry = false, .err = ENODATA,
+};
+/* Invalid Field in Command: BLK_STS_NOTSUPP. */
+FIXTURE_VARIANT_ADD(nvme_err, invalid_field) {
+	.status = "0x2", .dont_retry = true, .err = EOPNOTSUPP,
+};
+/* Internal Error: no mapping of its own, BLK_STS_IOERR. */
+FIXTURE_VARIANT_ADD(nvme_err, internal_error) {
+	.status = "0x6", .dont_retry = true, .err = EIO,
+};
+/* Polled completions batch too. */
+FIXTURE_VARIANT_ADD(nvme_err, read_error_polled) {
+	.status = "0x281", .dont_retry = true, .err = ENODATA,
+	.flags = NVME_RING_IO_SETUP_F_IOPOLL,
+};
+
+static int nvme_err_knob(struct __test_metadata *_metadata,
+			 const char *knobs, const char *name, const char *val)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", knobs, name);
+	return nt_write_file(path, val);
+}
+
+/* Does this kernel have fault injection in debugfs at all? */
+static bool fault_injection_debugfs(void)
+{
+	return nt_have("/sys/kernel/debug/fail_make_request") ||
+	       nt_have("/sys/kernel/debug/failslab") ||
+	       nt_have("/sys/kernel/debug/fail_page_alloc");
+}
+
+FIXTURE_SETUP(nvme_err)
+{
+	char real[PATH_MAX];
+
+	self->knobs[0] = 0;
+	self->d.fd = self->b.fd = -1;
+	if (!nt_have(NS1_BLK) || !realpath(NS1_BLK, real))
+		SKIP(return, "no %s", NS1_BLK);
+	if (!nt_have("/sys/kernel/debug/block"))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	snprintf(self->knobs, sizeof(self->knobs),
+		 "/sys/kernel/debug/%s/fault_inject", strrchr(real, '/') + 1);
+	if (!nt_have(self->knobs)) {
+		/* nvme_core builds its knobs with FAULT_INJECTION_DEBUG_FS. */
+		ASSERT_FALSE(fault_injection_debugfs()) {
+			TH_LOG("fault injection in debugfs, but no %s",
+			       self->knobs);
+		}
+		self->knobs[0] = 0;
+		SKIP(return, "no fault injection in this kernel");
+	}
+	ASSERT_EQ(0, open_direct(&self->d, NS1_BLK, O_RDWR,
+				 DIRECT | variant->flags));
+	ASSERT_EQ(0, open_direct(&self->b, NS1_BLK, O_RDWR, variant->flags));
+	/* Quiet (no stack per failure), then every command fails. */
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "verbose", "0"));
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "status",
+				   variant->status));
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "dont_retry",
+				   variant->dont_retry ? "1" : "0"));
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "interval", "1"));
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "times", "-1"));
+}
+
+FIXTURE_TEARDOWN(nvme_err)
+{
+	if (self->knobs[0]) {
+		nvme_err_knob(_metadata, self->knobs, "probability", "0");
+		nvme_err_knob(_metadata, self->knobs, "times", "1");
+		nvme_err_knob(_metadata, self->knobs, "status", "0x1");
+		nvme_err_knob(_metadata, self->knobs, "dont_retry", "1");
+	}
+	if (self->d.fd >= 0)
+		nt_close(&self->d);
+	if (self->b.fd >= 0)
+		nt_close(&self->b);
+}
+
+/*
+ * @n 4 KiB descriptors of @op queued at once on @c, from LBA @slba: how
+ * many completed with -@err (the rest are logged).
+ */
+static unsigned int nvme_err_batch(struct __test_metadata *_metadata,
+				   struct nt_ctx *c, __u8 op, __u64 slba,
+				   __u32 n, int err, const char *what)
+{
+	__u32 nlb = 4096 / c->lba, idx, i, failed = 0;
+	unsigned char seen[256] = { 0 };
+	struct nvme_ring_io_cqe cqe;
+
+	if (n > sizeof(seen) || nrio_ring_reserve(&c->sq, n, &idx) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		nt_prep(nrio_sqe(&c->sq, idx + i), op, slba + i * nlb, nlb,
+			(__u64)i * 4096, 4096, i);
+	nrio_ring_submit(&c->sq, n);
+	EXPECT_EQ((int)n, nt_submit(c, 0));
+	for (i = 0; i < n; i++) {
+		if (nt_reap(c, &cqe)) {
+			TH_LOG("%s: %u of %u completed", what, i, n);
+			break;
+		}
+		if (cqe.user_data >= n || seen[cqe.user_data]++) {
+			TH_LOG("%s: stray completion %llu", what,
+			       (unsigned long long)cqe.user_data);
+			continue;
+		}
+		if (cqe.res == -err) {
+			failed++;
+		} else {
+			TH_LOG("%s %llu: res %d, expected %d", what,
+			       (unsigned long long)cqe.user_data, cqe.res,
+			       -err);
+		}
+	}
+	return failed;
+}
+
+TEST_F(nvme_err, batched_failures_fail)
+{
+	const __u32 n = 48;	/* SQ 64: all queued at once */
+	struct nt_ctx *ctx[2] = { &self->d, &self->b };
+	const char *name[2] = { "direct", "bio" };
+	__u64 slba = self->d.info.nr_lbas / 2;
+	unsigned int e, k;
+	__u64 done[2];
+
+	for (e = 0; e < 2; e++) {
+		ASSERT_EQ(0, nt_info(ctx[e]->fd, &ctx[e]->info));
+		done[e] = ctx[e]->info.counters.completed;
+	}
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "probability",
+				   "100"));
+	for (k = 0; k < 2; k++) {
+		__u8 op = k ? NVME_RING_IO_OP_WRITE : NVME_RING_IO_OP_READ;
+
+		for (e = 0; e < 2; e++) {
+			char what[32];
+
+			snprintf(what, sizeof(what), "%s %s", name[e],
+				 k ? "WRITE" : "READ");
+			nt_fill(ctx[e]->data, n * 4096, 31 + k);
+			EXPECT_EQ(n, nvme_err_batch(_metadata, ctx[e], op,
+						    slba, n, variant->err,
+						    what));
+			ASSERT_EQ(0, nt_info(ctx[e]->fd, &ctx[e]->info));
+			done[e] += n;
+			EXPECT_EQ(done[e], ctx[e]->info.counters.completed);
+			/* Device errors, not bad descriptors. */
+			EXPECT_EQ(0, ctx[e]->info.counters.sq_invalid);
+			EXPECT_EQ(0, ctx[e]->info.inflight);
+		}
+	}
+
+	/* The injection stops: both engines work on. */
+	ASSERT_EQ(0, nvme_err_knob(_metadata, self->knobs, "probability",
+				   "0"));
+	nt_fill(self->d.data, 4096, 35);
+	EXPECT_EQ(4096, nt_rw_sync(&self->d, NVME_RING_IO_OP_WRITE, slba,
+				   4096 / self->d.lba, 0));
+	memset(self->b.data, 0, 4096);
+	EXPECT_EQ(4096, nt_rw_sync(&self->b, NVME_RING_IO_OP_READ, slba,
+				   4096 / self->b.lba, 0));
+	EXPECT_EQ(0, nt_check(self->b.data, 4096, 35));
 }
 
 /* --- permissions ------------------------------------------------------ */
