@@ -244,13 +244,17 @@ static int nrio_nvme_req_check(struct request_queue *q,
 
 /*
  * Direct mode: READ and WRITE go as NVMe commands on the namespace's own
- * blk-mq queue, built by nvme_core's nvme_init_request().  Only a disk of
- * nvme_core's with a blk-mq queue has one: a multipath head (nvmeXnY in
- * front of hidden nvmeXcYnZ paths) is bio-based and has none.  Integrity
- * metadata is generated for bios only, and zoned writes need the block
- * layer's zone write plugging: both are refused.  The function is looked
- * up, not linked, so that the module loads without nvme_core; holding it
- * holds nvme_core until the context goes.
+ * blk-mq queue, built by nvme_core's nvme_init_request().  Its requests
+ * skip blk-throttle, iocost and the other cgroup I/O controllers, and
+ * the disk's statistics, so only a caller with CAP_SYS_ADMIN (in the
+ * initial user namespace, as raw NVMe passthrough on 6.1) may ask for
+ * it; the check is made once, here, as a file's permissions are at open.
+ * Only a disk of nvme_core's with a blk-mq queue has one: a multipath head
+ * (nvmeXnY in front of hidden nvmeXcYnZ paths) is bio-based and has none.
+ * Integrity metadata is generated for bios only, and zoned writes need
+ * the block layer's zone write plugging: both are refused.  The function
+ * is looked up, not linked, so that the module loads without nvme_core;
+ * holding it holds nvme_core until the context goes.
  */
 int nrio_ns_direct(struct nrio_ns *ns)
 {
@@ -258,6 +262,8 @@ int nrio_ns_direct(struct nrio_ns *ns)
 	nrio_init_rq_fn *init_rq;
 	int ret;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (!queue_is_mq(disk->queue) || !nrio_disk_is_nvme_core(disk) ||
 	    blk_get_integrity(disk) || bdev_is_zoned(ns->bdev))
 		return -EOPNOTSUPP;

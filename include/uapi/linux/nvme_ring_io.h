@@ -296,8 +296,8 @@ struct nvme_ring_io_offsets {
  * Out: off.  The checks run in this order, and the first that fails gives
  * the error: the struct itself (EFAULT, EINVAL, E2BIG), then the context
  * (EINTR, EBUSY), then the namespace fd (EBADF, ENODEV, EPERM), then
- * direct mode (EOPNOTSUPP), then the memory (ENOBUFS, ENOMEM).  So a
- * second SETUP with a bad struct fails with EINVAL, not EBUSY.  Errors:
+ * direct mode (EPERM, EOPNOTSUPP), then the memory (ENOBUFS, ENOMEM).  So
+ * a second SETUP with a bad struct fails with EINVAL, not EBUSY.  Errors:
  *   EINVAL     size below sizeof(struct nvme_ring_io_setup) of this ABI
  *              (176), unknown flags, resv not zero, entries zero or not a
  *              power of two, cq_entries < sq_entries, data_size zero or
@@ -318,7 +318,8 @@ struct nvme_ring_io_offsets {
  *              device); partitions are refused
  *   EPERM      nvme_fd is /dev/ngXnY and the kernel's own policy would not
  *              let this caller do I/O through it (before Linux 6.2: without
- *              CAP_SYS_ADMIN)
+ *              CAP_SYS_ADMIN); or NVME_RING_IO_SETUP_F_DIRECT without
+ *              CAP_SYS_ADMIN (see the flag)
  *   EOPNOTSUPP NVME_RING_IO_SETUP_F_DIRECT on a namespace that cannot
  *              take it (see the flag)
  *   ENOBUFS    the region would exceed RLIMIT_MEMLOCK (callers without
@@ -344,23 +345,34 @@ struct nvme_ring_io_offsets {
  * READ and WRITE descriptors become NVMe commands sent as passthrough
  * requests on the namespace's own queue (nvme_core's blk-mq queue), with
  * the data on the region's pages: no bio submission, no splitting, no
- * merging, no I/O scheduler.  Validation, permissions and errnos are
- * exactly those of the bio engine; FLUSH, WRITE ZEROES and DSM still go
- * as bios, and so does any READ or WRITE that would not fit one command
- * (above the device's maximum transfer or segment count, or data the
- * device's virt boundary or DMA alignment cannot take): such I/O is never
- * sent as one request.  What direct mode gives up: I/O statistics
- * (iostat, /proc/diskstats), cgroup I/O control (io.max, io.weight,
- * io.latency), merging and the I/O scheduler, and error logging unless
- * the namespace's passthru_err_log_enabled is set.  A command the device
+ * merging, no I/O scheduler.  Validation, a descriptor's permissions (the
+ * namespace fd's open mode) and errnos are exactly those of the bio
+ * engine; FLUSH, WRITE ZEROES and DSM still go as bios, and so does any
+ * READ or WRITE that would not fit one command (above the device's
+ * maximum transfer or segment count, or data the device's virt boundary
+ * or DMA alignment cannot take): such I/O is never sent as one request.
+ * What direct mode gives up: I/O statistics (iostat, /proc/diskstats),
+ * cgroup I/O control (io.max, io.weight, io.latency, io.cost:
+ * blk-throttle and iocost never see the requests), merging and the I/O
+ * scheduler, and error logging unless the namespace's
+ * passthru_err_log_enabled is set.  A command the device
  * fails completes with the errno the bio engine gives for the same NVMe
  * status (e.g. ENODATA for a media error, EOPNOTSUPP for Invalid Field,
  * EIO for most others).  NVMe retries of transient errors are kept where
  * nvme_core decides them (on 6.12 a failed command that completes in a
  * batch of completions is not retried; it fails with its errno).  With
  * NVME_RING_IO_SETUP_F_IOPOLL and poll queues the requests are polled.
- * INFO reports NVME_RING_IO_INFO_F_DIRECT.  Errors (after the namespace
- * fd's):
+ * INFO reports NVME_RING_IO_INFO_F_DIRECT.
+ *
+ * Who may use it: since its I/O escapes the cgroup I/O controllers and
+ * the disk's statistics, direct mode needs CAP_SYS_ADMIN in the initial
+ * user namespace (capable(), as raw NVMe passthrough on Linux 6.1),
+ * whatever the namespace fd's open mode; opening the block device is not
+ * enough.  It is checked once, at SETUP: a context set up in direct mode
+ * stays so for whoever holds its fd afterwards, as a file's permission
+ * is checked at open.  Errors (after the namespace fd's):
+ *   EPERM       the caller lacks CAP_SYS_ADMIN; the context stays as it
+ *               was, and a SETUP without the flag works
  *   EOPNOTSUPP  the namespace is reached through an NVMe multipath head
  *               (its queue is not blk-mq: there is no path to send a
  *               request on, and direct mode would lose failover), the

@@ -65,6 +65,7 @@ enum nrio_engine {
 #define NRIO_OPEN_DIRECT	(1U << 3)  /* kernel engine: direct mode
 					    * (NVME_RING_IO_SETUP_F_DIRECT):
 					    * READ/WRITE as NVMe requests;
+					    * -EPERM without CAP_SYS_ADMIN,
 					    * -EOPNOTSUPP behind a multipath
 					    * head.  With URING or POLL. */
 

@@ -542,6 +542,42 @@ TEST(bad_opts)
 	EXPECT_STREQ("No such device", nrio_strerror(-ENODEV));
 }
 
+/*
+ * Direct mode needs CAP_SYS_ADMIN: without it nrio_open() with
+ * NRIO_OPEN_DIRECT fails with the kernel's -EPERM, and the same open
+ * without the flag works.  (Every other test here runs as root.)
+ */
+TEST(direct_needs_cap_sys_admin)
+{
+	struct nrio_opts o;
+	struct nrio *n;
+	int status;
+	pid_t pid;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (nt_drop_cap_sys_admin())
+			_exit(10);
+		nrio_opts_init(&o);
+		o.flags = NRIO_OPEN_DIRECT;
+		if (nrio_open(NS1_BLK, O_RDWR, &o, &n) != -EPERM)
+			_exit(11);
+		o.flags = 0;
+		if (nrio_open(NS1_BLK, O_RDWR, &o, &n))
+			_exit(12);
+		if (nrio_facts(n)->direct)
+			_exit(13);
+		nrio_close(n);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 /* A parked io_uring WAIT and I/O in flight when the ring goes away. */
 static void child_ring_exit(int kill_self)
 {

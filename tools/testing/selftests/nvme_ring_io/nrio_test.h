@@ -18,8 +18,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <linux/nvme_ring_io.h>
 #include <linux/unified_io_region.h>
@@ -411,6 +415,37 @@ static inline int nt_sock_pair(int type, int *mine, int *peer)
 	close(l);
 	*mine = s;
 	*peer = p;
+	return 0;
+}
+
+/* Take CAP_SYS_ADMIN out of every set of this (root) process. */
+static inline int nt_drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	int i;
+
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0))
+		return -1;
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		__u32 bit = CAP_SYS_ADMIN / 32 == i ?
+			    1U << (CAP_SYS_ADMIN % 32) : 0;
+
+		d[i].effective &= ~bit;
+		d[i].permitted &= ~bit;
+		d[i].inheritable &= ~bit;
+	}
+	if (syscall(SYS_capset, &h, d))
+		return -1;
+	/* Still root otherwise: CAP_SYS_ADMIN alone is gone. */
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 ||
+	    prctl(PR_CAPBSET_READ, CAP_DAC_OVERRIDE, 0, 0, 0) != 1 ||
+	    getuid() != 0)
+		return -1;
 	return 0;
 }
 

@@ -2,11 +2,14 @@
 /*
  * Unprivileged use: the device node's mode is honoured, RLIMIT_MEMLOCK and
  * the memory cgroup cap the region, a read-only namespace fd never writes,
- * the generic node follows the kernel's passthrough policy, and a new
- * context never shows another context's data.  The test runs as root and
- * does each check in a child that dropped to uid/gid 1000.
+ * the generic node follows the kernel's passthrough policy, direct mode
+ * needs CAP_SYS_ADMIN, and a new context never shows another context's
+ * data.  The test runs as root and does each check in a child that
+ * dropped to uid/gid 1000 (or, for direct mode, also in one that stays
+ * root and drops CAP_SYS_ADMIN alone).
  */
 #include <grp.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -244,6 +247,127 @@ TEST_F(unpriv, generic_node_policy)
 	} else {
 		EXPECT_EQ(0, as_user(generic_node, NULL));
 	}
+}
+
+/*
+ * Direct mode (NVME_RING_IO_SETUP_F_DIRECT) skips blk-throttle, iocost and
+ * the disk's statistics: SETUP asks for CAP_SYS_ADMIN (in the initial user
+ * namespace) and fails with EPERM without it, leaving the context as it
+ * was, so that a SETUP without the flag then works.  0 means all good.
+ */
+static int direct_refused(int oflags)
+{
+	struct nvme_ring_io_setup s;
+	struct nvme_ring_io_info info;
+	struct nt_ctx c;
+	int fd, nfd;
+
+	nfd = open(NS1_BLK, oflags | O_CLOEXEC);
+	fd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	if (nfd < 0 || fd < 0)
+		return 80;
+	nt_setup_args(&s, nfd, 8, 0, 256 * 1024);
+	s.flags = NVME_RING_IO_SETUP_F_DIRECT;
+	if (!ioctl(fd, NVME_RING_IO_SETUP, &s))
+		return 81;
+	if (errno != EPERM)
+		return 82;
+	/* Also with polling asked for: the same rule. */
+	s.flags |= NVME_RING_IO_SETUP_F_IOPOLL;
+	if (!ioctl(fd, NVME_RING_IO_SETUP, &s) || errno != EPERM)
+		return 83;
+	if (nt_info(fd, &info) || info.flags)
+		return 84;
+	/* The same context takes the bio engine, and it works. */
+	s.flags = 0;
+	if (ioctl(fd, NVME_RING_IO_SETUP, &s))
+		return 85;
+	if (nt_info(fd, &info) ||
+	    (info.flags & (NVME_RING_IO_INFO_F_SETUP |
+			   NVME_RING_IO_INFO_F_DIRECT)) !=
+	    NVME_RING_IO_INFO_F_SETUP)
+		return 86;
+	close(fd);
+	close(nfd);
+	if (nt_open(&c, NS1_BLK, oflags, 8, 0, 256 * 1024))
+		return 87;
+	if (nt_rw_sync(&c, NVME_RING_IO_OP_READ, 300, 4096 / c.lba, 0) !=
+	    4096)
+		return 88;
+	nt_close(&c);
+	return 0;
+}
+
+static int direct_as_user(void *unused)
+{
+	return direct_refused(O_RDONLY);
+}
+
+TEST_F(unpriv, direct_needs_cap_sys_admin)
+{
+	struct nt_ctx c;
+
+	/* Root may. */
+	ASSERT_EQ(0, nt_open_flags(&c, NS1_BLK, O_RDWR, 8, 0, 256 * 1024,
+				   NVME_RING_IO_SETUP_F_DIRECT));
+	EXPECT_TRUE(c.info.flags & NVME_RING_IO_INFO_F_DIRECT);
+	EXPECT_EQ(4096, nt_rw_sync(&c, NVME_RING_IO_OP_READ, 300,
+				   4096 / c.lba, 0));
+	nt_close(&c);
+	/* A user who may read the namespace may not. */
+	EXPECT_EQ(0, as_user(direct_as_user, NULL));
+}
+
+/* Root without CAP_SYS_ADMIN: EPERM, with a namespace fd open for writing. */
+TEST(direct_root_without_cap_sys_admin)
+{
+	int status;
+	pid_t pid;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (nt_drop_cap_sys_admin())
+			_exit(90);
+		_exit(direct_refused(O_RDWR));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * Every capability in a user namespace of one's own is not CAP_SYS_ADMIN
+ * in the initial one: a user who made a user namespace still gets EPERM.
+ * 1: no user namespaces here.
+ */
+static int direct_in_userns(void *unused)
+{
+	struct nvme_ring_io_setup s;
+	int fd, nfd;
+
+	nfd = open(NS1_BLK, O_RDONLY | O_CLOEXEC);
+	fd = open(NVME_RING_IO_DEVPATH, O_RDWR | O_CLOEXEC);
+	if (nfd < 0 || fd < 0)
+		return 95;
+	if (unshare(CLONE_NEWUSER))
+		return 1;
+	nt_setup_args(&s, nfd, 8, 0, 256 * 1024);
+	s.flags = NVME_RING_IO_SETUP_F_DIRECT;
+	if (!ioctl(fd, NVME_RING_IO_SETUP, &s))
+		return 96;
+	return errno == EPERM ? 0 : 97;
+}
+
+TEST_F(unpriv, direct_not_from_a_user_namespace)
+{
+	int ret = as_user(direct_in_userns, NULL);
+
+	if (ret == 1)
+		SKIP(return, "no unprivileged user namespaces");
+	EXPECT_EQ(0, ret);
 }
 
 /*
