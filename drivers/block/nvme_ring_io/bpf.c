@@ -302,7 +302,8 @@ long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
 		if (!id)
 			continue;
 		WRITE_ONCE(uio->xdp_cookie, get_random_u32());
-		ret = xa_insert(&nrio_xdp_ctxs, id, ctx, GFP_KERNEL);
+		/* A random index may need a few nodes: the caller's. */
+		ret = xa_insert(&nrio_xdp_ctxs, id, ctx, GFP_KERNEL_ACCOUNT);
 		if (!ret)
 			uio->xdp_id = id;
 		else if (ret != -EBUSY)

@@ -91,8 +91,12 @@
  * wherever it runs, and whoever called SETUP or shares the fd does not
  * matter: the identity is the SUBMIT caller's, chain by chain.  Only the
  * task differs: a deferred step has no file table, mm or namespaces of
- * the submitter (file descriptors bpf_sys_bpf() creates there are not the
- * application's).
+ * the submitter: a file descriptor bpf_sys_bpf() creates there goes into
+ * the kernel threads' file table, is not the application's, and stays
+ * (with the map, program or link it holds) until the kernel reboots
+ * unless the program closes it with bpf_sys_close() before it returns.
+ * The identity is the one SUBMIT saw: a submitter that moves to another
+ * cgroup mid-chain leaves the chain's deferred steps in the old one.
  *
  * Errors a descriptor completes with, besides those of the NVMe command
  * (see nvme_ring_io.h):
