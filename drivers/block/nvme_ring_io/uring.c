@@ -8,9 +8,22 @@
  * (under cq_lock) and the CQ posting path completes it, through io_uring
  * task work, when enough entries are ready or nothing is in flight any
  * more.  A parked command holds a reference on the device file through its
- * io_uring request, so the context outlives it.  Where io_uring can cancel
- * commands (6.7+) tearing down the ring completes it with -ECANCELED; on
- * older kernels it ends at the latest with the last descriptor in flight.
+ * io_uring request, so the context outlives it.
+ *
+ * Whoever takes a WAIT off the list (under cq_lock) completes it, exactly
+ * once: the CQ posting path or the cancel path.
+ *
+ * Where io_uring can cancel commands (6.7+) a WAIT is marked cancelable
+ * before it is parked, and tearing down the ring completes it with
+ * -ECANCELED.  The order matters: issued from io-wq (IOSQE_ASYNC, or
+ * linked behind a request that went async), a parked WAIT can be
+ * completed on another CPU at once, and io_uring_cmd_done() unhashes only
+ * a command it finds marked; marking it afterwards would hash a request
+ * that is complete and may be reused.  So: mark, then look at the
+ * condition again under cq_lock, and either park it or, if it holds
+ * already, complete it with io_uring_cmd_done() here (returning
+ * -EIOCBQUEUED), which unhashes it.  On older kernels a parked WAIT ends
+ * at the latest with the last descriptor in flight.
  *
  * On /dev/unified_io_region, UNIFIED_IO_URING_BPF runs a BPF step (bpf.c).
  */
@@ -22,7 +35,7 @@
 
 /* What a parked WAIT keeps in the command's private area. */
 struct nrio_uring_pdu {
-	struct list_head	node;
+	struct list_head	node;	/* on uring_waiters; empty: not */
 	u32			min;
 };
 
@@ -67,20 +80,35 @@ static int nrio_uring_wait(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 			   u32 min, unsigned int issue_flags)
 {
 	struct nrio_uring_pdu *pdu = nrio_pdu(cmd);
+	bool done;
 
 	if (min > ctx->cq_mask + 1)
 		return -EINVAL;
 
 	spin_lock_irq(&ctx->cq_lock);
+	done = nrio_wait_done(ctx, min);
+	spin_unlock_irq(&ctx->cq_lock);
+	if (done)
+		return nrio_cq_ready(ctx);
+
+	pdu->min = min;
+	INIT_LIST_HEAD(&pdu->node);
+	/*
+	 * Mark first: once on the list the WAIT may complete on another CPU
+	 * before this returns.  A cancel from now on finds it not parked
+	 * and does nothing; io_uring asks again until it is complete.
+	 */
+	nrio_uring_mark_cancelable(cmd, issue_flags);
+
+	spin_lock_irq(&ctx->cq_lock);
 	if (nrio_wait_done(ctx, min)) {
 		spin_unlock_irq(&ctx->cq_lock);
-		return nrio_cq_ready(ctx);
+		/* Marked: only io_uring_cmd_done() unhashes it. */
+		io_uring_cmd_done(cmd, nrio_cq_ready(ctx), 0, issue_flags);
+		return -EIOCBQUEUED;
 	}
-	pdu->min = min;
 	list_add_tail(&pdu->node, &ctx->uring_waiters);
 	spin_unlock_irq(&ctx->cq_lock);
-
-	nrio_uring_mark_cancelable(cmd, issue_flags);
 	return -EIOCBQUEUED;
 }
 
@@ -91,6 +119,11 @@ static void nrio_uring_cancel(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 	struct nrio_uring_pdu *pdu = nrio_pdu(cmd);
 	bool parked;
 
+	/*
+	 * Not parked: the CQ posting path took it (its task work completes
+	 * it), or it is not parked yet (marked, about to be), or it was
+	 * completed at once.  io_uring asks again while it stays marked.
+	 */
 	spin_lock_irq(&ctx->cq_lock);
 	parked = !list_empty(&pdu->node);
 	if (parked)
