@@ -124,9 +124,18 @@ static inline bool nrio_bdev_can_poll(struct block_device *bdev)
  * io_uring commands: the header moved in 6.5 (io_uring/cmd.h), the SQE
  * pointer replaced the raw command pointer, and only 6.7+ can cancel a
  * queued command when the ring goes away.
+ *
+ * 6.1's io_uring also takes a positive return of ->uring_cmd() (a count)
+ * for an error: issued inline it fails the command's links, and issued
+ * from io-wq (IOSQE_ASYNC, or after -EAGAIN) it posts no CQE at all, so
+ * the request never completes and its ring never goes away.  There a
+ * positive result goes through io_uring_cmd_done() instead
+ * (NRIO_URING_RET_POSITIVE false).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 #include <linux/io_uring/cmd.h>
+
+#define NRIO_URING_RET_POSITIVE	true
 
 static inline const void *nrio_uring_payload(struct io_uring_cmd *cmd)
 {
@@ -145,6 +154,8 @@ static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
 }
 #else
 #include <linux/io_uring.h>
+
+#define NRIO_URING_RET_POSITIVE	false
 
 static inline const void *nrio_uring_payload(struct io_uring_cmd *cmd)
 {

@@ -45,6 +45,20 @@ static struct nrio_uring_pdu *nrio_pdu(struct io_uring_cmd *cmd)
 	return (struct nrio_uring_pdu *)cmd->pdu;
 }
 
+/*
+ * What ->uring_cmd() returns for a command that ends now with @res: 6.1
+ * must not see a positive value (compat.h), so it gets the result through
+ * io_uring_cmd_done() and -EIOCBQUEUED.
+ */
+static int nrio_uring_ret(struct io_uring_cmd *cmd, int res,
+			  unsigned int issue_flags)
+{
+	if (res <= 0 || NRIO_URING_RET_POSITIVE)
+		return res;
+	io_uring_cmd_done(cmd, res, 0, issue_flags);
+	return -EIOCBQUEUED;
+}
+
 static bool nrio_wait_done(struct nrio_ctx *ctx, u32 min)
 {
 	return nrio_cq_ready(ctx) >= min || !READ_ONCE(ctx->inflight);
@@ -89,7 +103,7 @@ static int nrio_uring_wait(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 	done = nrio_wait_done(ctx, min);
 	spin_unlock_irq(&ctx->cq_lock);
 	if (done)
-		return nrio_cq_ready(ctx);
+		return nrio_uring_ret(cmd, nrio_cq_ready(ctx), issue_flags);
 
 	pdu->min = min;
 	INIT_LIST_HEAD(&pdu->node);
@@ -171,7 +185,9 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 				      issue_flags & IO_URING_F_NONBLOCK);
 
 		/* A CQE cannot restart: report the interrupted lock so. */
-		return ret == -ERESTARTSYS ? -EINTR : ret;
+		if (ret == -ERESTARTSYS)
+			ret = -EINTR;
+		return nrio_uring_ret(cmd, ret, issue_flags);
 	}
 	case NVME_RING_IO_URING_WAIT:
 		/* Nothing would poll the device for it. */

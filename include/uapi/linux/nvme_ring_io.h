@@ -539,6 +539,7 @@ struct nvme_ring_io_info {
  *                            (-ECANCELED); before that it ends at the
  *                            latest when the last descriptor in flight
  *                            completes.
+ * Both may be issued with IOSQE_ASYNC and linked, on every kernel.
  * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
  * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op; WAIT on a
  * context with polled I/O).
