@@ -125,6 +125,23 @@ static inline bool nrio_bdev_can_poll(struct block_device *bdev)
  * pointer replaced the raw command pointer, and only 6.7+ can cancel a
  * queued command when the ring goes away.
  *
+ * 6.7+: a command marked cancelable is hashed on the ring's list of
+ * cancelable commands, and ring teardown or the exit (or exec) of the
+ * task that issued it calls ->uring_cmd() with IO_URING_F_CANCEL.  Only
+ * io_uring_cmd_done() unhashes it, so a marked command must end there,
+ * and it must be marked before anything else can complete it.
+ *
+ * 6.1 has no such call: io_uring waits for ever for a command that the
+ * driver does not complete, and with it the ring, its files and the
+ * issuing task's io_uring state stay.  The driver has to look itself:
+ * nrio_uring_orphaned() says whether 6.7+ would cancel the command now,
+ * that is whether its ring is being torn down (its references were
+ * killed on the last close) or its task cancels its io_uring requests
+ * (exit, exec: in_idle, set for good on exit) or is exiting.  It reads
+ * io_uring's own request (include/linux/io_uring_types.h), which holds
+ * its ring and a reference on its task for as long as it is not
+ * complete.
+ *
  * 6.1's io_uring also takes a positive return of ->uring_cmd() (a count)
  * for an error: issued inline it fails the command's links, and issued
  * from io-wq (IOSQE_ASYNC, or after -EAGAIN) it posts no CQE at all, so
@@ -135,6 +152,7 @@ static inline bool nrio_bdev_can_poll(struct block_device *bdev)
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 #include <linux/io_uring/cmd.h>
 
+#define NRIO_URING_CAN_CANCEL	true
 #define NRIO_URING_RET_POSITIVE	true
 
 static inline const void *nrio_uring_payload(struct io_uring_cmd *cmd)
@@ -152,9 +170,18 @@ static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
 {
 	io_uring_cmd_mark_cancelable(cmd, issue_flags);
 }
+
+static inline bool nrio_uring_orphaned(struct io_uring_cmd *cmd)
+{
+	return false;
+}
 #else
 #include <linux/io_uring.h>
+#include <linux/io_uring_types.h>
+#include <linux/percpu-refcount.h>
+#include <linux/sched.h>
 
+#define NRIO_URING_CAN_CANCEL	false
 #define NRIO_URING_RET_POSITIVE	false
 
 static inline const void *nrio_uring_payload(struct io_uring_cmd *cmd)
@@ -170,6 +197,17 @@ static inline bool nrio_uring_is_cancel(unsigned int issue_flags)
 static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
 					      unsigned int issue_flags)
 {
+}
+
+/* An incomplete command's ring is going away, or its task is. */
+static inline bool nrio_uring_orphaned(struct io_uring_cmd *cmd)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
+	struct io_uring_task *tctx = req->task->io_uring;
+
+	return percpu_ref_is_dying(&req->ctx->refs) ||
+	       (READ_ONCE(req->task->flags) & PF_EXITING) ||
+	       (tctx && atomic_read(&tctx->in_idle));
 }
 #endif
 

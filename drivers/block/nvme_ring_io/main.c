@@ -93,6 +93,7 @@ static int nrio_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->cq_lock);
 	init_waitqueue_head(&ctx->cq_wait);
 	INIT_LIST_HEAD(&ctx->uring_waiters);
+	INIT_DELAYED_WORK(&ctx->uring_reap, nrio_uring_reap);
 	INIT_LIST_HEAD(&ctx->poll_list);
 	spin_lock_init(&ctx->resume_lock);
 	INIT_LIST_HEAD(&ctx->resumes);
@@ -120,6 +121,11 @@ static int nrio_release(struct inode *inode, struct file *file)
 		nrio_net_cancel_all(ctx);
 	if (ctx->polled)
 		nrio_poll_drain(ctx);
+	/*
+	 * A parked URING_WAIT holds the file: none is parked now, and so
+	 * the reaper (6.1) is not armed again once it has run.
+	 */
+	cancel_delayed_work_sync(&ctx->uring_reap);
 	/*
 	 * With nothing in flight this is the last reference: free here, in
 	 * the closing task, so that the region's last file reference drops

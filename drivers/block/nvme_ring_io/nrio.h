@@ -107,6 +107,7 @@ struct nrio_ctx {
 	u64			canceled;
 	wait_queue_head_t	cq_wait;
 	struct list_head	uring_waiters;	/* parked URING_WAITs */
+	struct delayed_work	uring_reap;	/* 6.1: uring.c */
 	struct list_head	poll_list;	/* polled I/O, oldest first */
 
 	spinlock_t		resume_lock;
@@ -382,5 +383,6 @@ int unified_io_xdp_store(u64 handle, u64 off, void *buf, u32 buf__sz);
 /* uring.c */
 int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 void nrio_uring_wake(struct nrio_ctx *ctx);
+void nrio_uring_reap(struct work_struct *work);
 
 #endif /* _NRIO_H */

@@ -11,7 +11,7 @@
  * io_uring request, so the context outlives it.
  *
  * Whoever takes a WAIT off the list (under cq_lock) completes it, exactly
- * once: the CQ posting path or the cancel path.
+ * once: the CQ posting path, the cancel path, or on 6.1 the reaper.
  *
  * Where io_uring can cancel commands (6.7+) a WAIT is marked cancelable
  * before it is parked, and tearing down the ring completes it with
@@ -22,14 +22,22 @@
  * that is complete and may be reused.  So: mark, then look at the
  * condition again under cq_lock, and either park it or, if it holds
  * already, complete it with io_uring_cmd_done() here (returning
- * -EIOCBQUEUED), which unhashes it.  On older kernels a parked WAIT ends
- * at the latest with the last descriptor in flight.
+ * -EIOCBQUEUED), which unhashes it.
+ *
+ * 6.1 cannot cancel commands: a ring with a parked WAIT would never
+ * finish its teardown, and it would keep the context (and its region,
+ * sockets and module reference) for ever if nothing completes in flight,
+ * such as a NET_RECV on an idle socket.  There a reaper runs every
+ * NRIO_URING_REAP_MS while WAITs are parked and completes with -ECANCELED
+ * those that 6.7+ would cancel: their ring is being torn down, or their
+ * task exits or execs (compat.h, nrio_uring_orphaned()).
  *
  * On /dev/unified_io_region, UNIFIED_IO_URING_BPF runs a BPF step (bpf.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/list.h>
+#include <linux/workqueue.h>
 
 #include "nrio.h"
 
@@ -37,12 +45,21 @@
 struct nrio_uring_pdu {
 	struct list_head	node;	/* on uring_waiters; empty: not */
 	u32			min;
+	int			res;	/* 0: report the entries ready */
 };
+
+/* 6.1: how often parked WAITs are checked for a ring or task gone. */
+#define NRIO_URING_REAP_MS	100
 
 static struct nrio_uring_pdu *nrio_pdu(struct io_uring_cmd *cmd)
 {
 	BUILD_BUG_ON(sizeof(struct nrio_uring_pdu) > sizeof(cmd->pdu));
 	return (struct nrio_uring_pdu *)cmd->pdu;
+}
+
+static struct io_uring_cmd *nrio_pdu_cmd(struct nrio_uring_pdu *pdu)
+{
+	return container_of((void *)pdu, struct io_uring_cmd, pdu);
 }
 
 /*
@@ -67,8 +84,17 @@ static bool nrio_wait_done(struct nrio_ctx *ctx, u32 min)
 static void nrio_uring_wait_tw(struct io_uring_cmd *cmd, unsigned int flags)
 {
 	struct nrio_ctx *ctx = cmd->file->private_data;
+	int res = nrio_pdu(cmd)->res;
 
-	io_uring_cmd_done(cmd, nrio_cq_ready(ctx), 0, flags);
+	io_uring_cmd_done(cmd, res ? res : nrio_cq_ready(ctx), 0, flags);
+}
+
+/* Take @pdu off the list and complete it with @res.  Under cq_lock. */
+static void nrio_uring_finish(struct nrio_uring_pdu *pdu, int res)
+{
+	list_del_init(&pdu->node);
+	pdu->res = res;
+	io_uring_cmd_complete_in_task(nrio_pdu_cmd(pdu), nrio_uring_wait_tw);
 }
 
 /*
@@ -81,13 +107,30 @@ void nrio_uring_wake(struct nrio_ctx *ctx)
 
 	lockdep_assert_held(&ctx->cq_lock);
 	list_for_each_entry_safe(pdu, tmp, &ctx->uring_waiters, node) {
-		if (!nrio_wait_done(ctx, pdu->min))
-			continue;
-		list_del_init(&pdu->node);
-		io_uring_cmd_complete_in_task(container_of((void *)pdu,
-					      struct io_uring_cmd, pdu),
-					      nrio_uring_wait_tw);
+		if (nrio_wait_done(ctx, pdu->min))
+			nrio_uring_finish(pdu, 0);
 	}
+}
+
+/*
+ * 6.1 only (see the top of the file): cancel the parked WAITs that 6.7+
+ * would cancel, and look again later while any is parked.
+ */
+void nrio_uring_reap(struct work_struct *work)
+{
+	struct nrio_ctx *ctx = container_of(to_delayed_work(work),
+					    struct nrio_ctx, uring_reap);
+	struct nrio_uring_pdu *pdu, *tmp;
+
+	spin_lock_irq(&ctx->cq_lock);
+	list_for_each_entry_safe(pdu, tmp, &ctx->uring_waiters, node) {
+		if (nrio_uring_orphaned(nrio_pdu_cmd(pdu)))
+			nrio_uring_finish(pdu, -ECANCELED);
+	}
+	if (!list_empty(&ctx->uring_waiters))
+		schedule_delayed_work(&ctx->uring_reap,
+				      msecs_to_jiffies(NRIO_URING_REAP_MS));
+	spin_unlock_irq(&ctx->cq_lock);
 }
 
 static int nrio_uring_wait(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
@@ -106,6 +149,7 @@ static int nrio_uring_wait(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 		return nrio_uring_ret(cmd, nrio_cq_ready(ctx), issue_flags);
 
 	pdu->min = min;
+	pdu->res = 0;
 	INIT_LIST_HEAD(&pdu->node);
 	/*
 	 * Mark first: once on the list the WAIT may complete on another CPU
@@ -122,6 +166,9 @@ static int nrio_uring_wait(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 		return -EIOCBQUEUED;
 	}
 	list_add_tail(&pdu->node, &ctx->uring_waiters);
+	if (!NRIO_URING_CAN_CANCEL)
+		schedule_delayed_work(&ctx->uring_reap,
+				      msecs_to_jiffies(NRIO_URING_REAP_MS));
 	spin_unlock_irq(&ctx->cq_lock);
 	return -EIOCBQUEUED;
 }

@@ -533,12 +533,13 @@ struct nvme_ring_io_info {
  *                            soon as the descriptors are queued.
  * NVME_RING_IO_URING_WAIT    completes when the CQ ring holds at least
  *                            count entries, or nothing is in flight; res
- *                            is the number ready.  On kernels with
- *                            io_uring command cancelation (6.7 and
- *                            later) tearing down the io_uring cancels it
- *                            (-ECANCELED); before that it ends at the
- *                            latest when the last descriptor in flight
- *                            completes.
+ *                            is the number ready.  Tearing down the
+ *                            io_uring (closing its last reference, or
+ *                            exit) cancels a parked WAIT (-ECANCELED), as
+ *                            does exec of the task that issued it; on 6.1,
+ *                            which has no io_uring command cancelation,
+ *                            the module notices within about 100 ms, and
+ *                            there the exit of that task cancels it too.
  * Both may be issued with IOSQE_ASYNC and linked, on every kernel.
  * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
  * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op; WAIT on a
