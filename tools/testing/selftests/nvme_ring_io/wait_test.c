@@ -16,6 +16,13 @@
  * restarted, a timed one still fails with EINTR, as poll(2) does.  A
  * SUBMIT F_WAIT that consumed descriptors returns their number.
  *
+ * NVME_RING_IO_URING_WAIT (on the unified device, behind a NET_RECV on an
+ * idle socket, so that something is always in flight): issued from io-wq
+ * (IOSQE_ASYNC, or linked behind a SUBMIT that went async) while
+ * completions arrive on the other CPU, thousands of times; and a parked
+ * WAIT must not keep its ring, context and sockets when its process
+ * exits or closes them (6.1 has no io_uring command cancelation).
+ *
  * The wait has to outlast these events, so the I/O is slow: the namespace
  * comes from nvmet-tcp on 127.0.0.1 over a null_blk device that completes
  * every request DELAY_MS late.  The bounds below leave room for TCG.
@@ -26,6 +33,7 @@
 #include <liburing.h>
 
 #include "nrio_target.h"
+#include "nrio_uio_test.h"
 
 #include "kselftest_harness.h"
 
@@ -625,6 +633,310 @@ TEST_F_TIMEOUT(slow, submit_wait_signal_sa_restart_returns_consumed, 120)
 	EXPECT_EQ(1, sq_left(&self->c));
 	EXPECT_EQ(1, nt_submit(&self->c, 0));
 	EXPECT_EQ(2, reap_reads(&self->c, 2));
+}
+
+/* --- NVME_RING_IO_URING_WAIT ---------------------------------------------- */
+
+#define UD_WAIT		1
+#define UD_SUBMIT	2
+#define UD_NOP		3
+#define NOPS		64		/* keep the submitter busy */
+#define RECV_SLOT	1
+
+/* Only for the time limits: the tests below set up what they use. */
+FIXTURE(uring_wait) {
+	int unused;
+};
+
+FIXTURE_SETUP(uring_wait)
+{
+}
+
+FIXTURE_TEARDOWN(uring_wait)
+{
+}
+
+static int sock_attach(int fd, __u32 slot, int sock_fd)
+{
+	struct unified_io_sock_attach a = { .slot = slot, .sock_fd = sock_fd };
+
+	return ioctl(fd, UNIFIED_IO_SOCK_ATTACH, &a) ? -errno : 0;
+}
+
+/* The rings are sized for every batch below. */
+static struct io_uring_sqe *get_sqe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		abort();
+	return sqe;
+}
+
+static void prep_uring_cmd(struct io_uring_sqe *sqe, int fd, __u32 op,
+			   __u32 count, __u64 ud, __u8 flags)
+{
+	struct nvme_ring_io_uring_cmd *c;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = op;
+	sqe->user_data = ud;
+	sqe->flags = flags;
+	c = (struct nvme_ring_io_uring_cmd *)sqe->cmd;
+	c->count = count;
+}
+
+/*
+ * A unified context (on @dev, or none) with a NET_RECV in flight on
+ * @sock, a TCP socket whose peer sends nothing: it completes only when the
+ * peer closes or the context goes.
+ */
+static int open_with_idle_recv(struct uio *u, const char *dev, int sock)
+{
+	__u32 idx;
+	int ret;
+
+	ret = uio_open(u, dev, O_RDWR, 16, 0, DATA);
+	if (ret)
+		return ret;
+	ret = sock_attach(u->fd, RECV_SLOT, sock);
+	if (ret)
+		return ret;
+	idx = uio_reserve(u, 1);
+	uio_prep_net(uio_sqe(u, idx), false, RECV_SLOT, DATA - 4096, 4096, 0,
+		     99, false);
+	nrio_ring_submit(&u->sq, 1);
+	ret = uio_submit(u);
+	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
+}
+
+/* One unified descriptor on the SQ: a 4 KiB READ, or one that fails. */
+static void queue_one(struct uio *u, bool read, __u64 ud)
+{
+	struct unified_io_sqe *sqe = uio_sqe(u, uio_reserve(u, 1));
+
+	if (read) {
+		uio_prep_rw(sqe, NVME_RING_IO_OP_READ, (ud % 64) * 8192 / u->lba,
+			    4096 / u->lba, 0, 4096, ud, false);
+	} else {
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->type = 0xee;		/* no such type: EINVAL */
+		sqe->user_data = ud;
+	}
+	nrio_ring_submit(&u->sq, 1);
+}
+
+/*
+ * WAITs from io-wq while the CQ posting path runs.  The submitting task
+ * holds the ring's lock for the whole batch (a WAIT, NOPS NOPs, and the
+ * SUBMIT that posts the entry the WAIT waits for), so an io-wq worker
+ * that parked the WAIT and then tries to mark it cancelable (6.7+) waits
+ * for the lock while the entry is posted; the READs complete from the
+ * device's interrupt, on either CPU.  Four kinds of round:
+ *   0  WAIT (IOSQE_ASYNC), NOPs, SUBMIT of a descriptor failing at once
+ *   1  the same with a READ
+ *   2  SUBMIT (IOSQE_ASYNC) linked to WAIT, NOPs: a READ
+ *   3  READ submitted first; WAIT (IOSQE_ASYNC), NOPs
+ * Every WAIT must complete with the one entry ready, every round; and the
+ * ring's teardown at the end must find its list of cancelable commands
+ * sound.
+ */
+TEST_F_TIMEOUT(uring_wait, from_iowq_races_completion, 300)
+{
+	int mine = -1, peer = -1, ret, base, rounds = 0, kinds[4] = { 0 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	struct nvme_ring_io_cqe c;
+	double t0 = 0;
+	struct timespec ts;
+	struct uio u;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	base = nt_refcnt_settled();
+	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
+	ASSERT_EQ(0, open_with_idle_recv(&u, NS1_BLK, mine));
+	ret = io_uring_queue_init(2 * (NOPS + 2), &ring, 0);
+	if (ret)
+		SKIP(return, "no io_uring: %s", strerror(-ret));
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	for (rounds = 0; rounds < 4000; rounds++) {
+		int kind = rounds % 4, want = NOPS + 2, seen = 0, i;
+		int wait_res = -1000, submit_res = -1000;
+
+		if (kind == 3) {
+			queue_one(&u, true, rounds);
+			ASSERT_EQ(1, uio_submit(&u));
+			want = NOPS + 1;
+		} else {
+			queue_one(&u, kind != 0, rounds);
+		}
+		if (kind == 2) {
+			sqe = get_sqe(&ring);
+			prep_uring_cmd(sqe, u.fd, NVME_RING_IO_URING_SUBMIT, 1,
+				       UD_SUBMIT, IOSQE_ASYNC | IOSQE_IO_LINK);
+		}
+		sqe = get_sqe(&ring);
+		prep_uring_cmd(sqe, u.fd, NVME_RING_IO_URING_WAIT, 1, UD_WAIT,
+			       kind == 2 ? 0 : IOSQE_ASYNC);
+		for (i = 0; i < NOPS; i++) {
+			sqe = get_sqe(&ring);
+			io_uring_prep_nop(sqe);
+			sqe->user_data = UD_NOP;
+		}
+		if (kind < 2) {
+			sqe = get_sqe(&ring);
+			prep_uring_cmd(sqe, u.fd, NVME_RING_IO_URING_SUBMIT, 1,
+				       UD_SUBMIT, 0);
+		}
+		ASSERT_EQ(want, io_uring_submit(&ring));
+		while (seen < want) {
+			struct __kernel_timespec to = { .tv_sec = 10 };
+
+			ret = io_uring_wait_cqe_timeout(&ring, &cqe, &to);
+			ASSERT_EQ(0, ret) {
+				TH_LOG("round %d (kind %d): %d of %d CQEs (WAIT %s, SUBMIT %s), then %s",
+				       rounds, kind, seen, want,
+				       wait_res == -1000 ? "missing" : "seen",
+				       submit_res == -1000 ? "missing" : "seen",
+				       strerror(-ret));
+			}
+			if (cqe->user_data == UD_WAIT)
+				wait_res = cqe->res;
+			else if (cqe->user_data == UD_SUBMIT)
+				submit_res = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+			seen++;
+		}
+		ASSERT_EQ(1, wait_res) {
+			TH_LOG("round %d (kind %d): URING_WAIT res %d (%s)",
+			       rounds, kind, wait_res, res_str(wait_res));
+		}
+		if (kind != 3)
+			ASSERT_EQ(1, submit_res) {
+				TH_LOG("round %d (kind %d): URING_SUBMIT res %d",
+				       rounds, kind, submit_res);
+			}
+		ASSERT_EQ(0, uio_reap(&u, &c, 1));
+		ASSERT_EQ(kind == 0 ? -EINVAL : 4096, c.res) {
+			TH_LOG("round %d (kind %d): descriptor res %d",
+			       rounds, kind, c.res);
+		}
+		kinds[kind]++;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (rounds >= 400 && ts.tv_sec + ts.tv_nsec / 1e9 - t0 > 5)
+			break;
+	}
+	TH_LOG("%d rounds (%d/%d/%d/%d by kind) in %.1f s", rounds,
+	       kinds[0], kinds[1], kinds[2], kinds[3],
+	       ts.tv_sec + ts.tv_nsec / 1e9 - t0);
+
+	/* A last WAIT, parked: the teardown cancels it (6.1: reaps it). */
+	sqe = get_sqe(&ring);
+	prep_uring_cmd(sqe, u.fd, NVME_RING_IO_URING_WAIT, 1, UD_WAIT,
+		       IOSQE_ASYNC);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	usleep(50000);
+	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&ring, &cqe));
+	io_uring_queue_exit(&ring);
+	uio_close(&u);
+	close(mine);
+	close(peer);
+	EXPECT_TRUE(nt_refcnt_settles(base, 5000)) {
+		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
+	}
+}
+
+/*
+ * A process parks a URING_WAIT behind a NET_RECV on an idle socket, then
+ * exits (@close false) or closes its ring, its context and the sockets
+ * and lives on (@close true).  Either way the WAIT is cancelled and the
+ * context, its region and the sockets go: the module's references come
+ * back.  6.1 has no io_uring command cancelation: there the module must
+ * notice by itself.
+ */
+static void parked_wait_teardown(struct __test_metadata *_metadata,
+				 bool close_only)
+{
+	int base, status, pfd[2], mine, peer;
+	char ch;
+	pid_t pid;
+
+	base = nt_refcnt_settled();
+	ASSERT_LE(0, base);
+	/* Ours, the peer stays open (no EOF) until the end. */
+	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct io_uring_cqe *cqe;
+		struct io_uring ring;
+		struct uio u;
+
+		close(pfd[0]);
+		close(peer);
+		if (open_with_idle_recv(&u, NULL, mine))
+			_exit(10);
+		if (io_uring_queue_init(8, &ring, 0))
+			_exit(11);
+		prep_uring_cmd(get_sqe(&ring), u.fd,
+			       NVME_RING_IO_URING_WAIT, 1, UD_WAIT, 0);
+		if (io_uring_submit(&ring) != 1)
+			_exit(12);
+		usleep(100000);
+		/* Parked: nothing ready, the NET_RECV still in flight. */
+		if (io_uring_peek_cqe(&ring, &cqe) != -EAGAIN)
+			_exit(13);
+		close(mine);			/* the context holds it */
+		if (close_only) {
+			io_uring_queue_exit(&ring);
+			uio_close(&u);
+		}
+		if (write(pfd[1], "p", 1) != 1)
+			_exit(14);
+		if (!close_only)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	close(mine);
+	ASSERT_EQ(1, read(pfd[0], &ch, 1)) {
+		waitpid(pid, &status, 0);
+		TH_LOG("the child failed: exit %d", WEXITSTATUS(status));
+	}
+	close(pfd[0]);
+	if (!close_only) {
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	EXPECT_TRUE(nt_refcnt_settles(base, 3000)) {
+		TH_LOG("module refcnt %d, want %d: the parked WAIT kept its context",
+		       nt_mod_refcnt(), base);
+	}
+	if (close_only) {
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	}
+	close(peer);
+	/* Whatever a failure left is gone with the peer's EOF. */
+	nt_refcnt_settles(base, 3000);
+}
+
+TEST_F_TIMEOUT(uring_wait, parked_exit_releases_context, 60)
+{
+	parked_wait_teardown(_metadata, false);
+}
+
+TEST_F_TIMEOUT(uring_wait, parked_close_releases_context, 60)
+{
+	parked_wait_teardown(_metadata, true);
 }
 
 TEST_HARNESS_MAIN
