@@ -6,6 +6,7 @@
 #ifndef _NRIO_COMPAT_H
 #define _NRIO_COMPAT_H
 
+#include <linux/bio.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bpf.h>
@@ -16,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nvme.h>
+#include <linux/preempt.h>
 #include <linux/string.h>
 #include <linux/version.h>
 
@@ -215,8 +217,11 @@ static inline bool nrio_uring_orphaned(struct io_uring_cmd *cmd)
  * The bio set's per-CPU cache (REQ_ALLOC_CACHE).  From 6.2 a cached bio
  * may be put in any context: from task context or hard irq it goes back
  * to the cache, from softirq it is freed.  6.1 recycles only polled bios
- * put in task context (and warns about a polled bio put from interrupt),
- * so there only polled I/O asks for it, as io_uring does.
+ * put in task context (its cache is not irq-safe, and bio_put() warns
+ * about a cached bio put from interrupt), so there only a bio issued as
+ * polled I/O asks for it (@polled), as io_uring does: never a chain
+ * step, a read-next hop or a transfer of more than one bio, which
+ * complete from the interrupt.
  */
 static inline blk_opf_t nrio_bio_cache_opf(bool polled)
 {
@@ -225,6 +230,22 @@ static inline blk_opf_t nrio_bio_cache_opf(bool polled)
 #else
 	return polled ? REQ_ALLOC_CACHE : 0;
 #endif
+}
+
+/*
+ * Put the bio of a descriptor's I/O.  On 6.1 even a bio issued polled
+ * can complete from the interrupt: the block layer clears REQ_POLLED on
+ * a bio it has to split (larger than the device takes in one request).
+ * Put there, it goes back to the bio set's mempool instead of the cache
+ * (bio_free() of a cached bio is what the cache's own pruning does).
+ */
+static inline void nrio_bio_put(struct bio *bio)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	if (in_interrupt())
+		bio->bi_opf &= ~REQ_ALLOC_CACHE;
+#endif
+	bio_put(bio);
 }
 
 /*

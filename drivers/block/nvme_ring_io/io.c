@@ -212,7 +212,7 @@ static void nrio_io_done(struct nrio_io *io, blk_status_t status)
 	if (io->dio)
 		nrio_dio_put(ctx, io);
 	else
-		bio_put(&io->bio);
+		nrio_bio_put(&io->bio);
 	nrio_ctx_put(ctx);
 }
 
@@ -506,8 +506,10 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	u64 slba = d->cdw10 | (u64)d->cdw11 << 32;
 	u32 nlb = (d->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
 	struct bio *bio, *first;
+	unsigned short nr;
 	blk_opf_t opf;
 	sector_t sector;
+	bool polled;
 	u32 len, run;
 	u64 off;
 	int ret;
@@ -524,7 +526,6 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 			return -EBADF;
 		opf = REQ_OP_READ;
 	}
-	opf |= nrio_bio_cache_opf(ctx->polled);
 	if (d->cdw12 & NVME_RING_IO_RW_FUA) {
 		/* The block layer has no FUA read. */
 		if (!write)
@@ -558,8 +559,15 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	off = region->off.data + d->data_off;
 	len = d->data_len;
 	sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	first = bio = nrio_alloc(ns->bdev,
-				 nrio_count_runs(region, off, len, BIO_MAX_VECS),
+	nr = nrio_count_runs(region, off, len, BIO_MAX_VECS + 1);
+	/*
+	 * Only an unchained bio is polled (a bio chain may span queues), and
+	 * no step of a descriptor chain: its completion starts the next.
+	 * Only a bio issued polled may come from the bio cache on 6.1.
+	 */
+	polled = ctx->polled && !d->chain && nr <= BIO_MAX_VECS;
+	opf |= nrio_bio_cache_opf(polled);
+	first = bio = nrio_alloc(ns->bdev, min_t(unsigned int, nr, BIO_MAX_VECS),
 				 opf);
 	bio->bi_iter.bi_sector = sector;
 	while (len) {
@@ -586,11 +594,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		len -= run;
 	}
 	nrio_own(ctx, d, bio, d->data_len);
-	/*
-	 * Only an unchained bio is polled (a bio chain may span queues), and
-	 * no step of a descriptor chain: its completion starts the next.
-	 */
-	if (ctx->polled && bio == first && !d->chain)
+	if (polled && bio == first)
 		nrio_submit_polled(ctx, bio);
 	else
 		submit_bio(bio);

@@ -61,8 +61,9 @@ static inline int uio_start(struct uio *u)
 	return 0;
 }
 
-static inline int uio_open(struct uio *u, const char *dev, int oflags,
-			   __u32 sq, __u32 cq, __u64 size)
+/* As uio_open(), with SETUP flags @flags (UNIFIED_IO_SETUP_F_*). */
+static inline int uio_open_flags(struct uio *u, const char *dev, int oflags,
+				 __u32 sq, __u32 cq, __u64 size, __u32 flags)
 {
 	memset(u, 0, sizeof(*u));
 	u->nvme_fd = -1;
@@ -75,7 +76,14 @@ static inline int uio_open(struct uio *u, const char *dev, int oflags,
 	if (u->fd < 0)
 		return -errno;
 	uio_args(&u->s, u->nvme_fd, sq, cq, size);
+	u->s.flags = flags;
 	return uio_start(u);
+}
+
+static inline int uio_open(struct uio *u, const char *dev, int oflags,
+			   __u32 sq, __u32 cq, __u64 size)
+{
+	return uio_open_flags(u, dev, oflags, sq, cq, size, 0);
 }
 
 static inline void uio_close(struct uio *u)

@@ -703,6 +703,126 @@ TEST_F(nvme, close_with_chains_in_flight)
 	EXPECT_EQ(u->lba, uio_sync(u, &sqe));
 }
 
+/* Reap @n entries and check that each user_data in [@ud, @ud + @n) came. */
+static int reap_by_ud(struct __test_metadata *_metadata, struct uio *u,
+		      __u32 n, __u64 ud, const int *res)
+{
+	struct nvme_ring_io_cqe cqe[8];
+	__u32 i;
+
+	if (n > 8 || uio_reap(u, cqe, n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		__u64 k = cqe[i].user_data - ud;
+
+		EXPECT_GT(n, k);
+		if (k < n)
+			EXPECT_EQ(res[k], cqe[i].res) {
+				TH_LOG("user_data %llu", (unsigned long long)
+				       cqe[i].user_data);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/*
+ * A polled context (the VM's controller has poll queues): a READ or WRITE
+ * alone is issued polled; a chain's steps never are, nor the bios a
+ * transfer needs beyond its first, nor a bio the block layer splits (it
+ * clears REQ_POLLED): those complete from the interrupt.  Linux 6.1
+ * recycles bios of the bio set's per-CPU cache only when they are put in
+ * task context (it warns in bio_put() otherwise, and its cache is not
+ * irq-safe), so there only bios that complete polled may come from it.
+ * The data round-trips either way, and check.sh fails on the warning.
+ */
+TEST_F(nvme, polled_context_chains)
+{
+	__u64 slba = slba_of(&self->u, variant->base, 10 * MiB);
+	struct unified_io_sqe sqe;
+	__u32 idx, round, nlb, len, big;
+	struct uio u;
+	int res[3];
+
+	uio_close(&self->u);
+	ASSERT_EQ(0, uio_open_flags(&u, variant->dev, O_RDWR, 64, 0, DATA,
+				    UNIFIED_IO_SETUP_F_IOPOLL));
+	ASSERT_TRUE(u.info.flags & UNIFIED_IO_INFO_F_POLLED);
+	nlb = 16384 / u.lba;
+	len = nlb * u.lba;
+
+	/* Alone, polled. */
+	nt_fill(u.data, len, 81);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, nlb, 0, len, 1, false);
+	ASSERT_EQ(len, uio_sync(&u, &sqe));
+
+	/* READ -> READ, and a polled READ alone after it, many times. */
+	for (round = 0; round < 64; round++) {
+		memset(u.data + MiB, 0, 3 * len);
+		idx = uio_reserve(&u, 3);
+		uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_READ, slba, nlb,
+			    MiB, len, 100, true);
+		uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, slba,
+			    nlb, MiB + len, len, 101, false);
+		uio_prep_rw(uio_sqe(&u, idx + 2), NVME_RING_IO_OP_READ, slba,
+			    nlb, MiB + 2 * len, len, 102, false);
+		nrio_ring_submit(&u.sq, 3);
+		ASSERT_EQ(3, uio_submit(&u));
+		res[0] = res[1] = res[2] = len;
+		ASSERT_EQ(0, reap_by_ud(_metadata, &u, 3, 100, res));
+		ASSERT_EQ(0, nt_check(u.data + MiB, len, 81));
+		ASSERT_EQ(0, nt_check(u.data + MiB + len, len, 81));
+		ASSERT_EQ(0, nt_check(u.data + MiB + 2 * len, len, 81));
+	}
+
+	/* WRITE -> READ: the chain's own data comes back. */
+	for (round = 0; round < 16; round++) {
+		nt_fill(u.data + 2 * MiB, len, 82 + round);
+		memset(u.data + 3 * MiB, 0, len);
+		idx = uio_reserve(&u, 2);
+		uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_WRITE, slba + nlb,
+			    nlb, 2 * MiB, len, 200, true);
+		uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ,
+			    slba + nlb, nlb, 3 * MiB, len, 201, false);
+		nrio_ring_submit(&u.sq, 2);
+		ASSERT_EQ(2, uio_submit(&u));
+		res[0] = res[1] = len;
+		ASSERT_EQ(0, reap_by_ud(_metadata, &u, 2, 200, res));
+		ASSERT_EQ(0, nt_check(u.data + 3 * MiB, len, 82 + round));
+	}
+
+	/* Alone but larger than one request: split, from the interrupt. */
+	big = u.info.max_transfer < MiB ? 2 * (__u32)u.info.max_transfer :
+					  2 * MiB;
+	TH_LOG("max_transfer %llu: a polled READ of %u bytes",
+	       (unsigned long long)u.info.max_transfer, big);
+	nt_fill(u.data, big, 83);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, big / u.lba, 0, big, 3,
+		    false);
+	ASSERT_EQ(big, uio_sync(&u, &sqe));
+	memset(u.data + 2 * MiB, 0, big);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, big / u.lba, 2 * MiB, big,
+		    4, false);
+	ASSERT_EQ(big, uio_sync(&u, &sqe));
+	ASSERT_EQ(0, nt_check(u.data + 2 * MiB, big, 83));
+	uio_close(&u);
+
+	/* Small pages: more runs than one bio holds, so two bios. */
+	ASSERT_EQ(0, uio_open_flags(&u, variant->dev, O_RDWR, 8, 0,
+				    1536 * 1024, UNIFIED_IO_SETUP_F_IOPOLL));
+	len = MiB + 4096;
+	nt_fill(u.data, len, 84);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 0, len, 5,
+		    false);
+	ASSERT_EQ(len, uio_sync(&u, &sqe));
+	memset(u.data, 0, len);
+	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, len / u.lba, 0, len, 6,
+		    false);
+	ASSERT_EQ(len, uio_sync(&u, &sqe));
+	ASSERT_EQ(0, nt_check(u.data, len, 84));
+	uio_close(&u);
+}
+
 /* A read-only namespace fd never writes, in a chain or alone. */
 TEST(readonly_fd)
 {
