@@ -111,6 +111,27 @@ long nrio_net_attach(struct nrio_ctx *ctx, bool attach,
 	return 0;
 }
 
+/*
+ * A TCP socket that is listening or not connected: never connected (bound
+ * or not), or disconnected again, with no error or end of stream left to
+ * report.  That is what tcp_recvmsg() answers ENOTCONN to; tcp_sendmsg()
+ * says EPIPE there, as for a closed connection, but a NET step says
+ * ENOTCONN both ways.  A connection that ended (reset, closed, refused)
+ * has its shutdown bits set, and its error or EPIPE stays the result.
+ */
+static bool nrio_net_tcp_unconnected(const struct sock *sk)
+{
+	switch (READ_ONCE(sk->sk_state)) {
+	case TCP_LISTEN:
+		return true;
+	case TCP_CLOSE:
+		return !READ_ONCE(sk->sk_err) && !READ_ONCE(sk->sk_shutdown) &&
+		       !sock_flag(sk, SOCK_DONE);
+	default:
+		return false;
+	}
+}
+
 /* Check the copy, take the socket and describe the data area's pages. */
 static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 {
@@ -140,7 +161,7 @@ static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 		return -ENOENT;
 	sock = sock_from_file(step->file);
 	if (sock->sk->sk_type == SOCK_STREAM &&
-	    READ_ONCE(sock->sk->sk_state) == TCP_LISTEN) {
+	    nrio_net_tcp_unconnected(sock->sk)) {
 		fput(step->file);
 		return -ENOTCONN;
 	}

@@ -567,7 +567,8 @@ struct unified_io_bpf_attach {
  *               UNIFIED_IO_SOCK_SLOTS, msg_flags other than the above
  *   EFAULT      the range reaches outside the data area
  *   ENOENT      no socket in the slot
- *   ENOTCONN    a TCP socket that is listening or not connected
+ *   ENOTCONN    a TCP socket that is listening or not connected (never
+ *               connected, or disconnected again), NET_SEND too
  *   EMSGSIZE    a received datagram longer than data_len
  *   ECANCELED   the context was closed while the step waited
  */

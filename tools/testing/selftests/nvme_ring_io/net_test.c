@@ -268,6 +268,7 @@ TEST_F(net, descriptor_errors)
 {
 	struct uio *u = &self->u;
 	struct unified_io_sqe sqe;
+	int i;
 
 	uio_prep_net(&sqe, true, 2, 0, 100, 0, 1, false);
 	EXPECT_EQ(-ENOENT, uio_sync(u, &sqe));
@@ -320,6 +321,42 @@ TEST_F(net, descriptor_errors)
 		uio_prep_net(&sqe, true, 4, 0, 100, 0, 1, false);
 		EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe));
 		close(l);
+		/*
+		 * Never connected, bound or not, or disconnected again
+		 * (connect to AF_UNSPEC): ENOTCONN both ways.  send(2)
+		 * would say EPIPE; the descriptor says what recv(2) says.
+		 */
+		for (i = 0; i < 3; i++) {
+			l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			ASSERT_LE(0, l);
+			if (i == 1)
+				ASSERT_EQ(0, bind(l, (struct sockaddr *)&a,
+						  sizeof(a)));
+			if (i == 2) {
+				struct sockaddr un = { .sa_family = AF_UNSPEC };
+				socklen_t el = sizeof(int);
+				int m, p;
+
+				ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &m, &p));
+				close(l);
+				close(p);
+				l = m;
+				ASSERT_EQ(0, connect(l, &un, sizeof(un)));
+				/* Its pending ECONNRESET, read and gone. */
+				ASSERT_EQ(0, getsockopt(l, SOL_SOCKET,
+							SO_ERROR, &m, &el));
+			}
+			ASSERT_EQ(0, sock_attach(u->fd, 5, l));
+			uio_prep_net(&sqe, true, 5, 0, 100, 0, 1, false);
+			EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe)) {
+				TH_LOG("NET_SEND, case %d", i);
+			}
+			uio_prep_net(&sqe, false, 5, 0, 100, 0, 1, false);
+			EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe)) {
+				TH_LOG("NET_RECV, case %d", i);
+			}
+			close(l);
+		}
 	}
 	/* The ring and the socket go on. */
 	nt_fill(u->data, 100, 3);
