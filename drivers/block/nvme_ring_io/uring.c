@@ -215,6 +215,11 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		return nrio_bpf_uring(ctx, cmd, issue_flags);
 	}
 
+	/* An unknown command is that, whatever its payload holds. */
+	if (cmd->cmd_op != NVME_RING_IO_URING_SUBMIT &&
+	    cmd->cmd_op != NVME_RING_IO_URING_WAIT)
+		return -EOPNOTSUPP;
+
 	/* The command may sit in the shared SQ ring: read it once. */
 	u = nrio_uring_payload(cmd);
 	count = READ_ONCE(u->count);
@@ -242,6 +247,6 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 			return -EOPNOTSUPP;
 		return nrio_uring_wait(ctx, cmd, count, issue_flags);
 	default:
-		return -EOPNOTSUPP;
+		return -EOPNOTSUPP;	/* not reached */
 	}
 }

@@ -542,8 +542,8 @@ struct nvme_ring_io_info {
  *                            there the exit of that task cancels it too.
  * Both may be issued with IOSQE_ASYNC and linked, on every kernel.
  * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
- * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op; WAIT on a
- * context with polled I/O).
+ * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op, checked first,
+ * whatever its payload holds; WAIT on a context with polled I/O).
  */
 struct nvme_ring_io_uring_cmd {
 	__u32	count;

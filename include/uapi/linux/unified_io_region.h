@@ -666,7 +666,8 @@ struct unified_io_xdp_handle {
  * res is never positive: io_uring fails a link only at a negative res,
  * and Linux 6.1 fails every link of a command that completes inline with
  * a positive one, so success has to be 0 for linked steps to go on.
- * EBADFD before SETUP; EOPNOTSUPP for an unknown cmd_op.
+ * EBADFD before SETUP; EOPNOTSUPP for an unknown cmd_op, checked first
+ * (before SETUP too, and whatever its payload holds).
  *
  * So big_cqe[0] tells the failures apart: a program that ran and returned
  * r < 0 gives res r and big_cqe[0] 0; a command refused before its

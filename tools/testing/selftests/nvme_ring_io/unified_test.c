@@ -7,6 +7,7 @@
  */
 #include <net/if.h>
 
+#include <liburing.h>
 #include <linux/unified_io_region.h>
 
 #include "nrio_uio_test.h"
@@ -197,6 +198,96 @@ TEST(region_without_namespace)
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(u.fd, UNIFIED_IO_SETUP, &u.s));
 	EXPECT_EQ(EBUSY, errno);
+	uio_close(&u);
+}
+
+/* --- io_uring commands -------------------------------------------------- */
+
+/*
+ * IORING_OP_URING_CMD @op on @fd with the 16-byte payload @pl: its res.
+ * (A plain ring: 64-byte SQEs, 16 bytes of payload.)
+ */
+static int uring_cmd_res(__u32 op, int fd, const void *pl)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return -1000 + ret;
+	sqe = io_uring_get_sqe(&ring);
+	if (!sqe)
+		abort();
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, pl, 16);
+	ret = io_uring_submit_and_wait(&ring, 1);
+	if (ret == 1)
+		ret = io_uring_wait_cqe(&ring, &cqe);
+	else
+		ret = -2000;
+	if (!ret) {
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+/*
+ * An unknown cmd_op is EOPNOTSUPP on both devices, set up or not, whatever
+ * its payload holds: the payload is a known command's to check.  A known
+ * one with a bad payload is EINVAL, before SETUP EBADFD.
+ */
+TEST(uring_unknown_cmd_op)
+{
+	static const __u32 ops[] = {
+		0, 1, 0xdead, NVME_RING_IO_URING_WAIT + 1,
+		_IOR(0xBA, 0x10, struct nvme_ring_io_uring_cmd),
+		UNIFIED_IO_URING_BPF + 1, UNIFIED_IO_URING_BPF - 1,
+	};
+	struct nvme_ring_io_uring_cmd zero = { 0 }, junk = {
+		.count = 1, .flags = ~0U, .resv = ~0ULL,
+	};
+	const char *devs[] = { UNIFIED_IO_DEVPATH, NVME_RING_IO_DEVPATH };
+	struct uio u;
+	unsigned int d, i;
+	int fd;
+
+	/* Before SETUP. */
+	for (d = 0; d < 2; d++) {
+		fd = open(devs[d], O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		for (i = 0; i < ARRAY_SIZE(ops); i++) {
+			EXPECT_EQ(-EOPNOTSUPP, uring_cmd_res(ops[i], fd, &junk)) {
+				TH_LOG("%s, cmd_op %#x", devs[d], ops[i]);
+			}
+		}
+		EXPECT_EQ(-EBADFD, uring_cmd_res(NVME_RING_IO_URING_SUBMIT, fd,
+						 &zero));
+		close(fd);
+	}
+
+	/* A set-up unified context (no namespace needed). */
+	ASSERT_EQ(0, uio_open(&u, NULL, 0, 8, 0, 2 * MiB));
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		EXPECT_EQ(-EOPNOTSUPP, uring_cmd_res(ops[i], u.fd, &junk)) {
+			TH_LOG("set up, cmd_op %#x, payload not zero", ops[i]);
+		}
+		EXPECT_EQ(-EOPNOTSUPP, uring_cmd_res(ops[i], u.fd, &zero)) {
+			TH_LOG("set up, cmd_op %#x, payload zero", ops[i]);
+		}
+	}
+	/* The known ones check their payload. */
+	EXPECT_EQ(-EINVAL, uring_cmd_res(NVME_RING_IO_URING_SUBMIT, u.fd,
+					 &junk));
+	EXPECT_EQ(-EINVAL, uring_cmd_res(NVME_RING_IO_URING_WAIT, u.fd,
+					 &junk));
+	EXPECT_EQ(0, uring_cmd_res(NVME_RING_IO_URING_SUBMIT, u.fd, &zero));
 	uio_close(&u);
 }
 
