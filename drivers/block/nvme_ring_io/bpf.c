@@ -368,8 +368,11 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
  * result; the descriptor's own errors (bad slot, range) come back through
  * @invalid.  @hop, for a run of a read-next step, gives the range and
  * scratch the program sees and takes back the scratch and the read it
- * asks for; the step's first run registers the run for all of them
- * (nrio_bpf_hop_end() ends it), each run setting the task it runs in.
+ * asks for; the step's first run registers the run for all of them and
+ * takes a reference on the slot's program, which every later run of the
+ * step runs whatever ATTACH and DETACH do to the slot meanwhile (a
+ * descriptor already running keeps its program until it returns);
+ * nrio_bpf_hop_end() ends both.  Each run sets the task it runs in.
  * Process context.
  */
 int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
@@ -393,20 +396,24 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		return -EFAULT;
 	slot = array_index_nospec(b->slot, UNIFIED_IO_BPF_SLOTS);
 
-	spin_lock(&uio->bpf_lock);
-	prog = uio->bpf[slot];
-	if (prog)
-		bpf_prog_inc(prog);
-	spin_unlock(&uio->bpf_lock);
-	if (!prog)
-		return -ENOENT;
-
 	if (hop && hop->run) {
-		/* A read-next step's later run: its registration stays. */
+		/*
+		 * A read-next step's later run: its registration and its
+		 * program stay, held since the step's first run.
+		 */
+		prog = hop->prog;
 		run = hop->run;
 		id = hop->run_id;
 		WRITE_ONCE(run->task, current);
 	} else {
+		spin_lock(&uio->bpf_lock);
+		prog = uio->bpf[slot];
+		if (prog)
+			bpf_prog_inc(prog);
+		spin_unlock(&uio->bpf_lock);
+		if (!prog)
+			return -ENOENT;
+
 		run = kmalloc(sizeof(*run), GFP_KERNEL);
 		if (!run) {
 			bpf_prog_put(prog);
@@ -456,17 +463,23 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		hop->next_off = bctx.next_data_off;
 		/* Between runs the handle works for no task. */
 		WRITE_ONCE(run->task, NULL);
+		/* Kept until the step ends (nrio_bpf_hop_end()). */
 		hop->run = run;
 		hop->run_id = id;
+		hop->prog = prog;
 	} else {
 		xa_erase(&nrio_bpf_runs, id);
 		kfree_rcu(run, rcu);
+		bpf_prog_put(prog);
 	}
-	bpf_prog_put(prog);
 	return (int)ret;
 }
 
-/* A read-next step ended: its run's registration goes. */
+/*
+ * A read-next step ended, however (its result, a failed read, a closing
+ * context, a chain freed): its run's registration and its program go.
+ * Process context; the step's reference may be the program's last.
+ */
 void nrio_bpf_hop_end(struct nrio_bpf_hop *hop)
 {
 	if (!hop->run)
@@ -474,6 +487,8 @@ void nrio_bpf_hop_end(struct nrio_bpf_hop *hop)
 	xa_erase(&nrio_bpf_runs, hop->run_id);
 	kfree_rcu(hop->run, rcu);
 	hop->run = NULL;
+	bpf_prog_put(hop->prog);
+	hop->prog = NULL;
 }
 
 /*

@@ -173,6 +173,7 @@ struct nrio_bpf_hop {
 	u64	next_off;
 	u64	scratch[UNIFIED_IO_BPF_SCRATCH / 8];
 	struct nrio_bpf_run *run;	/* registered for the whole step */
+	struct bpf_prog *prog;		/* held for the whole step, as run */
 	u32	run_id;
 };
 

@@ -346,12 +346,18 @@ static void nrio_chain_free(struct nrio_chain *chain)
 {
 	struct nrio_ctx *ctx = chain->ctx;
 
+	/*
+	 * A read-next step's run and program go when the step ends
+	 * (nrio_chain_end_step()); none may outlive its chain whatever
+	 * path freed it.
+	 */
+	nrio_bpf_hop_end(&chain->hop);
 	nrio_ident_put(&chain->ident);
 	kvfree(chain);
 	nrio_ctx_put(ctx);
 }
 
-/* Complete steps @from.. with -ECANCELED and free the chain; any context. */
+/* Complete steps @from.. with -ECANCELED and free the chain. */
 static void nrio_chain_cancel(struct nrio_chain *chain, u32 from)
 {
 	u32 i;

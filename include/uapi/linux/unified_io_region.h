@@ -443,7 +443,10 @@ struct unified_io_info {
  * process context, as every step after the first of a chain does (the
  * first run of a step that starts a chain runs in SUBMIT): the read's
  * completion, in interrupt context, only queues that work.  The rules of
- * SYSCALL programs hold: sleepable, tasks-trace RCU, no migration.
+ * SYSCALL programs hold: sleepable, tasks-trace RCU, no migration.  Every
+ * run of the step runs the program its first run found in the slot: an
+ * ATTACH or DETACH of the slot while the step hops changes nothing for
+ * it (it keeps its program until it returns).
  *
  * result0 counts the reads sent to the device, one that failed with an
  * I/O error included; not a read the module refused (EINVAL, EFAULT,

@@ -5,7 +5,8 @@
  * and runs them again on, without a return to userspace.  Reads of every
  * size the namespaces take on both namespaces, the hop limit, every bad
  * read a program can ask for with its errno (and nothing read or written
- * outside), close and exit while a chain hops, and the attach rules.
+ * outside), close and exit while a chain hops, the attach rules, and a
+ * step that keeps its program while its slot is re-attached or detached.
  * Then an on-disk B+-tree (btree.h) written onto the namespace: random
  * keys looked up from userspace (one READ per level through the ring) and
  * as one READ -> read-next BPF chain per lookup, both against the
@@ -17,6 +18,7 @@
  * fuzz_test 400-416 MiB).
  */
 #include <libgen.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -516,6 +518,128 @@ TEST_F(chain, close_and_exit_while_hopping)
 		}
 	}
 	ASSERT_EQ(0, set_hops_param(old));
+}
+
+/* What the swapper thread of program_kept_for_the_step does. */
+enum { SWAP_IDLE, SWAP_ATTACH, SWAP_DETACH, SWAP_EXIT };
+
+struct swapper {
+	int fd;
+	__u32 slot;
+	int alt;		/* the other program's fd */
+	int mode;		/* SWAP_*, set by the test */
+	int idle;		/* the thread waits for a mode */
+	unsigned int done;	/* ioctls that took effect, this round */
+};
+
+/*
+ * SWAP_ATTACH: ATTACH the other program to the slot, again and again.
+ * SWAP_DETACH: DETACH the slot, then ATTACH the other program, and so on.
+ */
+static void *swap_thread(void *arg)
+{
+	struct swapper *sw = arg;
+	int mode, n = 0;
+
+	for (;;) {
+		mode = __atomic_load_n(&sw->mode, __ATOMIC_ACQUIRE);
+		if (mode == SWAP_EXIT)
+			return NULL;
+		if (mode == SWAP_IDLE) {
+			__atomic_store_n(&sw->idle, 1, __ATOMIC_RELEASE);
+			n = 0;
+			usleep(100);
+			continue;
+		}
+		__atomic_store_n(&sw->idle, 0, __ATOMIC_RELEASE);
+		if (mode == SWAP_DETACH && !(n++ & 1)) {
+			struct unified_io_bpf_attach a = {
+				.slot = sw->slot, .prog_fd = -1,
+			};
+
+			if (ioctl(sw->fd, UNIFIED_IO_BPF_DETACH, &a))
+				continue;
+		} else if (attach(sw->fd, sw->slot, sw->alt)) {
+			continue;
+		}
+		__atomic_add_fetch(&sw->done, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * A read-next step keeps the program it started with until it returns:
+ * a walk of many hops while another thread ATTACHes another program to
+ * its slot, or DETACHes the slot, gives the first program's result, with
+ * every read it asked for.  (Before: the new program ran on the next hop,
+ * and after a DETACH the step failed with ENOENT.)  The first run is in
+ * SUBMIT; the swapping starts when SUBMIT has returned.
+ */
+TEST_F(chain, program_kept_for_the_step)
+{
+	struct uio *u = &self->u;
+	const __u32 n = 256, slot = 7, lba = variant->lba;
+	unsigned int old = hops_param(), mid_walk = 0, round;
+	struct nvme_ring_io_cqe cqe[1];
+	struct swapper sw = {
+		.fd = u->fd, .slot = slot,
+		.alt = prog_fd(self->obj, "loop_same"),
+	};
+	unsigned long swaps = 0;
+	pthread_t th;
+	__u64 x = 0, v;
+	__u32 i, idx;
+
+	ASSERT_EQ(0, set_hops_param(n));
+	for (i = 0; i < n; i++) {
+		put_req(u, 0, i, self->base + i, 1, 64 * 1024 + i * lba);
+		memcpy(&v, pat_at(self, lba, self->base + i), 8);
+		x ^= v;
+	}
+	ASSERT_EQ(0, pthread_create(&th, NULL, swap_thread, &sw));
+	for (round = 0; round < 12; round++) {
+		int mode = round & 1 ? SWAP_DETACH : SWAP_ATTACH;
+
+		/* The swapper is idle: the step starts with read_list. */
+		while (!__atomic_load_n(&sw.idle, __ATOMIC_ACQUIRE))
+			usleep(100);
+		ASSERT_EQ(0, attach(u->fd, slot,
+				    prog_fd(self->obj, "read_list")));
+		memset(u->data + 64 * 1024, 0, n * lba);
+		idx = uio_reserve(u, 1);
+		prep_hop(uio_sqe(u, idx), slot, 0, 4096, n, n, 100 + round,
+			 false);
+		nrio_ring_submit(&u->sq, 1);
+		__atomic_store_n(&sw.done, 0, __ATOMIC_RELEASE);
+		ASSERT_EQ(1, uio_submit(u));
+		__atomic_store_n(&sw.mode, mode, __ATOMIC_RELEASE);
+		/* Did the first swap come while the walk still hopped? */
+		while (!__atomic_load_n(&sw.done, __ATOMIC_ACQUIRE))
+			;
+		if (nrio_ring_peek(&u->cq, 1, &idx) == 0)
+			mid_walk++;
+		ASSERT_EQ(0, uio_reap(u, cqe, 1));
+		__atomic_store_n(&sw.mode, SWAP_IDLE, __ATOMIC_RELEASE);
+		EXPECT_EQ(100 + round, cqe[0].user_data);
+		EXPECT_EQ((int)(x & 0x7fffffff), cqe[0].res) {
+			TH_LOG("round %u (%s): res %d, %u reads", round,
+			       mode == SWAP_ATTACH ? "ATTACH" : "DETACH",
+			       cqe[0].res, cqe[0].result0);
+		}
+		EXPECT_EQ(n, cqe[0].result0);
+		for (i = 0; i < n; i++)
+			if (memcmp(u->data + 64 * 1024 + i * lba,
+				   pat_at(self, lba, self->base + i), lba))
+				break;
+		EXPECT_EQ(n, i);
+		swaps += __atomic_load_n(&sw.done, __ATOMIC_ACQUIRE);
+	}
+	__atomic_store_n(&sw.mode, SWAP_EXIT, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, set_hops_param(old));
+	TH_LOG("12 walks of %u reads, %u of them swapped mid-walk, %lu swaps",
+	       n, mid_walk, swaps);
+	/* Nearly always: a walk of 256 hops outlasts one ioctl. */
+	EXPECT_LE(6, mid_walk);
 }
 
 /* Attach: the same rules as any program, and no ctx past the struct. */
