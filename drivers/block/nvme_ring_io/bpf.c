@@ -115,7 +115,9 @@ static int nrio_bpf_copy(struct nrio_ctx *ctx, u64 off, void *buf, u32 len,
 		return -EFAULT;
 	off += region->off.data;
 	while (len) {
-		struct page *page = region->pages[off >> PAGE_SHIFT];
+		/* The offset is the program's: no speculation past the end. */
+		struct page *page = region->pages[array_index_nospec(
+				off >> PAGE_SHIFT, region->nr_pages)];
 		u32 n = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
 		void *va = page_address(page) + offset_in_page(off);
 

@@ -249,15 +249,14 @@ static inline void nrio_bio_put(struct bio *bio)
 }
 
 /*
- * Is @disk one of nvme_core's?  Direct mode writes struct nvme_request
- * into its requests' driver data, which only nvme_core's transports lay
- * out so.  Debian builds nvme_core as a module; the debug kernel builds
- * it in, and built-in disks have no owner module.
+ * Is @owner (of a disk's or a file's operations) nvme_core?  Direct mode
+ * writes struct nvme_request into its requests' driver data, which only
+ * nvme_core's transports lay out so, and a /dev/ngXnY file is bound only
+ * if nvme_core made it.  Debian builds nvme_core as a module; the debug
+ * kernel builds it in, and built-in code has no owner module.
  */
-static inline bool nrio_disk_is_nvme_core(struct gendisk *disk)
+static inline bool nrio_owner_is_nvme_core(const struct module *owner)
 {
-	struct module *owner = disk->fops->owner;
-
 #if IS_MODULE(CONFIG_NVME_CORE)
 	return owner && !strcmp(owner->name, "nvme_core");
 #elif IS_BUILTIN(CONFIG_NVME_CORE)
@@ -265,6 +264,11 @@ static inline bool nrio_disk_is_nvme_core(struct gendisk *disk)
 #else
 	return false;
 #endif
+}
+
+static inline bool nrio_disk_is_nvme_core(struct gendisk *disk)
+{
+	return nrio_owner_is_nvme_core(disk->fops->owner);
 }
 
 /*

@@ -216,9 +216,27 @@ static void nrio_io_done(struct nrio_io *io, blk_status_t status)
 	nrio_ctx_put(ctx);
 }
 
+/*
+ * io->nowait: a bio sent with REQ_NOWAIT (IO_URING_F_NONBLOCK) that the
+ * block layer refuses rather than wait (no tag, a frozen queue, a split)
+ * is ended with BLK_STS_AGAIN inside submit_bio(), before anything moved:
+ * then the submitter takes it back and the descriptor stays in the SQ.
+ */
+enum {
+	NRIO_NOWAIT_NONE,
+	NRIO_NOWAIT_SUBMITTING,	/* inside submit_bio() */
+	NRIO_NOWAIT_BOUNCED,	/* refused there: the submitter's again */
+};
+
 static void nrio_end_io(struct bio *bio)
 {
-	nrio_io_done(container_of(bio, struct nrio_io, bio), bio->bi_status);
+	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
+
+	if (unlikely(bio->bi_status == BLK_STS_AGAIN) &&
+	    atomic_cmpxchg(&io->nowait, NRIO_NOWAIT_SUBMITTING,
+			   NRIO_NOWAIT_BOUNCED) == NRIO_NOWAIT_SUBMITTING)
+		return;
+	nrio_io_done(io, bio->bi_status);
 }
 
 /*
@@ -236,12 +254,16 @@ static enum rq_end_io_ret nrio_rq_end_io(struct request *rq,
 
 /*
  * bio_alloc_bioset() with GFP_KERNEL waits on the bio set's mempool rather
- * than fail, and nr_vecs never exceeds BIO_MAX_VECS.
+ * than fail, and nr_vecs never exceeds BIO_MAX_VECS.  With @nowait it
+ * waits for nothing and may fail: NULL.
  */
 static struct bio *nrio_alloc(struct block_device *bdev,
-			      unsigned short nr_vecs, blk_opf_t opf)
+			      unsigned short nr_vecs, blk_opf_t opf,
+			      bool nowait)
 {
-	return bio_alloc_bioset(bdev, nr_vecs, opf, GFP_KERNEL, &nrio_bio_set);
+	return bio_alloc_bioset(bdev, nr_vecs, opf,
+				nowait ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL,
+				&nrio_bio_set);
 }
 
 /* The I/O state of @bio: descriptor @d, the context's reference. */
@@ -258,6 +280,7 @@ static struct nrio_io *nrio_io_start(struct nrio_ctx *ctx,
 	io->bytes = bytes;
 	io->polled = false;
 	io->dio = false;
+	atomic_set(&io->nowait, NRIO_NOWAIT_NONE);
 	refcount_inc(&ctx->ref);
 	return io;
 }
@@ -283,20 +306,54 @@ static void nrio_add_polled(struct nrio_ctx *ctx, struct nrio_io *io)
 	spin_unlock_irq(&ctx->cq_lock);
 }
 
-/* Send @bio as polled I/O. */
-static void nrio_submit_polled(struct nrio_ctx *ctx, struct bio *bio)
+/*
+ * Send @bio, owned by descriptor @d (nrio_own()), polled or not.  With
+ * d->nowait it goes with REQ_NOWAIT: 0 when the block layer took it,
+ * -EAGAIN when it refused it rather than wait; the bio is then freed and
+ * nothing of the descriptor remains (it was not consumed).
+ */
+static int nrio_send(struct nrio_ctx *ctx, const struct nrio_desc *d,
+		     struct bio *bio, bool polled)
 {
-	nrio_add_polled(ctx, container_of(bio, struct nrio_io, bio));
+	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
+	bool bounced;
+
+	if (polled)
+		nrio_add_polled(ctx, io);
+	if (!d->nowait) {
+		submit_bio(bio);
+		return 0;
+	}
+	bio->bi_opf |= REQ_NOWAIT;
+	atomic_set(&io->nowait, NRIO_NOWAIT_SUBMITTING);
+	/* Its completion may come before submit_bio() returns: hold it. */
+	bio_get(bio);
 	submit_bio(bio);
+	bounced = atomic_xchg(&io->nowait, NRIO_NOWAIT_NONE) ==
+		  NRIO_NOWAIT_BOUNCED;
+	if (bounced) {
+		/* nrio_end_io() left all of it to us. */
+		if (polled) {
+			spin_lock_irq(&ctx->cq_lock);
+			list_del(&io->poll_node);
+			spin_unlock_irq(&ctx->cq_lock);
+		}
+		/* Not the last: the submitter's file holds one. */
+		refcount_dec(&ctx->ref);
+		bio_put(bio);
+	}
+	bio_put(bio);
+	return bounced ? -EAGAIN : 0;
 }
 
 static struct bio *nrio_alloc_parent(struct nrio_ctx *ctx,
 				     const struct nrio_desc *d,
 				     struct block_device *bdev, blk_opf_t opf)
 {
-	struct bio *bio = nrio_alloc(bdev, 0, opf);
+	struct bio *bio = nrio_alloc(bdev, 0, opf, d->nowait);
 
-	nrio_own(ctx, d, bio, 0);
+	if (bio)
+		nrio_own(ctx, d, bio, 0);
 	return bio;
 }
 
@@ -437,7 +494,8 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	 */
 	if (ctx->polled)
 		opf |= REQ_POLLED;
-	rq = blk_mq_alloc_request(q, opf, 0);
+	/* Without a tag now, the bio engine says -EAGAIN (nowait) too. */
+	rq = blk_mq_alloc_request(q, opf, d->nowait ? BLK_MQ_REQ_NOWAIT : 0);
 	if (IS_ERR(rq))
 		return false;	/* a dying queue: the bio fails the same way */
 
@@ -450,9 +508,12 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 		bio = &dio->io.bio;
 		bio_init(bio, NULL, dio->vecs, NRIO_DIO_VECS, opf);
 	} else {
-		bio = bio_alloc_bioset(NULL, nr,
-				       opf | nrio_bio_cache_opf(ctx->polled),
-				       GFP_KERNEL, &nrio_bio_set);
+		bio = nrio_alloc(NULL, nr, opf | nrio_bio_cache_opf(ctx->polled),
+				 d->nowait);
+		if (!bio) {
+			blk_mq_free_request(rq);
+			return false;
+		}
 	}
 	/* For bio_poll(); no blkcg association, nothing would use it. */
 	bio->bi_bdev = ns->bdev;
@@ -566,9 +627,14 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	 * Only a bio issued polled may come from the bio cache on 6.1.
 	 */
 	polled = ctx->polled && !d->chain && nr <= BIO_MAX_VECS;
+	/* One bio at most goes with REQ_NOWAIT: the rest would wait. */
+	if (d->nowait && nr > BIO_MAX_VECS)
+		return -EAGAIN;
 	opf |= nrio_bio_cache_opf(polled);
 	first = bio = nrio_alloc(ns->bdev, min_t(unsigned int, nr, BIO_MAX_VECS),
-				 opf);
+				 opf, d->nowait);
+	if (!bio)
+		return -EAGAIN;
 	bio->bi_iter.bi_sector = sector;
 	while (len) {
 		struct page *page = nrio_run(region, off, len, &run);
@@ -583,7 +649,8 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 
 			next = nrio_alloc(ns->bdev,
 					  nrio_count_runs(region, off, len,
-							  BIO_MAX_VECS), opf);
+							  BIO_MAX_VECS), opf,
+					  false);
 			next->bi_iter.bi_sector = bio_end_sector(bio);
 			bio_chain(bio, next);
 			submit_bio(bio);
@@ -594,11 +661,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		len -= run;
 	}
 	nrio_own(ctx, d, bio, d->data_len);
-	if (polled && bio == first)
-		nrio_submit_polled(ctx, bio);
-	else
-		submit_bio(bio);
-	return 0;
+	return nrio_send(ctx, d, bio, polled && bio == first);
 }
 
 static int nrio_flush(struct nrio_ctx *ctx, const struct nrio_desc *d)
@@ -609,8 +672,9 @@ static int nrio_flush(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		return -EINVAL;
 	bio = nrio_alloc_parent(ctx, d, ctx->ns.bdev,
 				REQ_OP_WRITE | REQ_PREFLUSH);
-	submit_bio(bio);
-	return 0;
+	if (!bio)
+		return -EAGAIN;
+	return nrio_send(ctx, d, bio, false);
 }
 
 static int nrio_write_zeroes(struct nrio_ctx *ctx, const struct nrio_desc *d)
@@ -642,10 +706,11 @@ static int nrio_write_zeroes(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		return -EINVAL;
 
 	bio = nrio_alloc_parent(ctx, d, ns->bdev, opf);
+	if (!bio)
+		return -EAGAIN;
 	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
 	bio->bi_iter.bi_size = nlb << ns->lba_shift;
-	submit_bio(bio);
-	return 0;
+	return nrio_send(ctx, d, bio, false);
 }
 
 #define NRIO_DSM_MAX_RANGES	256
@@ -668,6 +733,9 @@ static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		return -EINVAL;
 	if (!(d->cdw11 & NVME_RING_IO_DSM_AD))
 		return -EOPNOTSUPP;
+	/* Its range list and discards allocate and may wait. */
+	if (d->nowait)
+		return -EAGAIN;
 	if (d->data_len != nr * sizeof(struct nvme_ring_io_dsm_range) ||
 	    !IS_ALIGNED(d->data_off, sizeof(struct nvme_ring_io_dsm_range)))
 		return -EINVAL;
@@ -726,6 +794,21 @@ out:
 	return ret;
 }
 
+/*
+ * May a descriptor of @opcode be issued with IO_URING_F_NONBLOCK, with
+ * REQ_NOWAIT and nothing that sleeps?  DSM allocates its range list and
+ * discard bios, and waits for them.
+ */
+bool nrio_nowait_opcode(u8 opcode)
+{
+	return opcode != NVME_RING_IO_OP_DSM;
+}
+
+/*
+ * Validate and start descriptor @d: 0 when it is in flight, else the
+ * errno it completes with; with d->nowait also -EAGAIN when it cannot
+ * start without waiting, and then nothing of it remains (not consumed).
+ */
 int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
 {
 	if (d->flags || d->resv1 || d->resv2 || d->timeout_ms ||
@@ -804,8 +887,12 @@ void nrio_note_cq_full(struct nrio_ctx *ctx)
 	WRITE_ONCE(ctx->region->shared->counters.cq_full, ctx->cq_full);
 }
 
-/* Consume up to @ready nvme_ring_io descriptors from @head. */
-static u32 nrio_consume(struct nrio_ctx *ctx, u32 head, u32 ready)
+/*
+ * Consume up to @ready nvme_ring_io descriptors from @head.  With @nowait
+ * stop at one that cannot start without waiting (*@again).
+ */
+static u32 nrio_consume(struct nrio_ctx *ctx, u32 head, u32 ready,
+			bool nowait, bool *again)
 {
 	struct nrio_region *region = ctx->region;
 	struct blk_plug plug;
@@ -825,7 +912,12 @@ static u32 nrio_consume(struct nrio_ctx *ctx, u32 head, u32 ready)
 			break;
 		nrio_read_sqe(&d, (struct nvme_ring_io_sqe *)region->sqes +
 				  ((head + i) & ctx->sq_mask));
+		d.nowait = nowait;
 		ret = nrio_issue(ctx, &d);
+		if (unlikely(ret == -EAGAIN && nowait)) {
+			*again = true;
+			break;
+		}
 		if (ret)
 			nrio_post(ctx, d.user_data, ret, true, NULL);
 	}
@@ -836,11 +928,43 @@ static u32 nrio_consume(struct nrio_ctx *ctx, u32 head, u32 ready)
 	return i;
 }
 
+/*
+ * The nvme_ring_io descriptors SUBMIT would consume: any that cannot start
+ * without waiting?  (Read once more when consumed; see nrio_submit().)
+ */
+static bool nrio_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 ready)
+{
+	const struct nvme_ring_io_sqe *sqes = ctx->region->sqes;
+	u32 i;
+
+	for (i = 0; i < ready; i++)
+		if (!nrio_nowait_opcode(READ_ONCE(sqes[(head + i) &
+						       ctx->sq_mask].opcode)))
+			return false;
+	return true;
+}
+
+/*
+ * Consume up to @to_submit (0: all) ready descriptors.  @nowait is
+ * io_uring's IO_URING_F_NONBLOCK issue (inline, or the SQPOLL thread),
+ * which must not wait: then -EAGAIN, with nothing consumed, has io_uring
+ * issue the command again from io-wq, where it may.  So with @nowait:
+ * the context lock is only tried; if any descriptor to be consumed is
+ * one that sleeps whatever happens (a BPF or NET step, a read-next
+ * step, a chain, a DSM), -EAGAIN before anything is consumed; plain
+ * READ, WRITE, FLUSH and WRITE ZEROES go with REQ_NOWAIT (and
+ * BLK_MQ_REQ_NOWAIT, GFP_NOWAIT), and the first that the block layer or
+ * the allocator refuses rather than wait stays in the SQ with all after
+ * it: -EAGAIN if it was the first, else the number consumed before it
+ * (as SUBMIT stops short for want of CQ room).  A descriptor rewritten
+ * between the scan and its consumption is checked again there.
+ */
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 {
 	struct nrio_region *region = ctx->region;
 	struct nrio_shared *sh = region->shared;
 	u32 head, avail, ready, i;
+	bool again = false;
 
 	if (nowait) {
 		if (!mutex_trylock(&ctx->lock))
@@ -868,10 +992,22 @@ int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
 	avail = min(ready, ctx->sq_mask + 1);
 	ready = to_submit ? min(avail, to_submit) : avail;
 
+	if (nowait && ((ctx->ns.bdev && !bdev_nowait(ctx->ns.bdev)) ||
+		       !(ctx->unified ?
+			 nrio_uio_nowait_ok(ctx, head, avail, ready) :
+			 nrio_nowait_ok(ctx, head, ready)))) {
+		mutex_unlock(&ctx->lock);
+		return -EAGAIN;
+	}
+
 	if (ctx->unified)
-		i = nrio_uio_consume(ctx, head, avail, ready);
+		i = nrio_uio_consume(ctx, head, avail, ready, nowait, &again);
 	else
-		i = nrio_consume(ctx, head, ready);
+		i = nrio_consume(ctx, head, ready, nowait, &again);
+	if (again && !i) {
+		mutex_unlock(&ctx->lock);
+		return -EAGAIN;
+	}
 
 	ctx->sq_head = head + i;
 	/* The slots are read: userspace may refill them. */

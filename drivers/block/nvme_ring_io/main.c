@@ -727,6 +727,16 @@ static struct miscdevice nrio_misc = {
 	.mode	= NRIO_DEV_MODE,
 };
 
+/*
+ * Is @kobj a struct device's?  Every device has the driver core's
+ * device_ktype, which is not exported: our own device's says which it is.
+ * Only called from an open file of ours, so the device is registered.
+ */
+bool nrio_kobj_is_device(const struct kobject *kobj)
+{
+	return kobj->ktype && kobj->ktype == nrio_misc.this_device->kobj.ktype;
+}
+
 static void nrio_build_bugs(void)
 {
 	BUILD_BUG_ON(sizeof(struct nvme_ring_io_sqe) != 80);

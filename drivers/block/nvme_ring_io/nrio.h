@@ -144,6 +144,7 @@ struct nrio_desc {
 	u64	user_data;
 	struct nrio_chain *chain;	/* the chain it is a step of, or NULL */
 	bool	hop;		/* a read-next step's read: no CQ entry */
+	bool	nowait;		/* IO_URING_F_NONBLOCK: -EAGAIN, not a wait */
 };
 
 
@@ -216,6 +217,7 @@ struct nrio_io {
 	bool			polled;
 	bool			hop;		/* a read-next step's read */
 	bool			dio;		/* in a struct nrio_dio */
+	atomic_t		nowait;		/* NRIO_NOWAIT_*, io.c */
 	struct list_head	poll_node;	/* on ctx->poll_list, if polled */
 	struct bio		bio;		/* must be last */
 };
@@ -252,7 +254,9 @@ struct nrio_setup_req {
 };
 
 /* main.c */
+struct kobject;
 void nrio_ctx_put(struct nrio_ctx *ctx);
+bool nrio_kobj_is_device(const struct kobject *kobj);
 int nrio_copy_setup(void *k, size_t ksize, const void __user *uarg);
 int nrio_info_size(const void __user *uarg, size_t ksize, u32 *usize);
 int nrio_check_request(const struct nrio_setup_req *req);
@@ -277,15 +281,16 @@ extern unsigned int nrio_max_data_mb;
 /* ns.c */
 int nrio_ns_bind(struct nrio_ns *ns, int fd);
 int nrio_ns_direct(struct nrio_ns *ns);
-int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr);
-void nrio_dio_free(struct nrio_ctx *ctx);
 void nrio_ns_unbind(struct nrio_ns *ns);
 
 /* io.c */
 int nrio_io_init(void);
 void nrio_io_exit(void);
+int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr);
+void nrio_dio_free(struct nrio_ctx *ctx);
 int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
 int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d);
+bool nrio_nowait_opcode(u8 opcode);
 /* What a CQ entry's positive res counts, for INFO. */
 enum nrio_data {
 	NRIO_DATA_NONE,		/* not data bytes (a BPF program's value) */
@@ -323,7 +328,9 @@ int nrio_uio_init(const struct file_operations *fops);
 void nrio_uio_exit(void);
 bool nrio_uio_file(struct file *file);
 long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
-u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
+u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget,
+		     bool nowait, bool *again);
+bool nrio_uio_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
 void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
 void nrio_chain_hop_done(struct nrio_chain *chain, int res);
 void nrio_uio_free(struct nrio_ctx *ctx);

@@ -89,6 +89,14 @@ static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
 	if (!inode->i_cdev || !inode->i_cdev->kobj.parent ||
 	    !file->f_op->unlocked_ioctl)
 		return -ENODEV;
+	/*
+	 * Any driver's char device gets here: only once the file is known
+	 * to be nvme_core's, and its cdev's parent a struct device (as
+	 * cdev_device_add() makes it), may that parent be taken for one.
+	 */
+	if (!nrio_owner_is_nvme_core(file->f_op->owner) ||
+	    !nrio_kobj_is_device(inode->i_cdev->kobj.parent))
+		return -ENODEV;
 	ngdev = kobj_to_dev(inode->i_cdev->kobj.parent);
 	if (!ngdev->class || strcmp(ngdev->class->name, "nvme-generic") ||
 	    !ngdev->parent)
@@ -114,7 +122,7 @@ static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
 	put_device(disk);
 	if (IS_ERR(bdev))
 		return PTR_ERR(bdev);
-	/* Both nodes must belong to the same driver. */
+	/* Both nodes must belong to the same driver (nvme_core). */
 	if (bdev->bd_disk->fops->owner != file->f_op->owner) {
 		nrio_bdev_close(&ns->handle);
 		return -ENODEV;

@@ -52,6 +52,7 @@
 #include <linux/nodemask.h>
 #include <linux/nsproxy.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -422,6 +423,11 @@ static void nrio_chain_run(struct nrio_chain *chain)
 		ret = nrio_uio_issue(ctx, u, chain, &res);
 		if (!ret)
 			return;	/* the step's end_io owns the chain now */
+		/*
+		 * Up to a ring of BPF steps run here one after the other:
+		 * process context (SUBMIT or a work item), which may sleep.
+		 */
+		cond_resched();
 	} while (nrio_chain_end_step(chain, ret < 0 ? ret : res, ret < 0));
 }
 
@@ -511,6 +517,7 @@ static void nrio_hop_work(struct work_struct *work)
 		nrio_ident_enter(&chain->ident, &saved);
 		nrio_chain_hop_resume(chain);
 		nrio_ident_leave(&saved);
+		cond_resched();
 	}
 	blk_finish_plug(&plug);
 	/* Taken when the work was queued: the context outlives it. */
@@ -567,6 +574,48 @@ static void nrio_chain_start(struct nrio_ctx *ctx, const struct nrio_udesc *u,
 	nrio_chain_run(chain);
 }
 
+/*
+ * May descriptor @u, alone, be issued with IO_URING_F_NONBLOCK?  Only an
+ * NVMe one that goes with REQ_NOWAIT: BPF programs are sleepable, NET
+ * steps take the socket lock, DSM allocates and waits.  A descriptor of
+ * no known type fails its checks without sleeping.
+ */
+static bool nrio_uio_nowait_type(u8 type, u8 opcode)
+{
+	switch (type) {
+	case UNIFIED_IO_TYPE_NVME:
+		return nrio_nowait_opcode(opcode);
+	case UNIFIED_IO_TYPE_BPF:
+	case UNIFIED_IO_TYPE_NET_SEND:
+	case UNIFIED_IO_TYPE_NET_RECV:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * The descriptors SUBMIT would consume from @head (see nrio_submit()):
+ * can all be issued without waiting?  Not a chain (its steps run from a
+ * work item, and it allocates), nor a step that sleeps.
+ */
+bool nrio_uio_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
+{
+	const struct unified_io_sqe *sqes = ctx->region->sqes;
+	u32 i, n = min(avail, budget);
+
+	for (i = 0; i < n; i++) {
+		const struct unified_io_sqe *sqe =
+			&sqes[(head + i) & ctx->sq_mask];
+
+		if ((READ_ONCE(sqe->flags) & UNIFIED_IO_SQE_F_LINK) ||
+		    !nrio_uio_nowait_type(READ_ONCE(sqe->type),
+					  READ_ONCE(sqe->cmd.nvme.opcode)))
+			return false;
+	}
+	return true;
+}
+
 /* NET and read-next steps may have to wait: alone, they are a chain. */
 static bool nrio_uio_needs_chain(const struct nrio_udesc *u)
 {
@@ -580,9 +629,11 @@ static bool nrio_uio_needs_chain(const struct nrio_udesc *u)
  * @avail descriptors the producer published, starting chains only while
  * fewer than @budget (SUBMIT's to_submit, or @avail) were consumed: a
  * chain that starts within the budget is consumed whole.  ctx->lock is
- * held.  Returns the number consumed.
+ * held.  Returns the number consumed.  With @nowait (nrio_submit()) stop,
+ * setting *@again, at a descriptor that cannot start without waiting.
  */
-u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
+u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget,
+		     bool nowait, bool *again)
 {
 	const struct unified_io_sqe *sqes = ctx->region->sqes;
 	struct nrio_udesc *u = ctx->uio->scratch;
@@ -594,6 +645,8 @@ u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 	for (i = 0; i < avail && i < budget; i += n) {
 		if (fatal_signal_pending(current))
 			break;
+		/* Up to a ring of BPF steps, each a program run. */
+		cond_resched();
 		/*
 		 * Find the chain's end, reading each descriptor once as the
 		 * scan reaches it; what is not consumed is read anew later.
@@ -616,6 +669,13 @@ u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 		} else {
 			n = j - i + 1;
 		}
+		/* Rewritten since nrio_uio_nowait_ok() passed it. */
+		if (nowait && !endless &&
+		    (n > 1 || !nrio_uio_nowait_type(u[i].type,
+						     u[i].nvme.opcode))) {
+			*again = true;
+			break;
+		}
 		if (!nrio_reserve_cq(ctx, n, true)) {
 			nrio_note_cq_full(ctx);
 			break;
@@ -625,8 +685,17 @@ u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget)
 				nrio_post(ctx, u[k].user_data, -EINVAL, true,
 					  NULL);
 		} else if (n == 1 && !nrio_uio_needs_chain(&u[i])) {
-			int res = 0, ret = nrio_uio_issue(ctx, &u[i], NULL, &res);
+			int res = 0, ret;
 
+			if (u[i].type == UNIFIED_IO_TYPE_NVME)
+				u[i].nvme.nowait = nowait;
+			ret = nrio_uio_issue(ctx, &u[i], NULL, &res);
+			if (unlikely(ret == -EAGAIN && nowait)) {
+				/* Not consumed: it stays in the SQ. */
+				nrio_unreserve_cq(ctx, 1);
+				*again = true;
+				break;
+			}
 			if (ret)
 				nrio_post(ctx, u[i].user_data,
 					  ret < 0 ? ret : res, ret < 0, NULL);

@@ -232,7 +232,11 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 
 	switch (cmd->cmd_op) {
 	case NVME_RING_IO_URING_SUBMIT: {
-		/* Inline issue must not sleep on the lock: io-wq retries. */
+		/*
+		 * Inline (and SQPOLL) issue must not wait: nrio_submit()
+		 * says -EAGAIN, having consumed nothing, where it would, and
+		 * io_uring issues the command again from io-wq.
+		 */
 		int ret = nrio_submit(ctx, count,
 				      issue_flags & IO_URING_F_NONBLOCK);
 

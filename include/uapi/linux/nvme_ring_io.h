@@ -530,7 +530,14 @@ struct nvme_ring_io_info {
  * NVME_RING_IO_URING_SUBMIT  consumes up to count descriptors (0: all),
  *                            as NVME_RING_IO_SUBMIT; the CQE's res is the
  *                            number consumed or -errno.  It completes as
- *                            soon as the descriptors are queued.
+ *                            soon as the descriptors are queued.  Issued
+ *                            inline or by the SQPOLL thread it never
+ *                            waits: what would (a busy context, a step
+ *                            that sleeps, no free device tag) makes
+ *                            io_uring issue it again from its worker,
+ *                            or, after some descriptors were consumed,
+ *                            leaves the rest in the SQ ring (res counts
+ *                            what was consumed, as when the CQ is full).
  * NVME_RING_IO_URING_WAIT    completes when the CQ ring holds at least
  *                            count entries, or nothing is in flight; res
  *                            is the number ready.  Tearing down the

@@ -135,6 +135,14 @@ TEST(not_nvme_fds)
 		EXPECT_EQ(-ENODEV, setup_with_path("/dev/nvme0", O_RDWR));
 	if (nt_have("/dev/ram0"))
 		EXPECT_EQ(-ENODEV, setup_with_path("/dev/ram0", O_RDWR));
+	/*
+	 * Other drivers' char devices whose cdev hangs off a struct device
+	 * (cdev_device_add()): refused by their owner (or, for a built-in
+	 * nvme_core, their class), never taken for an ng device.
+	 */
+	if (nt_have("/dev/rtc0"))
+		EXPECT_EQ(-ENODEV, setup_with_path("/dev/rtc0", O_RDONLY));
+	EXPECT_EQ(-ENODEV, setup_with_path(UNIFIED_IO_DEVPATH, O_RDWR));
 	unlink(tmpl);
 }
 

@@ -914,6 +914,251 @@ TEST_F(nvme, polled_context_chains)
 	uio_close(&u);
 }
 
+/*
+ * NVME_RING_IO_URING_SUBMIT of everything ready on @fd, with SQE flags
+ * @flags: its res, or -ETIME when no CQE came within 10 s.
+ */
+static int uring_submit_flags(struct io_uring *ring, int fd, __u8 flags)
+{
+	struct __kernel_timespec ts = { .tv_sec = 10 };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	int ret;
+
+	if (!sqe)
+		return -2000;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->flags = flags;
+	sqe->cmd_op = NVME_RING_IO_URING_SUBMIT;
+	sqe->user_data = 77;
+	ret = io_uring_submit(ring);
+	if (ret != 1)
+		return ret < 0 ? ret : -2001;
+	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	if (ret)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+static int uring_submit_all(struct io_uring *ring, int fd)
+{
+	return uring_submit_flags(ring, fd, 0);
+}
+
+/* Reap @n CQ entries; each user_data in [0, @n) once, res @res[ud]. */
+static int reap_all(struct __test_metadata *_metadata, struct uio *u,
+		    __u32 n, const int *res)
+{
+	unsigned char *seen = calloc(n, 1);
+	struct nvme_ring_io_cqe cqe;
+	__u32 i;
+	int bad = 0;
+
+	if (!seen)
+		return -1;
+	for (i = 0; i < n && !bad; i++) {
+		if (uio_reap(u, &cqe, 1)) {
+			TH_LOG("%u of %u entries came", i, n);
+			bad = 1;
+			break;
+		}
+		if (cqe.user_data >= n || seen[cqe.user_data]++ ||
+		    cqe.res != res[cqe.user_data]) {
+			TH_LOG("entry %u: user_data %llu res %d", i,
+			       (unsigned long long)cqe.user_data, cqe.res);
+			bad = 1;
+		}
+	}
+	free(seen);
+	return bad ? -1 : 0;
+}
+
+/*
+ * NVME_RING_IO_URING_SUBMIT is issued by io_uring with IO_URING_F_NONBLOCK
+ * first (inline, or in the SQPOLL thread), where it must not wait: plain
+ * NVMe descriptors go with REQ_NOWAIT and the first the block layer
+ * refuses stays in the SQ (a count short of the batch, or -EAGAIN and a
+ * retry from io-wq), and a batch with a step that sleeps (a chain, NET,
+ * BPF, DSM) goes to io-wq whole.  The results are the same as the
+ * ioctl's, with SQPOLL off and on: 4096 READs at once (more than the
+ * device's tags), then chains, a NET step and single READs in one batch.
+ */
+TEST_F(nvme, uring_submit_nonblock)
+{
+	const __u32 n = 4096, lbas = 512;
+	__u64 slba = slba_of(&self->u, variant->base, 12 * MiB);
+	int *res, mine = -1, peer = -1, sqpoll, calls, got;
+	struct unified_io_sock_attach a = { .slot = 1 };
+	struct io_uring_params p;
+	struct io_uring ring;
+	unsigned char buf[512];
+	__u32 i, idx, lba, done, big;
+	void *ref;
+	int bfd;
+	struct uio u;
+
+	uio_close(&self->u);
+	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, n, 2 * n, 4 * MiB));
+	lba = u.lba;
+	res = calloc(n, sizeof(*res));
+	ASSERT_NE(NULL, res);
+	/* The pattern: lbas LBAs, written by the ioctl path. */
+	nt_fill(u.data, lbas * lba, 91);
+	for (i = 0; i < lbas; i += 64) {
+		idx = uio_reserve(&u, 64);
+		for (done = 0; done < 64; done++)
+			uio_prep_rw(uio_sqe(&u, idx + done),
+				    NVME_RING_IO_OP_WRITE, slba + i + done, 1,
+				    (i + done) * lba, lba, done, false);
+		for (done = 0; done < 64; done++)
+			res[done] = lba;
+		nrio_ring_submit(&u.sq, 64);
+		ASSERT_EQ(64, uio_submit(&u));
+		ASSERT_EQ(0, reap_all(_metadata, &u, 64, res));
+	}
+	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &mine, &peer));
+	a.sock_fd = mine;
+	ASSERT_EQ(0, ioctl(u.fd, UNIFIED_IO_SOCK_ATTACH, &a));
+
+	for (sqpoll = 0; sqpoll < 2; sqpoll++) {
+		memset(&p, 0, sizeof(p));
+		if (sqpoll) {
+			p.flags = IORING_SETUP_SQPOLL;
+			p.sq_thread_idle = 50;
+		}
+		ASSERT_EQ(0, io_uring_queue_init_params(8, &ring, &p));
+
+		/* 4096 READs of 1 LBA, in place, in one batch. */
+		memset(u.data + 2 * MiB, 0, lbas * lba);
+		idx = uio_reserve(&u, n);
+		for (i = 0; i < n; i++) {
+			uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
+				    slba + i % lbas, 1,
+				    2 * MiB + (i % lbas) * lba, lba, i, false);
+			res[i] = lba;
+		}
+		nrio_ring_submit(&u.sq, n);
+		for (done = 0, calls = 0; done < n && calls < 100000; calls++) {
+			got = uring_submit_all(&ring, u.fd);
+			ASSERT_LE(0, got) {
+				TH_LOG("URING_SUBMIT: %s", strerror(-got));
+			}
+			done += got;
+		}
+		ASSERT_EQ(n, done);
+		TH_LOG("SQPOLL %s: %u READs consumed in %d URING_SUBMITs",
+		       sqpoll ? "on" : "off", n, calls);
+		ASSERT_EQ(0, reap_all(_metadata, &u, n, res));
+		ASSERT_EQ(0, memcmp(u.data + 2 * MiB, u.data, lbas * lba));
+
+		/*
+		 * WRITE -> READ, a NET_SEND, READs alone, READ -> READ:
+		 * steps that sleep, so io-wq consumes the batch.
+		 */
+		memset(u.data + 3 * MiB, 0, 8 * lba);
+		nt_fill(u.data + 3 * MiB - 4 * lba, 4 * lba, 92 + sqpoll);
+		idx = uio_reserve(&u, 8);
+		uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_WRITE,
+			    slba + lbas, 4, 3 * MiB - 4 * lba, 4 * lba, 0,
+			    true);
+		uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ,
+			    slba + lbas, 4, 3 * MiB, 4 * lba, 1, false);
+		uio_prep_net(uio_sqe(&u, idx + 2), true, 1, 0, 512, 0, 2,
+			     false);
+		uio_prep_rw(uio_sqe(&u, idx + 3), NVME_RING_IO_OP_READ, slba,
+			    1, 3 * MiB + 4 * lba, lba, 3, false);
+		uio_prep_rw(uio_sqe(&u, idx + 4), NVME_RING_IO_OP_READ,
+			    slba + 1, 1, 3 * MiB + 5 * lba, lba, 4, true);
+		uio_prep_rw(uio_sqe(&u, idx + 5), NVME_RING_IO_OP_READ,
+			    slba + 2, 1, 3 * MiB + 6 * lba, lba, 5, false);
+		uio_prep_rw(uio_sqe(&u, idx + 6), NVME_RING_IO_OP_READ,
+			    slba + 3, 1, 3 * MiB + 7 * lba, lba, 6, false);
+		/* Past the namespace: fails its checks, sleeps for nothing. */
+		uio_prep_rw(uio_sqe(&u, idx + 7), NVME_RING_IO_OP_READ,
+			    ~0ULL >> 1, 1, 0, lba, 7, false);
+		for (i = 0; i < 7; i++)
+			res[i] = lba;
+		res[0] = res[1] = 4 * lba;
+		res[2] = 512;
+		res[7] = -ERANGE;
+		nrio_ring_submit(&u.sq, 8);
+		ASSERT_EQ(8, uring_submit_all(&ring, u.fd));
+		ASSERT_EQ(0, reap_all(_metadata, &u, 8, res));
+		EXPECT_EQ(0, memcmp(u.data + 3 * MiB - 4 * lba,
+				    u.data + 3 * MiB, 4 * lba));
+		EXPECT_EQ(0, memcmp(u.data + 3 * MiB + 4 * lba, u.data,
+				    4 * lba));
+		EXPECT_EQ(512, recv(peer, buf, sizeof(buf), MSG_DONTWAIT));
+		EXPECT_EQ(0, memcmp(buf, u.data, 512));
+
+		/*
+		 * READs larger than one request between small ones: the
+		 * block layer would split them, which REQ_NOWAIT refuses,
+		 * so each stays in the SQ until io-wq takes it.
+		 */
+		big = u.info.max_transfer < MiB / 2 ?
+		      2 * (__u32)u.info.max_transfer : MiB;
+		memset(u.data + 2 * MiB, 0, 2 * MiB);
+		idx = uio_reserve(&u, 12);
+		for (i = 0; i < 12; i++) {
+			__u32 len = i % 3 == 1 ? big : lba;
+
+			uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
+				    slba, len / lba, i % 3 == 1 ? 3 * MiB :
+				    2 * MiB + (i % 3) * lba, len, i, false);
+			res[i] = len;
+		}
+		nrio_ring_submit(&u.sq, 12);
+		for (done = 0, calls = 0; done < 12 && calls < 1000; calls++) {
+			got = uring_submit_all(&ring, u.fd);
+			ASSERT_LE(0, got) {
+				TH_LOG("URING_SUBMIT: %s", strerror(-got));
+			}
+			done += got;
+		}
+		ASSERT_EQ(12, done);
+		TH_LOG("SQPOLL %s: READs of %u bytes among small ones, %d URING_SUBMITs",
+		       sqpoll ? "on" : "off", big, calls);
+		if (big > u.info.max_transfer)
+			EXPECT_LE(2, calls);
+		ASSERT_EQ(0, reap_all(_metadata, &u, 12, res));
+		/* What the device holds there, read around the module. */
+		bfd = open(variant->dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+		ASSERT_LE(0, bfd);
+		ASSERT_EQ(0, posix_memalign(&ref, 4096, big));
+		ASSERT_EQ(big, pread(bfd, ref, big, slba * lba));
+		EXPECT_EQ(0, memcmp(u.data + 3 * MiB, ref, big));
+		EXPECT_EQ(0, memcmp(u.data + 2 * MiB, ref, lba));
+		EXPECT_EQ(0, memcmp(u.data + 2 * MiB + 2 * lba, ref, lba));
+		free(ref);
+		close(bfd);
+
+		/*
+		 * IOSQE_ASYNC: issued from io-wq only.  (6.1 dropped a
+		 * command that returned its count there: no CQE ever.)
+		 */
+		idx = uio_reserve(&u, 4);
+		for (i = 0; i < 4; i++) {
+			uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
+				    slba + i, 1, 2 * MiB + i * lba, lba, i,
+				    false);
+			res[i] = lba;
+		}
+		nrio_ring_submit(&u.sq, 4);
+		EXPECT_EQ(4, uring_submit_flags(&ring, u.fd, IOSQE_ASYNC));
+		ASSERT_EQ(0, reap_all(_metadata, &u, 4, res));
+		io_uring_queue_exit(&ring);
+	}
+	free(res);
+	close(mine);
+	close(peer);
+	uio_close(&u);
+}
+
 /* A read-only namespace fd never writes, in a chain or alone. */
 TEST(readonly_fd)
 {
