@@ -933,9 +933,13 @@ static int uring_submit_flags(struct io_uring *ring, int fd, __u8 flags)
 	sqe->flags = flags;
 	sqe->cmd_op = NVME_RING_IO_URING_SUBMIT;
 	sqe->user_data = 77;
+	/*
+	 * With SQPOLL the count is what the thread had not taken yet when
+	 * liburing looked: 0 too, if it was quick.
+	 */
 	ret = io_uring_submit(ring);
-	if (ret != 1)
-		return ret < 0 ? ret : -2001;
+	if (ret < 0)
+		return ret;
 	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
 	if (ret)
 		return ret;
