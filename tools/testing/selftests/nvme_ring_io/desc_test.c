@@ -260,4 +260,53 @@ TEST(writeonly_fd_never_reads)
 	nt_close(&c);
 }
 
+/*
+ * DSM (deallocate) ranges are checked against the namespace before any is
+ * discarded: a range past its end fails the descriptor with ERANGE (as
+ * READ, WRITE and WRITE ZEROES do), a range of 0 LBAs is skipped wherever
+ * it points.  Written from the header's contract.
+ */
+TEST(dsm_range_past_end)
+{
+	struct nvme_ring_io_dsm_range *r;
+	struct nvme_ring_io_sqe sqe;
+	struct nt_ctx c;
+	__u64 n;
+
+	if (!nt_have(NS1_BLK))
+		SKIP(return, "no %s", NS1_BLK);
+	ASSERT_EQ(0, nt_open(&c, NS1_BLK, O_RDWR, 8, 0, 1 * MiB));
+	n = c.info.nr_lbas;
+	r = (struct nvme_ring_io_dsm_range *)c.data;
+	nt_prep(&sqe, NVME_RING_IO_OP_DSM, 0, 0, 0, 2 * sizeof(*r), 1);
+	sqe.cdw10 = 1;			/* two ranges */
+	sqe.cdw12 = 0;
+	sqe.cdw11 = NVME_RING_IO_DSM_AD;
+
+	/* A good range, then one starting at the end. */
+	memset(r, 0, 2 * sizeof(*r));
+	r[0].slba = htole64(100);
+	r[0].nlb = htole32(1);
+	r[1].slba = htole64(n);
+	r[1].nlb = htole32(1);
+	EXPECT_EQ(-ERANGE, nt_sqe_sync(&c, &sqe, NULL));
+	/* One straddling the end. */
+	r[1].slba = htole64(n - 1);
+	r[1].nlb = htole32(2);
+	EXPECT_EQ(-ERANGE, nt_sqe_sync(&c, &sqe, NULL));
+	/* One far past it, where slba + nlb wraps. */
+	r[1].slba = htole64(~0ULL);
+	r[1].nlb = htole32(2);
+	EXPECT_EQ(-ERANGE, nt_sqe_sync(&c, &sqe, NULL));
+	/* 0 LBAs past the end: skipped, the descriptor succeeds. */
+	r[1].slba = htole64(n + 1000);
+	r[1].nlb = 0;
+	EXPECT_EQ(0, nt_sqe_sync(&c, &sqe, NULL));
+	/* The last LBA itself is in range. */
+	r[1].slba = htole64(n - 1);
+	r[1].nlb = htole32(1);
+	EXPECT_EQ(0, nt_sqe_sync(&c, &sqe, NULL));
+	nt_close(&c);
+}
+
 TEST_HARNESS_MAIN
