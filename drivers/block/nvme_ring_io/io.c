@@ -796,12 +796,18 @@ out:
 
 /*
  * May a descriptor of @opcode be issued with IO_URING_F_NONBLOCK, with
- * REQ_NOWAIT and nothing that sleeps?  DSM allocates its range list and
- * discard bios, and waits for them.
+ * REQ_NOWAIT and nothing that sleeps?  Only READ and WRITE: DSM allocates
+ * its range list and discard bios and waits for them; the block layer
+ * splits a large WRITE ZEROES whatever REQ_NOWAIT says (bio_split() may
+ * wait on its mempool, and one half could write while the other is
+ * refused); a FLUSH (REQ_PREFLUSH without REQ_SYNC | REQ_IDLE) may wait in
+ * write-back throttling.  An opcode the engine does not know fails at
+ * once wherever it is issued.
  */
 bool nrio_nowait_opcode(u8 opcode)
 {
-	return opcode != NVME_RING_IO_OP_DSM;
+	return opcode == NVME_RING_IO_OP_READ ||
+	       opcode == NVME_RING_IO_OP_WRITE;
 }
 
 /*
@@ -951,8 +957,8 @@ static bool nrio_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 ready)
  * issue the command again from io-wq, where it may.  So with @nowait:
  * the context lock is only tried; if any descriptor to be consumed is
  * one that sleeps whatever happens (a BPF or NET step, a read-next
- * step, a chain, a DSM), -EAGAIN before anything is consumed; plain
- * READ, WRITE, FLUSH and WRITE ZEROES go with REQ_NOWAIT (and
+ * step, a chain, a DSM, FLUSH or WRITE ZEROES), -EAGAIN before anything
+ * is consumed; plain READ and WRITE go with REQ_NOWAIT (and
  * BLK_MQ_REQ_NOWAIT, GFP_NOWAIT), and the first that the block layer or
  * the allocator refuses rather than wait stays in the SQ with all after
  * it: -EAGAIN if it was the first, else the number consumed before it

@@ -538,6 +538,10 @@ struct nvme_ring_io_info {
  *                            or, after some descriptors were consumed,
  *                            leaves the rest in the SQ ring (res counts
  *                            what was consumed, as when the CQ is full).
+ *                            A READ or WRITE so consumed whose bio the
+ *                            block layer refuses only later (a multipath
+ *                            requeue, blk-throttle) completes with
+ *                            -EAGAIN in its CQ entry: submit it again.
  * NVME_RING_IO_URING_WAIT    completes when the CQ ring holds at least
  *                            count entries, or nothing is in flight; res
  *                            is the number ready.  Tearing down the
@@ -545,8 +549,11 @@ struct nvme_ring_io_info {
  *                            exit) cancels a parked WAIT (-ECANCELED), as
  *                            does exec of the task that issued it; on 6.1,
  *                            which has no io_uring command cancelation,
- *                            the module notices within about 100 ms, and
- *                            there the exit of that task cancels it too.
+ *                            the module notices within about 100 ms (it
+ *                            looks every 100 ms while a WAIT is parked),
+ *                            and there the exit of that task cancels it
+ *                            too.  A WAIT already completing (its task
+ *                            work queued) ends when its task runs it.
  * Both may be issued with IOSQE_ASYNC and linked, on every kernel.
  * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
  * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op, checked first,
