@@ -153,6 +153,7 @@ static inline bool nrio_bdev_can_poll(struct block_device *bdev)
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 #include <linux/io_uring/cmd.h>
+#include <linux/io_uring_types.h>
 
 #define NRIO_URING_CAN_CANCEL	true
 #define NRIO_URING_RET_POSITIVE	true
@@ -177,6 +178,28 @@ static inline bool nrio_uring_orphaned(struct io_uring_cmd *cmd)
 {
 	return false;
 }
+
+/*
+ * A command that says -EAGAIN is issued again from io-wq, after
+ * io_uring_enter() has returned and the application may have reused its
+ * SQ ring slot.  6.12's io_uring_cmd() then copies the SQE into the
+ * request's async data (struct uring_cache, two SQEs) but leaves
+ * cmd->sqe pointing into the ring, so the second issue would read
+ * whatever SQE the slot holds by then.  Point cmd->sqe at a copy before
+ * saying -EAGAIN, as later kernels do themselves; io_uring then skips
+ * its own copy.  Called only on the way out with -EAGAIN.
+ */
+static inline void nrio_uring_keep_sqe(struct io_uring_cmd *cmd)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
+	void *cache = req->async_data;
+
+	if (!cache || (const void *)cmd->sqe == cache)
+		return;
+	memcpy(cache, cmd->sqe, sizeof(struct io_uring_sqe) *
+	       (req->ctx->flags & IORING_SETUP_SQE128 ? 2 : 1));
+	cmd->sqe = cache;
+}
 #else
 #include <linux/io_uring.h>
 #include <linux/io_uring_types.h>
@@ -198,6 +221,11 @@ static inline bool nrio_uring_is_cancel(unsigned int issue_flags)
 
 static inline void nrio_uring_mark_cancelable(struct io_uring_cmd *cmd,
 					      unsigned int issue_flags)
+{
+}
+
+/* 6.1 copies the command on -EAGAIN and issues the copy again. */
+static inline void nrio_uring_keep_sqe(struct io_uring_cmd *cmd)
 {
 }
 

@@ -194,7 +194,7 @@ static void nrio_uring_cancel(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 		io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
 }
 
-int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+static int __nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct nrio_ctx *ctx = cmd->file->private_data;
 	const struct nvme_ring_io_uring_cmd *u;
@@ -253,4 +253,14 @@ int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	default:
 		return -EOPNOTSUPP;	/* not reached */
 	}
+}
+
+int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	int ret = __nrio_uring_cmd(cmd, issue_flags);
+
+	/* io-wq issues it again, maybe after its SQ slot was reused. */
+	if (ret == -EAGAIN)
+		nrio_uring_keep_sqe(cmd);
+	return ret;
 }
