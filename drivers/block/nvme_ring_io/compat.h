@@ -191,6 +191,8 @@ static inline bool nrio_uring_orphaned(struct io_uring_cmd *cmd)
  */
 static inline void nrio_uring_keep_sqe(struct io_uring_cmd *cmd)
 {
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+	/* Up to 6.13 the async data is struct uring_cache: the SQEs first. */
 	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
 	void *cache = req->async_data;
 
@@ -199,6 +201,7 @@ static inline void nrio_uring_keep_sqe(struct io_uring_cmd *cmd)
 	memcpy(cache, cmd->sqe, sizeof(struct io_uring_sqe) *
 	       (req->ctx->flags & IORING_SETUP_SQE128 ? 2 : 1));
 	cmd->sqe = cache;
+#endif
 }
 #else
 #include <linux/io_uring.h>

@@ -554,7 +554,10 @@ struct nvme_ring_io_info {
  *                            and there the exit of that task cancels it
  *                            too.  A WAIT already completing (its task
  *                            work queued) ends when its task runs it.
- * Both may be issued with IOSQE_ASYNC and linked, on every kernel.
+ * Both may be issued with IOSQE_ASYNC and linked, on every kernel; on
+ * 6.12, a linked one that is not the head of its link is read from its
+ * SQ ring slot when io_uring issues it, later: give it IOSQE_ASYNC (the
+ * SQE is then copied at submission) or keep the slot until it completes.
  * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
  * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op, checked first,
  * whatever its payload holds; WAIT on a context with polled I/O).
