@@ -453,6 +453,14 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 
 				sqe = io_uring_get_sqe(&u->ring);
 				nrio_uio_pt_prep(u, sqe, &d[j], si);
+				/*
+				 * Not its link's head: 6.12 would read it
+				 * from its SQ slot when it is issued, after
+				 * the slot was reused; IOSQE_ASYNC has the
+				 * kernel copy it at submission.
+				 */
+				if (j)
+					sqe->flags |= IOSQE_ASYNC;
 				net = nrio_is_net(d[j].type);
 				if (j + 1 < k && !net)
 					sqe->flags |= IOSQE_IO_LINK;
@@ -504,8 +512,10 @@ static void nrio_uio_pt_net_done(struct nrio_uio *u, uint32_t si)
 			io_uring_submit(&u->ring);
 		sqe = io_uring_get_sqe(&u->ring);
 		nrio_uio_pt_prep(u, sqe, &u->held[i], i);
-		if (prev)
+		if (prev) {	/* not the head: as in nrio_uio_pt_queue() */
 			prev->flags |= IOSQE_IO_LINK;
+			sqe->flags |= IOSQE_ASYNC;
+		}
 		prev = sqe;
 		h->state = NRIO_STEP_QUEUED;
 		u->issued++;
