@@ -509,6 +509,14 @@ int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 	unsigned int i;
 	int ret;
 
+	/*
+	 * Issued inline or by the SQPOLL thread: the program is sleepable
+	 * and its run is allocated with GFP_KERNEL, so have io_uring issue
+	 * the command again from io-wq, where it may sleep (the caller
+	 * keeps the SQE for that second issue).
+	 */
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
 	if (!(issue_flags & IO_URING_F_SQE128) ||
 	    !(issue_flags & IO_URING_F_CQE32)) {
 		ret = -EINVAL;

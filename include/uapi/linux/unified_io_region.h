@@ -656,10 +656,11 @@ struct unified_io_xdp_handle {
  * IORING_SETUP_CQE32 (the program's result is in the big CQE).
  *
  * The command runs the slot's program exactly as a BPF descriptor would
- * (same context struct, kfuncs, checks and errors), in the task that
- * issues it: io_uring_enter()'s caller, that task's io_uring task work
- * when the command follows a linked request, or an io-wq worker, and it
- * completes there: it is never left queued.
+ * (same context struct, kfuncs, checks and errors), in an io_uring
+ * worker (io-wq) of the task that issued it: the program may sleep, so
+ * the module sends an issue that must not block there, and it completes
+ * there: it is never left queued.  On 6.12, give a linked one that is
+ * not its link's head IOSQE_ASYNC (see NVME_RING_IO_URING_WAIT).
  *
  * The CQE: a program that returned r >= 0 gives res 0 and big_cqe[0] r.
  * A negative return value, or the step's own errno (EINVAL, EFAULT,

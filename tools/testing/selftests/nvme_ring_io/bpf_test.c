@@ -484,6 +484,36 @@ TEST_F(bpf, uring_cmd_results_and_links)
 	io_uring_queue_exit(&ring);
 }
 
+/*
+ * The program may sleep: issued inline (IO_URING_F_NONBLOCK), the command
+ * goes to io-wq and the program runs in an io_uring worker of this
+ * process, never in io_uring_enter()'s caller.
+ */
+TEST_F(bpf, uring_cmd_runs_in_io_wq)
+{
+	struct bt *b = &self->b;
+	struct io_uring ring;
+	struct bt_cqe c[2];
+	char task[64];
+
+	ASSERT_EQ(0, bt_attach(b, UNIFIED_IO_BPF_ATTACH, 1,
+			       bt_prog(b, "thread_id")));
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128 |
+					 IORING_SETUP_CQE32));
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 1, true);
+	bt_uring_bpf(&ring, b->fd, 1, 0, 0, 0, 2, false);
+	ASSERT_EQ(0, bt_uring_run(&ring, 2, c));
+	EXPECT_EQ(0, c[0].res);
+	EXPECT_EQ(0, c[1].res);
+	EXPECT_NE(0, c[0].big);
+	EXPECT_NE(gettid(), (pid_t)c[0].big);
+	EXPECT_NE(gettid(), (pid_t)c[1].big);
+	/* An io_uring worker is a thread of this process (idle for 5 s). */
+	snprintf(task, sizeof(task), "/proc/self/task/%u", (__u32)c[0].big);
+	EXPECT_EQ(0, access(task, F_OK));
+	io_uring_queue_exit(&ring);
+}
+
 /* Every bad command with its errno; a refused one cancels its links. */
 TEST_F(bpf, uring_cmd_errors)
 {

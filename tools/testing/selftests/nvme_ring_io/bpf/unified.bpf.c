@@ -60,6 +60,13 @@ int ret_arg(struct unified_io_bpf_ctx *ctx)
 	return (int)ctx->arg;
 }
 
+/* Return the id of the thread that runs the program. */
+SEC("syscall")
+int thread_id(struct unified_io_bpf_ctx *ctx)
+{
+	return (int)(bpf_get_current_pid_tgid() & 0x7fffffff);
+}
+
 /* Read 8 bytes at data_size - 4: across the end of the data area. */
 SEC("syscall")
 int past_the_end(struct unified_io_bpf_ctx *ctx)
