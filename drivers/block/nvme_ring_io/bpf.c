@@ -34,6 +34,7 @@
 #include <linux/uaccess.h>
 
 #include "nrio.h"
+#include "ring.h"
 
 static bool nrio_bpf_ok;
 
@@ -159,7 +160,7 @@ static struct nrio_ctx *nrio_xdp_ctx(u64 handle)
 {
 	struct nrio_ctx *ctx = xa_load(&nrio_xdp_ctxs, (u32)handle);
 
-	if (!ctx || READ_ONCE(ctx->uio->xdp_cookie) != handle >> 32)
+	if (!ctx || READ_ONCE(ctx->bpf->xdp_cookie) != handle >> 32)
 		return NULL;
 	return ctx;
 }
@@ -258,31 +259,31 @@ void nrio_bpf_init(void)
 	nrio_bpf_ok = true;
 }
 
-void nrio_bpf_ctx_init(struct nrio_uio *uio)
+void nrio_bpf_ctx_init(struct nrio_bpf_slots *bs)
 {
-	spin_lock_init(&uio->bpf_lock);
+	spin_lock_init(&bs->lock);
 }
 
-void nrio_bpf_ctx_free(struct nrio_uio *uio)
+void nrio_bpf_ctx_free(struct nrio_bpf_slots *bs)
 {
 	unsigned int i;
 
-	if (uio->xdp_id) {
-		xa_erase(&nrio_xdp_ctxs, uio->xdp_id);
+	if (bs->xdp_id) {
+		xa_erase(&nrio_xdp_ctxs, bs->xdp_id);
 		/* No XDP program is still copying from the region. */
 		synchronize_rcu();
 	}
 
 	for (i = 0; i < UNIFIED_IO_BPF_SLOTS; i++)
-		if (uio->bpf[i])
-			bpf_prog_put(uio->bpf[i]);
+		if (bs->prog[i])
+			bpf_prog_put(bs->prog[i]);
 }
 
 long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
 			 struct unified_io_xdp_handle __user *uarg)
 {
 	struct unified_io_xdp_handle h;
-	struct nrio_uio *uio;
+	struct nrio_bpf_slots *bs;
 	int ret = 0;
 	u32 id;
 
@@ -296,22 +297,22 @@ long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
 		return -EINVAL;
 	if (!smp_load_acquire(&ctx->region))
 		return -EBADFD;
-	uio = ctx->uio;
+	bs = ctx->bpf;
 
 	mutex_lock(&nrio_xdp_lock);
-	while (!uio->xdp_id) {
+	while (!bs->xdp_id) {
 		id = get_random_u32();
 		if (!id)
 			continue;
-		WRITE_ONCE(uio->xdp_cookie, get_random_u32());
+		WRITE_ONCE(bs->xdp_cookie, get_random_u32());
 		/* A random index may need a few nodes: the caller's. */
 		ret = xa_insert(&nrio_xdp_ctxs, id, ctx, GFP_KERNEL_ACCOUNT);
 		if (!ret)
-			uio->xdp_id = id;
+			bs->xdp_id = id;
 		else if (ret != -EBUSY)
 			break;
 	}
-	h.handle = (u64)uio->xdp_cookie << 32 | uio->xdp_id;
+	h.handle = (u64)bs->xdp_cookie << 32 | bs->xdp_id;
 	mutex_unlock(&nrio_xdp_lock);
 	if (ret)
 		return ret;
@@ -323,7 +324,7 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 {
 	struct unified_io_bpf_attach a;
 	struct bpf_prog *prog = NULL, *old;
-	struct nrio_uio *uio;
+	struct nrio_bpf_slots *bs;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
@@ -337,7 +338,7 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 		return -EINVAL;
 	if (!smp_load_acquire(&ctx->region))
 		return -EBADFD;
-	uio = ctx->uio;
+	bs = ctx->bpf;
 	a.slot = array_index_nospec(a.slot, UNIFIED_IO_BPF_SLOTS);
 
 	if (attach) {
@@ -356,10 +357,10 @@ long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
 			return -EINVAL;
 		}
 	}
-	spin_lock(&uio->bpf_lock);
-	old = uio->bpf[a.slot];
-	uio->bpf[a.slot] = prog;
-	spin_unlock(&uio->bpf_lock);
+	spin_lock(&bs->lock);
+	old = bs->prog[a.slot];
+	bs->prog[a.slot] = prog;
+	spin_unlock(&bs->lock);
 	if (old)
 		bpf_prog_put(old);
 	return !attach && !old ? -ENOENT : 0;
@@ -381,7 +382,7 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		 bool *invalid, struct nrio_bpf_hop *hop)
 {
 	struct nrio_region *region = ctx->region;
-	struct nrio_uio *uio = ctx->uio;
+	struct nrio_bpf_slots *bs = ctx->bpf;
 	struct unified_io_bpf_ctx bctx;
 	struct nrio_bpf_run *run;
 	struct bpf_prog *prog;
@@ -408,11 +409,11 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		id = hop->run_id;
 		WRITE_ONCE(run->task, current);
 	} else {
-		spin_lock(&uio->bpf_lock);
-		prog = uio->bpf[slot];
+		spin_lock(&bs->lock);
+		prog = bs->prog[slot];
 		if (prog)
 			bpf_prog_inc(prog);
-		spin_unlock(&uio->bpf_lock);
+		spin_unlock(&bs->lock);
 		if (!prog)
 			return -ENOENT;
 

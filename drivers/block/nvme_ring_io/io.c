@@ -35,6 +35,7 @@
 #include <linux/slab.h>
 
 #include "nrio.h"
+#include "ring.h"
 
 static struct bio_set nrio_bio_set;
 
@@ -48,88 +49,6 @@ int nrio_io_init(void)
 void nrio_io_exit(void)
 {
 	bioset_exit(&nrio_bio_set);
-}
-
-static void nrio_read_sqe(struct nrio_desc *d,
-			  const struct nvme_ring_io_sqe *sqe)
-{
-	d->opcode = READ_ONCE(sqe->opcode);
-	d->flags = READ_ONCE(sqe->flags);
-	d->resv1 = READ_ONCE(sqe->resv1);
-	d->nsid = READ_ONCE(sqe->nsid);
-	d->cdw2 = READ_ONCE(sqe->cdw2);
-	d->cdw3 = READ_ONCE(sqe->cdw3);
-	d->metadata_off = READ_ONCE(sqe->metadata_off);
-	d->data_off = READ_ONCE(sqe->data_off);
-	d->metadata_len = READ_ONCE(sqe->metadata_len);
-	d->data_len = READ_ONCE(sqe->data_len);
-	d->cdw10 = READ_ONCE(sqe->cdw10);
-	d->cdw11 = READ_ONCE(sqe->cdw11);
-	d->cdw12 = READ_ONCE(sqe->cdw12);
-	d->cdw13 = READ_ONCE(sqe->cdw13);
-	d->cdw14 = READ_ONCE(sqe->cdw14);
-	d->cdw15 = READ_ONCE(sqe->cdw15);
-	d->timeout_ms = READ_ONCE(sqe->timeout_ms);
-	d->resv2 = READ_ONCE(sqe->resv2);
-	d->user_data = READ_ONCE(sqe->user_data);
-	d->chain = NULL;
-	d->hop = false;
-}
-
-/*
- * Post one CQ entry into the slot reserved for it at submission; @io, if
- * given, is the completing I/O, taken off the poll list here.
- */
-void nrio_post_full(struct nrio_ctx *ctx, u64 user_data, int res,
-		    bool invalid, struct nrio_io *io, enum nrio_data data,
-		    u32 result0)
-{
-	struct nrio_region *region = ctx->region;
-	struct nrio_shared *sh = region->shared;
-	struct nvme_ring_io_cqe *cqe;
-	unsigned long flags;
-
-	spin_lock_irqsave(&ctx->cq_lock, flags);
-	if (io && io->polled)
-		list_del(&io->poll_node);
-	cqe = &region->cqes[ctx->cq_tail & ctx->cq_mask];
-	WRITE_ONCE(cqe->user_data, user_data);
-	WRITE_ONCE(cqe->res, res);
-	WRITE_ONCE(cqe->status, 0);
-	WRITE_ONCE(cqe->flags, 0);
-	WRITE_ONCE(cqe->result0, result0);
-	WRITE_ONCE(cqe->result1, 0);
-	WRITE_ONCE(cqe->resv, 0);
-	/* Pairs with the consumer's load-acquire of the producer. */
-	WRITE_ONCE(ctx->cq_tail, ctx->cq_tail + 1);
-	smp_store_release(&sh->cq_producer, ctx->cq_tail);
-	WRITE_ONCE(ctx->inflight, ctx->inflight - 1);
-	ctx->completed++;
-	WRITE_ONCE(sh->counters.completed, ctx->completed);
-	if (res > 0 && data == NRIO_DATA_IN_PLACE)
-		ctx->bytes_moved += res;
-	else if (res > 0 && data == NRIO_DATA_COPIED)
-		ctx->bytes_copied += res;
-	else if (res == -ECANCELED)
-		ctx->canceled++;
-	if (invalid) {
-		ctx->sq_invalid++;
-		WRITE_ONCE(sh->counters.sq_invalid, ctx->sq_invalid);
-	}
-	if (unlikely(!list_empty(&ctx->uring_waiters)))
-		nrio_uring_wake(ctx);
-	spin_unlock_irqrestore(&ctx->cq_lock, flags);
-
-	if (wq_has_sleeper(&ctx->cq_wait))
-		wake_up(&ctx->cq_wait);
-}
-
-/* Count @bytes a read-next step's read moved in place (no CQ entry). */
-void nrio_note_in_place(struct nrio_ctx *ctx, u32 bytes)
-{
-	spin_lock_irq(&ctx->cq_lock);
-	ctx->bytes_moved += bytes;
-	spin_unlock_irq(&ctx->cq_lock);
 }
 
 /*
@@ -186,28 +105,24 @@ static void nrio_dio_put(struct nrio_ctx *ctx, struct nrio_io *io)
 
 /*
  * A descriptor's I/O is done with @status, whichever way it went (a bio,
- * or a direct-mode request): post it or pass it on to its chain, then
- * drop the bio and the context reference the I/O held.
+ * or a direct-mode request): post it, or hand it to its owner's end_io
+ * (a chain's step), then drop the bio and the context reference the I/O
+ * held.
  */
 static void nrio_io_done(struct nrio_io *io, blk_status_t status)
 {
 	struct nrio_ctx *ctx = io->ctx;
-	u64 user_data = io->user_data;
 	int res = io->bytes;
 
 	if (status)
 		res = blk_status_to_errno(status);
-	if (io->chain && io->hop) {
-		/* A read-next step's read: its program runs next. */
-		nrio_chain_hop_done(io->chain, res);
-	} else if (io->chain) {
-		/* Never polled: the chain goes on (or ends) from here. */
-		nrio_chain_step_done(io->chain, user_data, res);
-	} else {
+	if (io->end_io)
+		io->end_io(io->end_data, io->user_data, res);	/* never polled */
+	else
 		/* Off the poll list before the bio can go: a poller holds it. */
-		nrio_post_data(ctx, user_data, res, false, io,
-			       NRIO_DATA_IN_PLACE);
-	}
+		nrio_cq_post_full(ctx, io->user_data, res, false,
+				  io->polled ? &io->poll_node : NULL,
+				  NRIO_DATA_IN_PLACE, 0);
 	/* Before the reference: the context owns the preallocated I/O. */
 	if (io->dio)
 		nrio_dio_put(ctx, io);
@@ -274,8 +189,8 @@ static struct nrio_io *nrio_io_start(struct nrio_ctx *ctx,
 	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
 
 	io->ctx = ctx;
-	io->chain = d->chain;
-	io->hop = d->hop;
+	io->end_io = d->end_io;
+	io->end_data = d->end_data;
 	io->user_data = d->user_data;
 	io->bytes = bytes;
 	io->polled = false;
@@ -614,7 +529,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		return ret;
 
 	/* Validated: direct mode sends it as one command if it can. */
-	if (ns->init_rq && !d->chain && nrio_rw_direct(ctx, d, slba, nlb))
+	if (ns->init_rq && !d->end_io && nrio_rw_direct(ctx, d, slba, nlb))
 		return 0;
 
 	off = region->off.data + d->data_off;
@@ -626,7 +541,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	 * no step of a descriptor chain: its completion starts the next.
 	 * Only a bio issued polled may come from the bio cache on 6.1.
 	 */
-	polled = ctx->polled && !d->chain && nr <= BIO_MAX_VECS;
+	polled = ctx->polled && !d->end_io && nr <= BIO_MAX_VECS;
 	/* One bio at most goes with REQ_NOWAIT: the rest would wait. */
 	if (d->nowait && nr > BIO_MAX_VECS)
 		return -EAGAIN;
@@ -847,229 +762,6 @@ int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	default:
 		return nrio_dsm(ctx, d);
 	}
-}
-
-/*
- * Reserve up to @want CQ slots (with @all, @want or none); the caller
- * holds ctx->lock.
- */
-u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want, bool all)
-{
-	struct nrio_shared *sh = ctx->region->shared;
-	u32 entries = ctx->cq_mask + 1;
-	u32 used, n;
-
-	spin_lock_irq(&ctx->cq_lock);
-	/* Pairs with the consumer's store-release: its reads are done. */
-	used = ctx->cq_tail - smp_load_acquire(&sh->cq_consumer);
-	/* A consumer index that lies about the ring means: full. */
-	if (used > entries)
-		used = entries;
-	used += ctx->inflight;
-	n = used >= entries ? 0 : min(want, entries - used);
-	if (all && n < want)
-		n = 0;
-	WRITE_ONCE(ctx->inflight, ctx->inflight + n);
-	spin_unlock_irq(&ctx->cq_lock);
-	return n;
-}
-
-/* Give back CQ slots reserved for descriptors that were not consumed. */
-void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n)
-{
-	spin_lock_irq(&ctx->cq_lock);
-	WRITE_ONCE(ctx->inflight, ctx->inflight - n);
-	nrio_uring_wake(ctx);
-	spin_unlock_irq(&ctx->cq_lock);
-	/* COMPLETE waiters may be waiting for "nothing in flight". */
-	if (wq_has_sleeper(&ctx->cq_wait))
-		wake_up(&ctx->cq_wait);
-}
-
-/* SUBMIT stopped short for want of CQ slots; the caller holds ctx->lock. */
-void nrio_note_cq_full(struct nrio_ctx *ctx)
-{
-	WRITE_ONCE(ctx->cq_full, ctx->cq_full + 1);
-	WRITE_ONCE(ctx->region->shared->counters.cq_full, ctx->cq_full);
-}
-
-/*
- * Consume up to @ready nvme_ring_io descriptors from @head.  With @nowait
- * stop at one that cannot start without waiting (*@again).
- */
-static u32 nrio_consume(struct nrio_ctx *ctx, u32 head, u32 ready,
-			bool nowait, bool *again)
-{
-	struct nrio_region *region = ctx->region;
-	struct blk_plug plug;
-	u32 n, i;
-
-	n = nrio_reserve_cq(ctx, ready, false);
-	if (n < ready)
-		nrio_note_cq_full(ctx);
-
-	blk_start_plug(&plug);
-	for (i = 0; i < n; i++) {
-		struct nrio_desc d;
-		int ret;
-
-		/* A batch of large discards can take a while: let kill in. */
-		if (fatal_signal_pending(current))
-			break;
-		nrio_read_sqe(&d, (struct nvme_ring_io_sqe *)region->sqes +
-				  ((head + i) & ctx->sq_mask));
-		d.nowait = nowait;
-		ret = nrio_issue(ctx, &d);
-		if (unlikely(ret == -EAGAIN && nowait)) {
-			*again = true;
-			break;
-		}
-		if (ret)
-			nrio_post(ctx, d.user_data, ret, true, NULL);
-	}
-	blk_finish_plug(&plug);
-	if (i < n)
-		nrio_unreserve_cq(ctx, n - i);
-
-	return i;
-}
-
-/*
- * The nvme_ring_io descriptors SUBMIT would consume: any that cannot start
- * without waiting?  (Read once more when consumed; see nrio_submit().)
- */
-static bool nrio_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 ready)
-{
-	const struct nvme_ring_io_sqe *sqes = ctx->region->sqes;
-	u32 i;
-
-	for (i = 0; i < ready; i++)
-		if (!nrio_nowait_opcode(READ_ONCE(sqes[(head + i) &
-						       ctx->sq_mask].opcode)))
-			return false;
-	return true;
-}
-
-/*
- * Consume up to @to_submit (0: all) ready descriptors.  @nowait is
- * io_uring's IO_URING_F_NONBLOCK issue (inline, or the SQPOLL thread),
- * which must not wait: then -EAGAIN, with nothing consumed, has io_uring
- * issue the command again from io-wq, where it may.  So with @nowait:
- * the context lock is only tried; if any descriptor to be consumed is
- * one that sleeps whatever happens (a BPF or NET step, a read-next
- * step, a chain, a DSM, FLUSH or WRITE ZEROES), -EAGAIN before anything
- * is consumed; plain READ and WRITE go with REQ_NOWAIT (and
- * BLK_MQ_REQ_NOWAIT, GFP_NOWAIT), and the first that the block layer or
- * the allocator refuses rather than wait stays in the SQ with all after
- * it: -EAGAIN if it was the first, else the number consumed before it
- * (as SUBMIT stops short for want of CQ room).  A descriptor rewritten
- * between the scan and its consumption is checked again there.
- */
-int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait)
-{
-	struct nrio_region *region = ctx->region;
-	struct nrio_shared *sh = region->shared;
-	u32 head, avail, ready, i;
-	bool again = false;
-
-	if (nowait) {
-		if (!mutex_trylock(&ctx->lock))
-			return -EAGAIN;
-	} else if (mutex_lock_interruptible(&ctx->lock)) {
-		/* Nothing consumed yet: the call can be restarted. */
-		return -ERESTARTSYS;
-	}
-
-	/* A removed namespace does not come back: the context is dead. */
-	if (unlikely(ctx->dead ||
-		     (ctx->ns.bdev && !disk_live(ctx->ns.bdev->bd_disk)))) {
-		WRITE_ONCE(ctx->dead, true);
-		mutex_unlock(&ctx->lock);
-		return -ENODEV;
-	}
-
-	head = ctx->sq_head;
-	/* Pairs with the producer's store-release: descriptors are written. */
-	ready = smp_load_acquire(&sh->sq_producer) - head;
-	/*
-	 * A producer index that lies yields at most one ring of garbage,
-	 * which validation fails descriptor by descriptor.
-	 */
-	avail = min(ready, ctx->sq_mask + 1);
-	ready = to_submit ? min(avail, to_submit) : avail;
-
-	if (nowait && ((ctx->ns.bdev && !bdev_nowait(ctx->ns.bdev)) ||
-		       !(ctx->unified ?
-			 nrio_uio_nowait_ok(ctx, head, avail, ready) :
-			 nrio_nowait_ok(ctx, head, ready)))) {
-		mutex_unlock(&ctx->lock);
-		return -EAGAIN;
-	}
-
-	if (ctx->unified)
-		i = nrio_uio_consume(ctx, head, avail, ready, nowait, &again);
-	else
-		i = nrio_consume(ctx, head, ready, nowait, &again);
-	if (again && !i) {
-		mutex_unlock(&ctx->lock);
-		return -EAGAIN;
-	}
-
-	ctx->sq_head = head + i;
-	/* The slots are read: userspace may refill them. */
-	smp_store_release(&sh->sq_consumer, ctx->sq_head);
-	WRITE_ONCE(ctx->submitted, ctx->submitted + i);
-	WRITE_ONCE(sh->counters.submitted, ctx->submitted);
-	mutex_unlock(&ctx->lock);
-	return i;
-}
-
-u32 nrio_cq_ready(struct nrio_ctx *ctx)
-{
-	struct nrio_shared *sh = ctx->region->shared;
-	u32 ready = READ_ONCE(ctx->cq_tail) - READ_ONCE(sh->cq_consumer);
-
-	return min(ready, ctx->cq_mask + 1);
-}
-
-static bool nrio_cq_done_waiting(struct nrio_ctx *ctx, u32 min_complete)
-{
-	return nrio_cq_ready(ctx) >= min_complete || !READ_ONCE(ctx->inflight);
-}
-
-/*
- * Sleep until the CQ ring holds @min_complete entries or nothing is in
- * flight, or until the absolute CLOCK_MONOTONIC @deadline (KTIME_MAX:
- * none; 0: do not wait at all, so never -ETIME).  Returns the number of
- * entries ready, -ETIME, or -ERESTARTSYS when the task must first return
- * to user mode: for a signal, or for task work (TIF_NOTIFY_SIGNAL) that
- * only runs there.  The caller decides what the system call makes of it.
- */
-int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
-{
-	DEFINE_WAIT(wait);
-	int ret = 0;
-
-	if (!deadline)
-		return nrio_cq_ready(ctx);
-	for (;;) {
-		prepare_to_wait(&ctx->cq_wait, &wait, TASK_INTERRUPTIBLE);
-		if (nrio_cq_done_waiting(ctx, min_complete))
-			break;
-		if (signal_pending(current)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
-		if (deadline == KTIME_MAX) {
-			schedule();
-		} else if (!schedule_hrtimeout(&deadline, HRTIMER_MODE_ABS)) {
-			if (!nrio_cq_done_waiting(ctx, min_complete))
-				ret = -ETIME;
-			break;
-		}
-	}
-	finish_wait(&ctx->cq_wait, &wait);
-	return ret ? ret : nrio_cq_ready(ctx);
 }
 
 /* Poll the queue of the oldest polled bio in flight, once. */

@@ -17,7 +17,7 @@
  * Close: nrio_release() sets ctx->closing and calls nrio_net_cancel_all(),
  * which takes every armed step off its wait queue and queues its work, so
  * that the step completes with -ECANCELED and the chain lets go of the
- * context.  A step arms only under uio->net_lock after checking closing,
+ * context.  A step arms only under socks->lock after checking closing,
  * so none can arm after the cancel walked the list.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -35,22 +35,23 @@
 #include <net/tcp_states.h>
 
 #include "nrio.h"
+#include "ring.h"
 
-void nrio_net_ctx_init(struct nrio_uio *uio)
+void nrio_net_ctx_init(struct nrio_net_socks *socks)
 {
-	spin_lock_init(&uio->net_lock);
-	INIT_LIST_HEAD(&uio->net_waits);
+	spin_lock_init(&socks->lock);
+	INIT_LIST_HEAD(&socks->waits);
 }
 
 /* The context's end: no step runs any more. */
-void nrio_net_ctx_free(struct nrio_uio *uio)
+void nrio_net_ctx_free(struct nrio_net_socks *socks)
 {
 	unsigned int i;
 
-	WARN_ON_ONCE(!list_empty(&uio->net_waits));
-	for (i = 0; i < ARRAY_SIZE(uio->sock); i++)
-		if (uio->sock[i])
-			fput(uio->sock[i]);
+	WARN_ON_ONCE(!list_empty(&socks->waits));
+	for (i = 0; i < ARRAY_SIZE(socks->sock); i++)
+		if (socks->sock[i])
+			fput(socks->sock[i]);
 }
 
 /* TCP or UDP over IPv4 or IPv6: the sockets the engine knows. */
@@ -69,7 +70,7 @@ long nrio_net_attach(struct nrio_ctx *ctx, bool attach,
 {
 	struct unified_io_sock_attach a;
 	struct file *file = NULL, *old;
-	struct nrio_uio *uio;
+	struct nrio_net_socks *socks;
 	struct socket *sock;
 	u32 slot;
 
@@ -81,7 +82,7 @@ long nrio_net_attach(struct nrio_ctx *ctx, bool attach,
 	if (a.slot >= UNIFIED_IO_SOCK_SLOTS || a.flags || a.resv)
 		return -EINVAL;
 	slot = array_index_nospec(a.slot, UNIFIED_IO_SOCK_SLOTS);
-	uio = ctx->uio;
+	socks = ctx->net;
 
 	if (attach) {
 		file = fget(a.sock_fd);
@@ -100,10 +101,10 @@ long nrio_net_attach(struct nrio_ctx *ctx, bool attach,
 		return -EINVAL;
 	}
 
-	spin_lock(&uio->net_lock);
-	old = uio->sock[slot];
-	uio->sock[slot] = file;
-	spin_unlock(&uio->net_lock);
+	spin_lock(&socks->lock);
+	old = socks->sock[slot];
+	socks->sock[slot] = file;
+	spin_unlock(&socks->lock);
 	if (old)
 		fput(old);
 	else if (!attach)
@@ -138,7 +139,7 @@ static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 	const struct nrio_net_desc *d = &step->d;
 	struct nrio_region *region = ctx->region;
 	u32 allowed = d->send ? MSG_MORE : MSG_WAITALL;
-	struct nrio_uio *uio = ctx->uio;
+	struct nrio_net_socks *socks = ctx->net;
 	unsigned int i, nr;
 	struct socket *sock;
 	u64 off;
@@ -151,12 +152,12 @@ static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 	    d->data_off > region->off.data_size - d->data_len)
 		return -EFAULT;
 
-	spin_lock(&uio->net_lock);
-	step->file = uio->sock[array_index_nospec(d->sock,
+	spin_lock(&socks->lock);
+	step->file = socks->sock[array_index_nospec(d->sock,
 						  UNIFIED_IO_SOCK_SLOTS)];
 	if (step->file)
 		get_file(step->file);
-	spin_unlock(&uio->net_lock);
+	spin_unlock(&socks->lock);
 	if (!step->file)
 		return -ENOENT;
 	sock = sock_from_file(step->file);
@@ -295,20 +296,20 @@ static int nrio_net_wake(struct wait_queue_entry *wait, unsigned int mode,
 static int nrio_net_arm(struct nrio_ctx *ctx, struct nrio_net_step *step)
 {
 	struct socket *sock = sock_from_file(step->file);
-	struct nrio_uio *uio = ctx->uio;
+	struct nrio_net_socks *socks = ctx->net;
 	__poll_t mask;
 
 	init_waitqueue_func_entry(&step->wait, nrio_net_wake);
 	step->head = sk_sleep(sock->sk);
-	spin_lock(&uio->net_lock);
+	spin_lock(&socks->lock);
 	if (READ_ONCE(ctx->closing)) {
-		spin_unlock(&uio->net_lock);
+		spin_unlock(&socks->lock);
 		return -ECANCELED;
 	}
 	atomic_set(&step->armed, NRIO_NET_ARMING);
-	list_add_tail(&step->node, &uio->net_waits);
+	list_add_tail(&step->node, &socks->waits);
 	add_wait_queue(step->head, &step->wait);
-	spin_unlock(&uio->net_lock);
+	spin_unlock(&socks->lock);
 
 	/*
 	 * A wake-up before the entry was queued would be lost: poll.  Until
@@ -322,9 +323,9 @@ static int nrio_net_arm(struct nrio_ctx *ctx, struct nrio_net_step *step)
 		return 0;
 	atomic_set(&step->armed, NRIO_NET_IDLE);
 	remove_wait_queue(step->head, &step->wait);
-	spin_lock(&uio->net_lock);
+	spin_lock(&socks->lock);
 	list_del(&step->node);
-	spin_unlock(&uio->net_lock);
+	spin_unlock(&socks->lock);
 	return -EAGAIN;
 }
 
@@ -350,7 +351,7 @@ static int nrio_net_run(struct nrio_ctx *ctx, struct nrio_net_step *step,
 }
 
 /*
- * Start @step (its descriptor copied into step->d): as nrio_uio_issue(),
+ * Start @step (its descriptor copied into step->d): as nrio_step_issue(),
  * 1 with *@res when it ended here, 0 when it waits (the chain's work item
  * resumes it), or the errno its checks failed it with.
  */
@@ -371,11 +372,11 @@ int nrio_net_issue(struct nrio_ctx *ctx, struct nrio_net_step *step,
 int nrio_net_resume(struct nrio_ctx *ctx, struct nrio_net_step *step,
 		    int *res)
 {
-	struct nrio_uio *uio = ctx->uio;
+	struct nrio_net_socks *socks = ctx->net;
 
-	spin_lock(&uio->net_lock);
+	spin_lock(&socks->lock);
 	list_del(&step->node);
-	spin_unlock(&uio->net_lock);
+	spin_unlock(&socks->lock);
 	if (READ_ONCE(ctx->closing)) {
 		nrio_net_release(step);
 		*res = -ECANCELED;
@@ -387,18 +388,18 @@ int nrio_net_resume(struct nrio_ctx *ctx, struct nrio_net_step *step,
 /* Close: every waiting step goes to its work item, which cancels it. */
 void nrio_net_cancel_all(struct nrio_ctx *ctx)
 {
-	struct nrio_uio *uio = ctx->uio;
+	struct nrio_net_socks *socks = ctx->net;
 	struct nrio_net_step *step;
 
-	if (!uio)
+	if (!socks)
 		return;
-	spin_lock(&uio->net_lock);
-	list_for_each_entry(step, &uio->net_waits, node) {
+	spin_lock(&socks->lock);
+	list_for_each_entry(step, &socks->waits, node) {
 		/* Woken already, or arming: that one goes on and sees it. */
 		if (!nrio_net_claim(step))
 			continue;
 		remove_wait_queue(step->head, &step->wait);
 		queue_work(nrio_wq, step->work);
 	}
-	spin_unlock(&uio->net_lock);
+	spin_unlock(&socks->lock);
 }

@@ -8,6 +8,7 @@
 #include <linux/cache.h>
 #include <linux/list.h>
 #include <linux/llist.h>
+#include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -78,8 +79,41 @@ struct nrio_ns {
 	nrio_init_rq_fn		*init_rq;
 };
 
-/* One open file of /dev/nvme_ring_io. */
+struct nrio_ctx;
+
+/*
+ * What makes a context one device's or the other's: chosen at open from
+ * the device node, never changed.
+ */
+struct nrio_dev_ops {
+	/* SETUP, INFO and the device's own ioctls; -ENOTTY for the rest. */
+	long	(*ioctl)(struct nrio_ctx *ctx, unsigned int cmd,
+			 void __user *uarg);
+	/* The device's SUBMIT and COMPLETE command numbers. */
+	unsigned int	submit_cmd;
+	unsigned int	complete_cmd;
+	/*
+	 * SUBMIT's consumer, ctx->lock held: consume up to @budget of the
+	 * @avail descriptors ready from @head; returns how many.  With
+	 * @nowait stop, setting *@again, at one that would have to wait.
+	 */
+	u32	(*consume)(struct nrio_ctx *ctx, u32 head, u32 avail,
+			   u32 budget, bool nowait, bool *again);
+	/* Could all of what consume() would consume go with @nowait? */
+	bool	(*nowait_ok)(struct nrio_ctx *ctx, u32 head, u32 avail,
+			     u32 budget);
+	/* The device's io_uring commands besides SUBMIT and WAIT, or NULL. */
+	int	(*uring_cmd)(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+			     unsigned int issue_flags);
+	/* The file is closing (the region published): stop what waits. */
+	void	(*release)(struct nrio_ctx *ctx);
+	/* The context is freed, or its SETUP failed: what the device kept. */
+	void	(*free)(struct nrio_ctx *ctx);
+};
+
+/* One open file of /dev/nvme_ring_io or /dev/unified_io_region. */
 struct nrio_ctx {
+	const struct nrio_dev_ops *ops;
 	refcount_t		ref;		/* file + in-flight I/O */
 	struct mutex		lock;		/* SETUP; serialises SUBMIT */
 	struct nrio_region	*region;	/* set once, by SETUP */
@@ -87,7 +121,6 @@ struct nrio_ctx {
 	int			numa_node;
 	bool			polled;		/* READ/WRITE use REQ_POLLED */
 	bool			dead;		/* namespace gone, under lock */
-	bool			unified;	/* /dev/unified_io_region */
 	bool			closing;	/* release() ran */
 	u32			data_align_mask; /* of READ/WRITE data_off */
 	u32			sq_mask;
@@ -103,18 +136,22 @@ struct nrio_ctx {
 	u64			sq_invalid;
 	u64			bytes_moved;	/* by READ/WRITE, in place */
 	u64			bytes_copied;	/* by NET steps, one copy */
-	u64			chains;		/* under ctx->lock */
+	u64			nr_chains;	/* under ctx->lock */
 	u64			canceled;
 	wait_queue_head_t	cq_wait;
 	struct list_head	uring_waiters;	/* parked URING_WAITs */
-	struct delayed_work	uring_reap;	/* 6.1: uring.c */
+	struct delayed_work	uring_reap;	/* 6.1: wait.c */
 	struct list_head	poll_list;	/* polled I/O, oldest first */
 
 	spinlock_t		resume_lock;
-	struct list_head	resumes;	/* waits to resume, main.c */
+	struct list_head	resumes;	/* waits to resume, resume.c */
 	unsigned int		nr_resumes;
 
-	struct nrio_uio		*uio;		/* unified device state */
+	/* /dev/unified_io_region's, set by its SETUP; NULL otherwise. */
+	struct nrio_unified	*unified;
+	struct nrio_bpf_slots	*bpf;
+	struct nrio_net_socks	*net;
+	struct nrio_chains	*chains;
 
 	/*
 	 * Direct mode's preallocated I/O (io.c): free ones on dio_free (any
@@ -126,6 +163,9 @@ struct nrio_ctx {
 
 	struct work_struct	free_work;
 };
+
+/* A descriptor's I/O completed with @res: its owner's callback. */
+typedef void (nrio_end_io_fn)(void *data, u64 user_data, int res);
 
 /* The kernel's private copy of one SQ descriptor. */
 struct nrio_desc {
@@ -142,8 +182,12 @@ struct nrio_desc {
 	u32	timeout_ms;
 	u32	resv2;
 	u64	user_data;
-	struct nrio_chain *chain;	/* the chain it is a step of, or NULL */
-	bool	hop;		/* a read-next step's read: no CQ entry */
+	/*
+	 * Who completes it: NULL, the engine posts its CQ entry; else this,
+	 * from its end_io (any context; a chain's step).  Never polled.
+	 */
+	nrio_end_io_fn *end_io;
+	void	*end_data;
 	bool	nowait;		/* IO_URING_F_NONBLOCK: -EAGAIN, not a wait */
 };
 
@@ -188,34 +232,29 @@ struct nrio_net_desc {
 	bool	resv;		/* a reserved field was set */
 };
 
-/* What a unified context adds to the shared one. */
-struct nrio_udesc;
-struct nrio_uio {
-	u32			net_ifindex;
-	u32			net_rxq;
-	u32			frame_size;
-	u32			frame_headroom;
-	struct nrio_udesc	*scratch;	/* sq_entries, under ctx->lock */
-	spinlock_t		bpf_lock;
-	struct bpf_prog		*bpf[UNIFIED_IO_BPF_SLOTS];
+/* A context's BPF programs (bpf.c), and its handle for XDP programs. */
+struct nrio_bpf_slots {
+	spinlock_t		lock;		/* prog[] */
+	struct bpf_prog		*prog[UNIFIED_IO_BPF_SLOTS];
 	u32			xdp_id;		/* UNIFIED_IO_XDP_HANDLE, 0: none */
 	u32			xdp_cookie;
-	spinlock_t		net_lock;	/* sock[], net_waits */
+};
+
+/* A context's sockets (net.c). */
+struct nrio_net_socks {
+	spinlock_t		lock;		/* sock[], waits */
 	struct file		*sock[UNIFIED_IO_SOCK_SLOTS];
-	struct list_head	net_waits;	/* steps waiting on a socket */
-	struct nrio_ctx		*ctx;
-	struct llist_head	hops;		/* chains whose read completed */
-	struct work_struct	hop_work;	/* runs them, holding a ctx ref */
+	struct list_head	waits;		/* steps waiting on a socket */
 };
 
 /* One descriptor in flight: the bioset front-pads every bio with this. */
 struct nrio_io {
 	struct nrio_ctx		*ctx;
-	struct nrio_chain	*chain;		/* a chain step's, or NULL */
+	nrio_end_io_fn		*end_io;	/* as struct nrio_desc's */
+	void			*end_data;
 	u64			user_data;
 	u32			bytes;
 	bool			polled;
-	bool			hop;		/* a read-next step's read */
 	bool			dio;		/* in a struct nrio_dio */
 	atomic_t		nowait;		/* NRIO_NOWAIT_*, io.c */
 	struct list_head	poll_node;	/* on ctx->poll_list, if polled */
@@ -245,7 +284,10 @@ struct nrio_setup_req {
 	u32		cq_entries;	/* 0: 2 * sq_entries */
 	u32		sqe_size;
 	u64		data_size;
-	int		nvme_fd;	/* -1: none (unified device) */
+	int		nvme_fd;
+	bool		nvme_optional;	/* nvme_fd -1: no namespace */
+	/* data_off alignment: the queue's DMA alignment, else an LBA. */
+	bool		align_dma;
 	int		numa_node;	/* may be set by prepare() */
 	/* With the namespace bound, before the region is made. */
 	int		(*prepare)(struct nrio_ctx *ctx,
@@ -253,16 +295,39 @@ struct nrio_setup_req {
 	const void	*priv;
 };
 
-/* main.c */
-struct kobject;
+/* ctx.c */
+int nrio_ctx_init(void);
+void nrio_ctx_exit(void);
+struct nrio_ctx *nrio_ctx_alloc(const struct nrio_dev_ops *ops);
 void nrio_ctx_put(struct nrio_ctx *ctx);
-bool nrio_kobj_is_device(const struct kobject *kobj);
+void nrio_ctx_put_last(struct nrio_ctx *ctx);
+extern struct workqueue_struct *nrio_wq;
+
+/* The region, once SETUP has published it; NULL before. */
+static inline struct nrio_region *nrio_ctx_region(struct nrio_ctx *ctx)
+{
+	/* Pairs with the store-release at the end of SETUP. */
+	return smp_load_acquire(&ctx->region);
+}
+
+/* file.c: the file operations both devices share */
+struct nrio_dev {
+	struct miscdevice		misc;
+	const struct nrio_dev_ops	*ops;
+};
+int nrio_dev_register(struct nrio_dev *dev);
+void nrio_dev_unregister(struct nrio_dev *dev);
+void nrio_dev_ready(void);
+
+/* setup.c: what both devices' SETUP and INFO share */
 int nrio_copy_setup(void *k, size_t ksize, const void __user *uarg);
 int nrio_info_size(const void __user *uarg, size_t ksize, u32 *usize);
 int nrio_check_request(const struct nrio_setup_req *req);
 long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		    struct nvme_ring_io_offsets __user *uoff);
-extern struct workqueue_struct *nrio_wq;
+
+/* submit.c */
+int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
 
 /* region.c */
 int nrio_region_init(void);
@@ -282,64 +347,31 @@ extern unsigned int nrio_max_data_mb;
 int nrio_ns_bind(struct nrio_ns *ns, int fd);
 int nrio_ns_direct(struct nrio_ns *ns);
 void nrio_ns_unbind(struct nrio_ns *ns);
+void nrio_ns_device_ktype(const struct kobj_type *ktype);
 
 /* io.c */
 int nrio_io_init(void);
 void nrio_io_exit(void);
 int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr);
 void nrio_dio_free(struct nrio_ctx *ctx);
-int nrio_submit(struct nrio_ctx *ctx, u32 to_submit, bool nowait);
 int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d);
 bool nrio_nowait_opcode(u8 opcode);
-/* What a CQ entry's positive res counts, for INFO. */
-enum nrio_data {
-	NRIO_DATA_NONE,		/* not data bytes (a BPF program's value) */
-	NRIO_DATA_IN_PLACE,	/* bytes a device moved in place */
-	NRIO_DATA_COPIED,	/* bytes moved through one copy */
-};
-
-void nrio_post_full(struct nrio_ctx *ctx, u64 user_data, int res,
-		    bool invalid, struct nrio_io *io, enum nrio_data data,
-		    u32 result0);
-
-static inline void nrio_post_data(struct nrio_ctx *ctx, u64 user_data,
-				  int res, bool invalid, struct nrio_io *io,
-				  enum nrio_data data)
-{
-	nrio_post_full(ctx, user_data, res, invalid, io, data, 0);
-}
-
-static inline void nrio_post(struct nrio_ctx *ctx, u64 user_data, int res,
-			     bool invalid, struct nrio_io *io)
-{
-	nrio_post_data(ctx, user_data, res, invalid, io, NRIO_DATA_NONE);
-}
-void nrio_note_in_place(struct nrio_ctx *ctx, u32 bytes);
-u32 nrio_reserve_cq(struct nrio_ctx *ctx, u32 want, bool all);
-void nrio_unreserve_cq(struct nrio_ctx *ctx, u32 n);
-void nrio_note_cq_full(struct nrio_ctx *ctx);
-int nrio_wait_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 void nrio_poll_drain(struct nrio_ctx *ctx);
-u32 nrio_cq_ready(struct nrio_ctx *ctx);
 
 /* unified.c: /dev/unified_io_region */
-int nrio_uio_init(const struct file_operations *fops);
-void nrio_uio_exit(void);
-bool nrio_uio_file(struct file *file);
-long nrio_uio_ioctl(struct nrio_ctx *ctx, unsigned int cmd, void __user *uarg);
-u32 nrio_uio_consume(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget,
-		     bool nowait, bool *again);
-bool nrio_uio_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 avail, u32 budget);
-void nrio_chain_step_done(struct nrio_chain *chain, u64 user_data, int res);
-void nrio_chain_hop_done(struct nrio_chain *chain, int res);
-void nrio_uio_free(struct nrio_ctx *ctx);
+int nrio_unified_dev_init(void);
+void nrio_unified_dev_exit(void);
+
+/* nvme_dev.c: /dev/nvme_ring_io */
+int nrio_nvme_dev_init(void);
+void nrio_nvme_dev_exit(void);
 
 /* net.c */
 /*
  * A NET step of a chain, from its start to its CQ entry.  While it waits
  * for its socket, wait is on the socket's wait queue and node on
- * uio->net_waits; armed says who owns it (net.c), and whoever claims it
+ * ctx->net->waits; armed says who owns it (net.c), and whoever claims it
  * (the wake-up or the context's close) queues work.
  */
 struct nrio_net_step {
@@ -357,8 +389,8 @@ struct nrio_net_step {
 	struct work_struct	*work;		/* the chain's */
 };
 
-void nrio_net_ctx_init(struct nrio_uio *uio);
-void nrio_net_ctx_free(struct nrio_uio *uio);
+void nrio_net_ctx_init(struct nrio_net_socks *socks);
+void nrio_net_ctx_free(struct nrio_net_socks *socks);
 long nrio_net_attach(struct nrio_ctx *ctx, bool attach,
 		     const struct unified_io_sock_attach __user *uarg);
 int nrio_net_issue(struct nrio_ctx *ctx, struct nrio_net_step *step,
@@ -370,8 +402,8 @@ void nrio_net_cancel_all(struct nrio_ctx *ctx);
 /* bpf.c */
 void nrio_bpf_init(void);
 bool nrio_bpf_available(void);
-void nrio_bpf_ctx_init(struct nrio_uio *uio);
-void nrio_bpf_ctx_free(struct nrio_uio *uio);
+void nrio_bpf_ctx_init(struct nrio_bpf_slots *bs);
+void nrio_bpf_ctx_free(struct nrio_bpf_slots *bs);
 long nrio_bpf_xdp_handle(struct nrio_ctx *ctx,
 			 struct unified_io_xdp_handle __user *uarg);
 long nrio_bpf_attach(struct nrio_ctx *ctx, bool attach,
@@ -390,7 +422,5 @@ int unified_io_xdp_store(u64 handle, u64 off, void *buf, u32 buf__sz);
 
 /* uring.c */
 int nrio_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
-void nrio_uring_wake(struct nrio_ctx *ctx);
-void nrio_uring_reap(struct work_struct *work);
 
 #endif /* _NRIO_H */

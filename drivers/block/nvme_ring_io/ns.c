@@ -29,6 +29,18 @@
 #include "nrio.h"
 
 /*
+ * The driver core's device_ktype, which is not exported: our own device
+ * node's kobject has it (file.c tells us when it registers one).  Only
+ * read from an open file of ours, so a node is registered by then.
+ */
+static const struct kobj_type *nrio_device_ktype;
+
+void nrio_ns_device_ktype(const struct kobj_type *ktype)
+{
+	nrio_device_ktype = ktype;
+}
+
+/*
  * NVME_IOCTL_ID returns the NSID (a u32) as an int, or -errno; 0 and
  * 0xffffffff are not namespace IDs.
  */
@@ -95,7 +107,8 @@ static int nrio_bind_generic(struct nrio_ns *ns, struct file *file)
 	 * cdev_device_add() makes it), may that parent be taken for one.
 	 */
 	if (!nrio_owner_is_nvme_core(file->f_op->owner) ||
-	    !nrio_kobj_is_device(inode->i_cdev->kobj.parent))
+	    !nrio_device_ktype ||
+	    inode->i_cdev->kobj.parent->ktype != nrio_device_ktype)
 		return -ENODEV;
 	ngdev = kobj_to_dev(inode->i_cdev->kobj.parent);
 	if (!ngdev->class || strcmp(ngdev->class->name, "nvme-generic") ||

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_ring_io: /dev/nvme_ring_io, a context's rings of NVMe descriptors.
+ *
+ * The device's part of a context: its SETUP and INFO, its 80-byte SQ
+ * descriptors (read once, field by field, into struct nrio_desc) and
+ * SUBMIT's consumer, which issues each to the NVMe engine (nvme.c) as it
+ * reads it.  Everything else is the code both devices share (file.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/build_bug.h>
+#include <linux/miscdevice.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+
+#include "nrio.h"
+#include "ring.h"
+
+/* Read one descriptor once, field by field, into @d. */
+static void nrio_read_sqe(struct nrio_desc *d,
+			  const struct nvme_ring_io_sqe *sqe)
+{
+	d->opcode = READ_ONCE(sqe->opcode);
+	d->flags = READ_ONCE(sqe->flags);
+	d->resv1 = READ_ONCE(sqe->resv1);
+	d->nsid = READ_ONCE(sqe->nsid);
+	d->cdw2 = READ_ONCE(sqe->cdw2);
+	d->cdw3 = READ_ONCE(sqe->cdw3);
+	d->metadata_off = READ_ONCE(sqe->metadata_off);
+	d->data_off = READ_ONCE(sqe->data_off);
+	d->metadata_len = READ_ONCE(sqe->metadata_len);
+	d->data_len = READ_ONCE(sqe->data_len);
+	d->cdw10 = READ_ONCE(sqe->cdw10);
+	d->cdw11 = READ_ONCE(sqe->cdw11);
+	d->cdw12 = READ_ONCE(sqe->cdw12);
+	d->cdw13 = READ_ONCE(sqe->cdw13);
+	d->cdw14 = READ_ONCE(sqe->cdw14);
+	d->cdw15 = READ_ONCE(sqe->cdw15);
+	d->timeout_ms = READ_ONCE(sqe->timeout_ms);
+	d->resv2 = READ_ONCE(sqe->resv2);
+	d->user_data = READ_ONCE(sqe->user_data);
+	d->end_io = NULL;
+}
+
+/*
+ * SUBMIT's consumer (struct nrio_dev_ops): up to @budget descriptors from
+ * @head, each issued as it is read, as many as the CQ has slots for.
+ */
+static u32 nrio_nvme_consume(struct nrio_ctx *ctx, u32 head, u32 avail,
+			     u32 budget, bool nowait, bool *again)
+{
+	struct blk_plug plug;
+	u32 n, i;
+
+	n = nrio_cq_reserve(ctx, budget, false);
+	if (n < budget)
+		nrio_cq_note_full(ctx);
+
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		struct nrio_desc d;
+		int ret;
+
+		/* A batch of large discards can take a while: let kill in. */
+		if (fatal_signal_pending(current))
+			break;
+		nrio_read_sqe(&d, nrio_sq_slot(ctx, head + i, sizeof(struct
+							nvme_ring_io_sqe)));
+		d.nowait = nowait;
+		ret = nrio_issue(ctx, &d);
+		if (unlikely(ret == -EAGAIN && nowait)) {
+			*again = true;
+			break;
+		}
+		if (ret)
+			nrio_cq_post(ctx, d.user_data, ret, true);
+	}
+	blk_finish_plug(&plug);
+	if (i < n)
+		nrio_cq_cancel(ctx, n - i);
+
+	return i;
+}
+
+/*
+ * The nvme_ring_io descriptors SUBMIT would consume: any that cannot start
+ * without waiting?  (Read once more when consumed; see nrio_submit().)
+ */
+static bool nrio_nvme_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 avail,
+				u32 budget)
+{
+	const struct nvme_ring_io_sqe *sqe;
+	u32 i;
+
+	for (i = 0; i < budget; i++) {
+		sqe = nrio_sq_slot(ctx, head + i, sizeof(*sqe));
+		if (!nrio_nowait_opcode(READ_ONCE(sqe->opcode)))
+			return false;
+	}
+	return true;
+}
+
+static long nrio_nvme_setup(struct nrio_ctx *ctx,
+			    struct nvme_ring_io_setup __user *uarg)
+{
+	struct nvme_ring_io_setup s;
+	struct nrio_setup_req req;
+	long ret;
+	u32 i;
+
+	ret = nrio_copy_setup(&s, sizeof(s), uarg);
+	if (ret)
+		return ret;
+	if (s.flags & ~(NVME_RING_IO_SETUP_F_IOPOLL |
+			NVME_RING_IO_SETUP_F_DIRECT))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
+		if (s.resv[i])
+			return -EINVAL;
+
+	req = (struct nrio_setup_req) {
+		.iopoll		= s.flags & NVME_RING_IO_SETUP_F_IOPOLL,
+		.direct		= s.flags & NVME_RING_IO_SETUP_F_DIRECT,
+		.sq_entries	= s.sq_entries,
+		.cq_entries	= s.cq_entries,
+		.sqe_size	= sizeof(struct nvme_ring_io_sqe),
+		.data_size	= s.data_size,
+		.nvme_fd	= s.nvme_fd,
+		.numa_node	= s.numa_node,
+	};
+	ret = nrio_check_request(&req);
+	if (ret)
+		return ret;
+	return nrio_ctx_setup(ctx, &req, &uarg->off);
+}
+
+static long nrio_nvme_info(struct nrio_ctx *ctx,
+			   struct nvme_ring_io_info __user *uarg)
+{
+	struct nvme_ring_io_info info = {};
+	struct nrio_region *region = nrio_ctx_region(ctx);
+	u32 usize;
+	int ret;
+
+	ret = nrio_info_size(uarg, sizeof(info), &usize);
+	if (ret)
+		return ret;
+	info.size = usize;
+	info.abi_version = NVME_RING_IO_ABI_VERSION;
+	if (region) {
+		struct nrio_ns *ns = &ctx->ns;
+
+		info.flags = NVME_RING_IO_INFO_F_SETUP;
+		if (ns->can_read)
+			info.flags |= NVME_RING_IO_INFO_F_READ;
+		if (ns->can_write)
+			info.flags |= NVME_RING_IO_INFO_F_WRITE;
+		if (bdev_read_only(ns->bdev))
+			info.flags |= NVME_RING_IO_INFO_F_RO_NS;
+		if (ns->generic)
+			info.flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
+		if (ctx->polled)
+			info.flags |= NVME_RING_IO_INFO_F_POLLED;
+		if (ns->init_rq)
+			info.flags |= NVME_RING_IO_INFO_F_DIRECT;
+		if (READ_ONCE(ctx->dead) || !disk_live(ns->bdev->bd_disk))
+			info.flags |= NVME_RING_IO_INFO_F_DEAD;
+		info.nsid = ns->nsid;
+		info.lba_size = 1U << ns->lba_shift;
+		info.max_segments = ns->max_segments;
+		info.nr_lbas = bdev_nr_sectors(ns->bdev) >>
+			       (ns->lba_shift - SECTOR_SHIFT);
+		info.max_transfer = ns->max_transfer;
+		info.region_size = region->off.region_size;
+		info.data_size = region->off.data_size;
+		info.huge_bytes = region->huge_bytes;
+		info.sq_entries = ctx->sq_mask + 1;
+		info.cq_entries = ctx->cq_mask + 1;
+		info.numa_node = ctx->numa_node;
+
+		spin_lock_irq(&ctx->cq_lock);
+		info.inflight = ctx->inflight;
+		info.counters.completed = ctx->completed;
+		info.counters.sq_invalid = ctx->sq_invalid;
+		spin_unlock_irq(&ctx->cq_lock);
+		/* Written under ctx->lock; a racing SUBMIT makes them stale. */
+		info.counters.submitted = READ_ONCE(ctx->submitted);
+		info.counters.cq_full = READ_ONCE(ctx->cq_full);
+	}
+	if (copy_to_user(uarg, &info, usize))
+		return -EFAULT;
+	return 0;
+}
+
+static long nrio_nvme_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
+			    void __user *uarg)
+{
+	switch (cmd) {
+	case NVME_RING_IO_SETUP:
+		return nrio_nvme_setup(ctx, uarg);
+	case NVME_RING_IO_INFO:
+		return nrio_nvme_info(ctx, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void nrio_nvme_free(struct nrio_ctx *ctx)
+{
+	nrio_dio_free(ctx);
+}
+
+static const struct nrio_dev_ops nrio_nvme_ops = {
+	.ioctl		= nrio_nvme_ioctl,
+	.submit_cmd	= NVME_RING_IO_SUBMIT,
+	.complete_cmd	= NVME_RING_IO_COMPLETE,
+	.consume	= nrio_nvme_consume,
+	.nowait_ok	= nrio_nvme_nowait_ok,
+	.free		= nrio_nvme_free,
+};
+
+static struct nrio_dev nrio_nvme_dev = {
+	.misc	= {
+		.name	= NVME_RING_IO_DEVNAME,
+		.mode	= NRIO_DEV_MODE,
+	},
+	.ops	= &nrio_nvme_ops,
+};
+
+int nrio_nvme_dev_init(void)
+{
+	return nrio_dev_register(&nrio_nvme_dev);
+}
+
+void nrio_nvme_dev_exit(void)
+{
+	nrio_dev_unregister(&nrio_nvme_dev);
+}

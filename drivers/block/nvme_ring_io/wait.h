@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nvme_ring_io: waiting for CQ entries, and waking the waiters.
+ *
+ * Two kinds of waiter: a task sleeping in COMPLETE (or SUBMIT with
+ * F_WAIT) on ctx->cq_wait, and NVME_RING_IO_URING_WAIT commands parked on
+ * ctx->uring_waiters.  The ring wakes both whenever an entry is posted or
+ * a reservation is given back (ring.c).
+ */
+#ifndef _NRIO_WAIT_H
+#define _NRIO_WAIT_H
+
+#include "nrio.h"
+
+struct io_uring_cmd;
+
+void nrio_cq_wake_uring(struct nrio_ctx *ctx);
+
+/* Under cq_lock: complete the parked URING_WAITs whose condition holds. */
+static inline void nrio_cq_wake_locked(struct nrio_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->cq_lock);
+	if (unlikely(!list_empty(&ctx->uring_waiters)))
+		nrio_cq_wake_uring(ctx);
+}
+
+/* Outside cq_lock: wake the tasks sleeping for entries. */
+static inline void nrio_cq_wake(struct nrio_ctx *ctx)
+{
+	if (wq_has_sleeper(&ctx->cq_wait))
+		wake_up(&ctx->cq_wait);
+}
+
+int nrio_cq_wait(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
+int nrio_cq_wait_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+		       u32 min, unsigned int issue_flags);
+void nrio_cq_cancel_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
+			  unsigned int issue_flags);
+void nrio_cq_reap_uring(struct work_struct *work);
+
+#endif /* _NRIO_WAIT_H */
