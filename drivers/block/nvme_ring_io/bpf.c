@@ -110,10 +110,11 @@ static int nrio_bpf_copy(struct nrio_ctx *ctx, u64 off, void *buf, u32 len,
 			 bool store)
 {
 	struct nrio_region *region = ctx->region;
-	u64 size = region->off.data_size;
+	int ret;
 
-	if (len > size || off > size - len)
-		return -EFAULT;
+	ret = nrio_region_check(region, off, len);
+	if (ret)
+		return ret;
 	off += region->off.data;
 	while (len) {
 		/* The offset is the program's: no speculation past the end. */
@@ -394,9 +395,9 @@ int nrio_bpf_run(struct nrio_ctx *ctx, const struct nrio_bpf_desc *b,
 		return -EINVAL;
 	if (b->slot >= UNIFIED_IO_BPF_SLOTS)
 		return -EINVAL;
-	if (b->data_len > region->off.data_size ||
-	    b->data_off > region->off.data_size - b->data_len)
-		return -EFAULT;
+	err = nrio_region_check(region, b->data_off, b->data_len);
+	if (err)
+		return err;
 	slot = array_index_nospec(b->slot, UNIFIED_IO_BPF_SLOTS);
 
 	if (hop && hop->run) {

@@ -272,17 +272,6 @@ static struct bio *nrio_alloc_parent(struct nrio_ctx *ctx,
 	return bio;
 }
 
-/* The data a descriptor names must lie inside the data area. */
-static int nrio_check_data(const struct nrio_region *region, u64 off,
-			   u32 len)
-{
-	u64 size = region->off.data_size;
-
-	if (len > size || off > size - len)
-		return -EFAULT;
-	return 0;
-}
-
 static int nrio_check_lba(const struct nrio_ns *ns, u64 slba, u64 nlb)
 {
 	u64 cap = bdev_nr_sectors(ns->bdev) >> (ns->lba_shift - SECTOR_SHIFT);
@@ -512,7 +501,7 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		return -EINVAL;
 	if (d->data_off & ctx->data_align_mask)
 		return -EINVAL;
-	ret = nrio_check_data(region, d->data_off, d->data_len);
+	ret = nrio_region_check(region, d->data_off, d->data_len);
 	if (ret)
 		return ret;
 	/*
@@ -654,7 +643,7 @@ static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	if (d->data_len != nr * sizeof(struct nvme_ring_io_dsm_range) ||
 	    !IS_ALIGNED(d->data_off, sizeof(struct nvme_ring_io_dsm_range)))
 		return -EINVAL;
-	ret = nrio_check_data(region, d->data_off, d->data_len);
+	ret = nrio_region_check(region, d->data_off, d->data_len);
 	if (ret)
 		return ret;
 	ret = nrio_check_write(ns);

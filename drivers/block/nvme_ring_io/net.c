@@ -144,13 +144,14 @@ static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 	struct socket *sock;
 	u64 off;
 	u32 len;
+	int ret;
 
 	if (!d->data_len || d->data_len > UNIFIED_IO_NET_MAX ||
 	    d->sock >= UNIFIED_IO_SOCK_SLOTS || (d->msg_flags & ~allowed))
 		return -EINVAL;
-	if (d->data_len > region->off.data_size ||
-	    d->data_off > region->off.data_size - d->data_len)
-		return -EFAULT;
+	ret = nrio_region_check(region, d->data_off, d->data_len);
+	if (ret)
+		return ret;
 
 	spin_lock(&socks->lock);
 	step->file = socks->sock[array_index_nospec(d->sock,

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nvme_ring_io: the region (region.c).
+ * nvme_ring_io: the region (region.c), and the one way into its data area.
+ *
+ * Every path that touches the data area (the NVMe bio engine, direct
+ * mode, DSM, the BPF kfuncs, the socket steps) checks the range it was
+ * given with nrio_region_check().  It is inline: the bio engine's
+ * descriptor checks are the hot path.
  */
 #ifndef _NRIO_REGION_H
 #define _NRIO_REGION_H
@@ -46,5 +51,19 @@ unsigned long nrio_region_get_unmapped_area(struct nrio_region *region,
 					    unsigned long pgoff,
 					    unsigned long flags);
 extern unsigned int nrio_max_data_mb;
+
+/*
+ * Does [@off, @off + @len) of the data area (offsets from its start, as
+ * descriptors and BPF programs give them) lie inside it?  0 or -EFAULT.
+ */
+static inline int nrio_region_check(const struct nrio_region *region,
+				    u64 off, u64 len)
+{
+	u64 size = region->off.data_size;
+
+	if (len > size || off > size - len)
+		return -EFAULT;
+	return 0;
+}
 
 #endif /* _NRIO_REGION_H */
