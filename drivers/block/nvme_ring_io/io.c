@@ -29,7 +29,6 @@
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
-#include <linux/nospec.h>
 #include <linux/nvme.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -290,39 +289,8 @@ static int nrio_check_write(const struct nrio_ns *ns)
 	return 0;
 }
 
-/* The folio run that holds region offset @off, at most @len bytes. */
-static struct page *nrio_run(const struct nrio_region *region, u64 off,
-			     u32 len, u32 *run)
-{
-	unsigned long idx = array_index_nospec(off >> PAGE_SHIFT,
-					       region->nr_pages);
-	struct page *page = region->pages[idx];
-	struct folio *folio = page_folio(page);
-	u64 in_folio = ((u64)(page_to_pfn(page) - folio_pfn(folio))
-			<< PAGE_SHIFT) + offset_in_page(off);
-
-	*run = min_t(u64, len, folio_size(folio) - in_folio);
-	return page;
-}
-
-/* The folio runs of [@off, @off + @len), counted up to @max. */
-static unsigned short nrio_count_runs(const struct nrio_region *region,
-				      u64 off, u32 len, unsigned int max)
-{
-	unsigned int n = 0;
-	u32 run;
-
-	while (len && n < max) {
-		nrio_run(region, off, len, &run);
-		off += run;
-		len -= run;
-		n++;
-	}
-	return n;
-}
-
 /*
- * Direct mode: the folio runs of [@off, @off + @len) if they fit one NVMe
+ * Direct mode: the folio runs of @data's walk if they fit one NVMe
  * command on @q as they are, else 0.  The block layer does not split a
  * passthrough request: its segments are the bio's bvecs as given (one per
  * run, __bio_add_page() merges nothing), and the driver maps each of them
@@ -334,9 +302,8 @@ static unsigned short nrio_count_runs(const struct nrio_region *region,
  * PRP list cannot describe).  What does not fit goes as bios, which the
  * block layer splits.
  */
-static unsigned int nrio_direct_runs(const struct nrio_region *region,
-				     struct request_queue *q, u64 off,
-				     u32 len)
+static unsigned int nrio_direct_runs(const struct nrio_region_iter *data,
+				     struct request_queue *q)
 {
 	unsigned int max = min_t(unsigned int, queue_max_segments(q),
 				 BIO_MAX_VECS);
@@ -344,22 +311,21 @@ static unsigned int nrio_direct_runs(const struct nrio_region *region,
 	unsigned long sb = queue_segment_boundary(q);
 	unsigned int align = queue_dma_alignment(q);
 	unsigned int seg = queue_max_segment_size(q);
+	struct nrio_region_iter it = *data;
 	unsigned int n = 0;
-	u32 run;
+	struct page *page;
+	u32 pg_off, run;
 
-	if (len > (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT)
+	if (it.left > (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT)
 		return 0;
-	while (len) {
-		struct page *page = nrio_run(region, off, len, &run);
-		phys_addr_t start = page_to_phys(page) + offset_in_page(off);
+	while (nrio_region_next(&it, true, &page, &pg_off, &run)) {
+		phys_addr_t start = page_to_phys(page) + pg_off;
 
 		if (n == max || run > seg || ((start | run) & align) ||
 		    ((start ^ (start + run - 1)) & ~(phys_addr_t)sb) ||
-		    (n && (start & vb)) || (run < len && ((start + run) & vb)))
+		    (n && (start & vb)) || (it.left && ((start + run) & vb)))
 			return 0;
 		n++;
-		off += run;
-		len -= run;
 	}
 	return n;
 }
@@ -375,21 +341,22 @@ static unsigned int nrio_direct_runs(const struct nrio_region *region,
 static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 			   u64 slba, u32 nlb)
 {
-	struct nrio_region *region = ctx->region;
 	struct nrio_ns *ns = &ctx->ns;
 	struct request_queue *q = bdev_get_queue(ns->bdev);
 	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
 	blk_opf_t opf = write ? REQ_OP_DRV_OUT : REQ_OP_DRV_IN;
-	u64 off = region->off.data + d->data_off;
 	struct nvme_command cmd = {};
+	struct nrio_region_iter it;
 	struct nrio_dio *dio;
-	unsigned int nr, i;
 	struct request *rq;
 	struct nrio_io *io;
+	struct page *page;
+	u32 pg_off, run;
 	struct bio *bio;
-	u32 len, run;
+	unsigned int nr;
 
-	nr = nrio_direct_runs(region, q, off, d->data_len);
+	nrio_region_iter_init(&it, ctx->region, d->data_off, d->data_len);
+	nr = nrio_direct_runs(&it, q);
 	if (!nr)
 		return false;
 	/*
@@ -422,13 +389,8 @@ static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
 	/* For bio_poll(); no blkcg association, nothing would use it. */
 	bio->bi_bdev = ns->bdev;
 	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	for (i = 0, len = d->data_len; i < nr; i++) {
-		struct page *page = nrio_run(region, off, len, &run);
-
-		__bio_add_page(bio, page, run, offset_in_page(off));
-		off += run;
-		len -= run;
-	}
+	while (nrio_region_next(&it, true, &page, &pg_off, &run))
+		__bio_add_page(bio, page, run, pg_off);
 	/* The request's first bio: counted, never refused. */
 	if (WARN_ON_ONCE(blk_rq_append_bio(rq, bio))) {
 		if (dio)
@@ -470,13 +432,14 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
 	u64 slba = d->cdw10 | (u64)d->cdw11 << 32;
 	u32 nlb = (d->cdw12 & NVME_RING_IO_RW_NLB_MASK) + 1;
+	struct nrio_region_iter it;
 	struct bio *bio, *first;
+	struct page *page;
 	unsigned short nr;
+	u32 pg_off, run;
 	blk_opf_t opf;
 	sector_t sector;
 	bool polled;
-	u32 len, run;
-	u64 off;
 	int ret;
 
 	if (d->cdw12 & ~(NVME_RING_IO_RW_NLB_MASK | NVME_RING_IO_RW_FUA))
@@ -504,14 +467,14 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	ret = nrio_region_check(region, d->data_off, d->data_len);
 	if (ret)
 		return ret;
+	nrio_region_iter_init(&it, region, d->data_off, d->data_len);
 	/*
 	 * Data that does not start on an LBA boundary (the unified device)
 	 * must fit one bio: a chained bio ends on a page boundary, which is
 	 * then no LBA boundary, and 6.1 would shift the rest of the transfer.
 	 */
 	if ((d->data_off & ((1U << ns->lba_shift) - 1)) &&
-	    nrio_count_runs(region, region->off.data + d->data_off,
-			    d->data_len, BIO_MAX_VECS + 1) > BIO_MAX_VECS)
+	    nrio_region_count(&it, true, BIO_MAX_VECS + 1) > BIO_MAX_VECS)
 		return -EINVAL;
 	ret = nrio_check_lba(ns, slba, nlb);
 	if (ret)
@@ -521,10 +484,8 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	if (ns->init_rq && !d->end_io && nrio_rw_direct(ctx, d, slba, nlb))
 		return 0;
 
-	off = region->off.data + d->data_off;
-	len = d->data_len;
 	sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	nr = nrio_count_runs(region, off, len, BIO_MAX_VECS + 1);
+	nr = nrio_region_count(&it, true, BIO_MAX_VECS + 1);
 	/*
 	 * Only an unchained bio is polled (a bio chain may span queues), and
 	 * no step of a descriptor chain: its completion starts the next.
@@ -540,29 +501,26 @@ static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	if (!bio)
 		return -EAGAIN;
 	bio->bi_iter.bi_sector = sector;
-	while (len) {
-		struct page *page = nrio_run(region, off, len, &run);
+	while (nrio_region_next(&it, true, &page, &pg_off, &run)) {
+		struct bio *next;
 
-		if (bio_add_page(bio, page, run, offset_in_page(off)) != run) {
-			/*
-			 * Full (more runs than BIO_MAX_VECS): chain on a new
-			 * bio and send the full one, as blk_next_bio() does.
-			 * The last bio completes the descriptor.
-			 */
-			struct bio *next;
-
-			next = nrio_alloc(ns->bdev,
-					  nrio_count_runs(region, off, len,
-							  BIO_MAX_VECS), opf,
-					  false);
-			next->bi_iter.bi_sector = bio_end_sector(bio);
-			bio_chain(bio, next);
-			submit_bio(bio);
-			bio = next;
+		if (bio_add_page(bio, page, run, pg_off) == run)
 			continue;
-		}
-		off += run;
-		len -= run;
+		/*
+		 * Full (more runs than BIO_MAX_VECS): chain on a new bio,
+		 * which takes this run and what follows, and send the full
+		 * one, as blk_next_bio() does.  The last bio completes the
+		 * descriptor.
+		 */
+		next = nrio_alloc(ns->bdev,
+				  1 + nrio_region_count(&it, true,
+							BIO_MAX_VECS - 1),
+				  opf, false);
+		next->bi_iter.bi_sector = bio_end_sector(bio);
+		bio_chain(bio, next);
+		submit_bio(bio);
+		bio = next;
+		__bio_add_page(bio, page, run, pg_off);
 	}
 	nrio_own(ctx, d, bio, d->data_len);
 	return nrio_send(ctx, d, bio, polled && bio == first);
@@ -629,7 +587,9 @@ static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	unsigned int shift = ns->lba_shift - SECTOR_SHIFT;
 	struct nrio_dsm { u64 slba; u32 nlb; } *r;
 	struct bio *parent, *chain = NULL;
-	u64 off;
+	struct nrio_region_iter it;
+	struct page *page;
+	u32 pg_off, len;
 	int ret;
 
 	if ((d->cdw10 & ~0xffU) || (d->cdw11 & ~NRIO_DSM_ATTR_MASK) ||
@@ -656,19 +616,22 @@ static int nrio_dsm(struct nrio_ctx *ctx, const struct nrio_desc *d)
 	r = kmalloc_array(nr, sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
-	off = region->off.data + d->data_off;
-	for (i = 0; i < nr; i++, off += sizeof(struct nvme_ring_io_dsm_range)) {
-		struct page *page = region->pages[array_index_nospec(
-				off >> PAGE_SHIFT, region->nr_pages)];
+	/* Aligned to their size, no range straddles a page. */
+	i = 0;
+	nrio_region_iter_init(&it, region, d->data_off, d->data_len);
+	while (nrio_region_next(&it, false, &page, &pg_off, &len)) {
 		const struct nvme_ring_io_dsm_range *src;
 		void *va = kmap_local_page(page);
 
-		src = va + offset_in_page(off);
-		r[i].nlb = le32_to_cpu(READ_ONCE(src->nlb));
-		r[i].slba = le64_to_cpu(READ_ONCE(src->slba));
+		for (src = va + pg_off; len; len -= sizeof(*src), src++, i++) {
+			r[i].nlb = le32_to_cpu(READ_ONCE(src->nlb));
+			r[i].slba = le64_to_cpu(READ_ONCE(src->slba));
+			ret = nrio_check_lba(ns, r[i].slba, r[i].nlb);
+			if (ret && r[i].nlb)
+				break;
+		}
 		kunmap_local(va);
-		ret = nrio_check_lba(ns, r[i].slba, r[i].nlb);
-		if (ret && r[i].nlb)
+		if (len)
 			goto out;
 	}
 

@@ -4,12 +4,16 @@
  *
  * Every path that touches the data area (the NVMe bio engine, direct
  * mode, DSM, the BPF kfuncs, the socket steps) checks the range it was
- * given with nrio_region_check().  It is inline: the bio engine's
- * descriptor checks are the hot path.
+ * given with nrio_region_check() and walks it with a struct
+ * nrio_region_iter.  Both are inline: the bio engine's loop is the hot
+ * path, and the compiler makes of them the loops it made before.
  */
 #ifndef _NRIO_REGION_H
 #define _NRIO_REGION_H
 
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/types.h>
 #include <linux/nvme_ring_io.h>
 
@@ -64,6 +68,84 @@ static inline int nrio_region_check(const struct nrio_region *region,
 	if (len > size || off > size - len)
 		return -EFAULT;
 	return 0;
+}
+
+/*
+ * A walk over a checked range of the data area, in runs of one page
+ * (for kmap, page_address and bvec users) or of one folio (for bios: one
+ * bvec per folio-contiguous run).
+ */
+struct nrio_region_iter {
+	const struct nrio_region *region;
+	u64			off;	/* region offset of the next byte */
+	u32			left;	/* bytes from there to the end */
+};
+
+/* Start a walk over @len bytes at data offset @data_off (checked). */
+static inline void nrio_region_iter_init(struct nrio_region_iter *it,
+					 const struct nrio_region *region,
+					 u64 data_off, u32 len)
+{
+	it->region = region;
+	it->off = region->off.data + data_off;
+	it->left = len;
+}
+
+/*
+ * The next run of the walk: its page, the offset in that page and its
+ * length, at most to the end of the page, or with @in_folio of the folio
+ * (physically contiguous: one bvec).  False at the end.
+ */
+static __always_inline bool nrio_region_next(struct nrio_region_iter *it,
+					     bool in_folio,
+					     struct page **pagep,
+					     u32 *pg_off, u32 *len)
+{
+	const struct nrio_region *region = it->region;
+	struct page *page;
+	u32 in_page, run;
+
+	if (!it->left)
+		return false;
+	/* The offset comes from userspace or BPF: no speculation past it. */
+	page = region->pages[array_index_nospec(it->off >> PAGE_SHIFT,
+						region->nr_pages)];
+	in_page = offset_in_page(it->off);
+	if (in_folio) {
+		struct folio *folio = page_folio(page);
+		u64 in = ((u64)(page_to_pfn(page) - folio_pfn(folio))
+			  << PAGE_SHIFT) + in_page;
+
+		run = min_t(u64, it->left, folio_size(folio) - in);
+	} else {
+		run = min_t(u32, it->left, PAGE_SIZE - in_page);
+	}
+	it->off += run;
+	it->left -= run;
+	*pagep = page;
+	*pg_off = in_page;
+	*len = run;
+	return true;
+}
+
+/* The runs nrio_region_next() would still give, counted up to @max. */
+static inline unsigned int
+nrio_region_count(const struct nrio_region_iter *it, bool in_folio,
+		  unsigned int max)
+{
+	struct nrio_region_iter i = *it;
+	unsigned int n = 0;
+	struct page *page;
+	u32 pg_off, len;
+
+	if (!it->left)
+		return 0;
+	if (!in_folio)
+		return min_t(u64, max, (offset_in_page(it->off) + (u64)it->left +
+				       PAGE_SIZE - 1) >> PAGE_SHIFT);
+	while (n < max && nrio_region_next(&i, true, &page, &pg_off, &len))
+		n++;
+	return n;
 }
 
 #endif /* _NRIO_REGION_H */
