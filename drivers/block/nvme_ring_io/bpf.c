@@ -110,26 +110,23 @@ static int nrio_bpf_copy(struct nrio_ctx *ctx, u64 off, void *buf, u32 len,
 			 bool store)
 {
 	struct nrio_region *region = ctx->region;
+	struct nrio_region_iter it;
+	struct page *page;
+	u32 pg_off, n;
 	int ret;
 
 	ret = nrio_region_check(region, off, len);
 	if (ret)
 		return ret;
-	off += region->off.data;
-	while (len) {
-		/* The offset is the program's: no speculation past the end. */
-		struct page *page = region->pages[array_index_nospec(
-				off >> PAGE_SHIFT, region->nr_pages)];
-		u32 n = min_t(u64, len, PAGE_SIZE - offset_in_page(off));
-		void *va = page_address(page) + offset_in_page(off);
+	nrio_region_iter_init(&it, region, off, len);
+	while (nrio_region_next(&it, false, &page, &pg_off, &n)) {
+		void *va = page_address(page) + pg_off;
 
 		if (store)
 			memcpy(va, buf, n);
 		else
 			memcpy(buf, va, n);
 		buf += n;
-		off += n;
-		len -= n;
 	}
 	return 0;
 }

@@ -140,10 +140,11 @@ static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 	struct nrio_region *region = ctx->region;
 	u32 allowed = d->send ? MSG_MORE : MSG_WAITALL;
 	struct nrio_net_socks *socks = ctx->net;
+	struct nrio_region_iter it;
 	unsigned int i, nr;
 	struct socket *sock;
-	u64 off;
-	u32 len;
+	struct page *page;
+	u32 pg_off, len;
 	int ret;
 
 	if (!d->data_len || d->data_len > UNIFIED_IO_NET_MAX ||
@@ -168,25 +169,16 @@ static int nrio_net_prepare(struct nrio_ctx *ctx, struct nrio_net_step *step)
 		return -ENOTCONN;
 	}
 
-	off = region->off.data + d->data_off;
-	nr = DIV_ROUND_UP(offset_in_page(off) + d->data_len, PAGE_SIZE);
+	nrio_region_iter_init(&it, region, d->data_off, d->data_len);
+	nr = nrio_region_count(&it, false, UINT_MAX);
 	step->bvec = kvmalloc_array(nr, sizeof(*step->bvec),
 				    GFP_KERNEL_ACCOUNT);
 	if (!step->bvec) {
 		fput(step->file);
 		return -ENOMEM;
 	}
-	for (i = 0, len = d->data_len; i < nr; i++) {
-		u32 in_page = offset_in_page(off);
-		u32 n = min_t(u32, len, PAGE_SIZE - in_page);
-		struct page *page;
-
-		page = region->pages[array_index_nospec(off >> PAGE_SHIFT,
-							region->nr_pages)];
-		bvec_set_page(&step->bvec[i], page, n, in_page);
-		off += n;
-		len -= n;
-	}
+	for (i = 0; nrio_region_next(&it, false, &page, &pg_off, &len); i++)
+		bvec_set_page(&step->bvec[i], page, len, pg_off);
 	step->nr_bvec = nr;
 	step->done = 0;
 	step->events = d->send ? EPOLLOUT : EPOLLIN;
