@@ -223,6 +223,14 @@ for kver in $kvers; do
 	ko=$(nrio_module_path "$kver")
 	kb=$(now_s)
 	say "   module built in $((kb - ks))s"
+	# The layering (Documentation/block/nvme-ring-io.rst, "Code layout").
+	if ! python3 "$NRIO_TOP/scripts/layers.py" \
+		"$NRIO_BUILD/$kver/src/drivers/block/nvme_ring_io"; then
+		summary+=("kernel $kver: FAILED (a call goes up: scripts/layers.py)")
+		bad=1
+		fail_total=$((fail_total + 1))
+		continue
+	fi
 
 	log=$NRIO_BUILD/$kver/console.log
 	vrc=0

@@ -17,7 +17,6 @@
 #include <linux/workqueue.h>
 
 #include "nrio.h"
-#include "wait.h"
 
 /* Deferred work of every context: chain steps, hops, frees. */
 struct workqueue_struct *nrio_wq;
@@ -69,9 +68,6 @@ struct nrio_ctx *nrio_ctx_alloc(const struct nrio_dev_ops *ops)
 	refcount_set(&ctx->ref, 1);
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->cq_lock);
-	init_waitqueue_head(&ctx->cq_wait);
-	INIT_LIST_HEAD(&ctx->uring_waiters);
-	INIT_DELAYED_WORK(&ctx->uring_reap, nrio_cq_reap_uring);
 	INIT_LIST_HEAD(&ctx->poll_list);
 	spin_lock_init(&ctx->resume_lock);
 	INIT_LIST_HEAD(&ctx->resumes);

@@ -41,6 +41,7 @@ static int nrio_open(struct inode *inode, struct file *file)
 	ctx = nrio_ctx_alloc(dev->ops);
 	if (!ctx)
 		return -ENOMEM;
+	nrio_cq_wait_init(ctx);
 	file->private_data = ctx;
 	return stream_open(inode, file);
 }

@@ -150,44 +150,12 @@ static long nrio_nvme_info(struct nrio_ctx *ctx,
 	info.size = usize;
 	info.abi_version = NVME_RING_IO_ABI_VERSION;
 	if (region) {
-		struct nrio_ns *ns = &ctx->ns;
+		struct nrio_info c;
 
-		info.flags = NVME_RING_IO_INFO_F_SETUP;
-		if (ns->can_read)
-			info.flags |= NVME_RING_IO_INFO_F_READ;
-		if (ns->can_write)
-			info.flags |= NVME_RING_IO_INFO_F_WRITE;
-		if (bdev_read_only(ns->bdev))
-			info.flags |= NVME_RING_IO_INFO_F_RO_NS;
-		if (ns->generic)
-			info.flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
-		if (ctx->polled)
-			info.flags |= NVME_RING_IO_INFO_F_POLLED;
-		if (ns->init_rq)
+		nrio_info_common(ctx, &c);
+		nrio_info_fill(&info, &c);
+		if (ctx->ns.init_rq)
 			info.flags |= NVME_RING_IO_INFO_F_DIRECT;
-		if (READ_ONCE(ctx->dead) || !disk_live(ns->bdev->bd_disk))
-			info.flags |= NVME_RING_IO_INFO_F_DEAD;
-		info.nsid = ns->nsid;
-		info.lba_size = 1U << ns->lba_shift;
-		info.max_segments = ns->max_segments;
-		info.nr_lbas = bdev_nr_sectors(ns->bdev) >>
-			       (ns->lba_shift - SECTOR_SHIFT);
-		info.max_transfer = ns->max_transfer;
-		info.region_size = region->off.region_size;
-		info.data_size = region->off.data_size;
-		info.huge_bytes = region->huge_bytes;
-		info.sq_entries = ctx->sq_mask + 1;
-		info.cq_entries = ctx->cq_mask + 1;
-		info.numa_node = ctx->numa_node;
-
-		spin_lock_irq(&ctx->cq_lock);
-		info.inflight = ctx->inflight;
-		info.counters.completed = ctx->completed;
-		info.counters.sq_invalid = ctx->sq_invalid;
-		spin_unlock_irq(&ctx->cq_lock);
-		/* Written under ctx->lock; a racing SUBMIT makes them stale. */
-		info.counters.submitted = READ_ONCE(ctx->submitted);
-		info.counters.cq_full = READ_ONCE(ctx->cq_full);
 	}
 	if (copy_to_user(uarg, &info, usize))
 		return -EFAULT;

@@ -8,6 +8,7 @@
  * versioned by their leading size field (nrio_copy_setup(),
  * nrio_info_size()).
  */
+#include <linux/blkdev.h>
 #include <linux/log2.h>
 #include <linux/nodemask.h>
 #include <linux/nospec.h>
@@ -149,4 +150,58 @@ int nrio_info_size(const void __user *uarg, size_t ksize, u32 *usize)
 		return -EINVAL;
 	*usize = min_t(u32, *usize, ksize);
 	return 0;
+}
+
+/*
+ * What both devices' INFO report of a context that is set up: the flags
+ * they share (bits 0 to 6 mean the same on both), the namespace's limits
+ * (none on a unified context without one), the region and the counters.
+ */
+void nrio_info_common(struct nrio_ctx *ctx, struct nrio_info *c)
+{
+	const struct nrio_region *region = ctx->region;
+	const struct nrio_ns *ns = &ctx->ns;
+
+	memset(c, 0, sizeof(*c));
+	c->flags = NVME_RING_IO_INFO_F_SETUP;
+	if (ctx->polled)
+		c->flags |= NVME_RING_IO_INFO_F_POLLED;
+	if (ns->bdev) {
+		if (ns->can_read)
+			c->flags |= NVME_RING_IO_INFO_F_READ;
+		if (ns->can_write)
+			c->flags |= NVME_RING_IO_INFO_F_WRITE;
+		if (bdev_read_only(ns->bdev))
+			c->flags |= NVME_RING_IO_INFO_F_RO_NS;
+		if (ns->generic)
+			c->flags |= NVME_RING_IO_INFO_F_GENERIC_FD;
+		if (READ_ONCE(ctx->dead) || !disk_live(ns->bdev->bd_disk))
+			c->flags |= NVME_RING_IO_INFO_F_DEAD;
+		c->nsid = ns->nsid;
+		c->lba_size = 1U << ns->lba_shift;
+		c->nr_lbas = bdev_nr_sectors(ns->bdev) >>
+			     (ns->lba_shift - SECTOR_SHIFT);
+		c->max_transfer = ns->max_transfer;
+		c->max_segments = ns->max_segments;
+		c->dma_alignment = ns->dma_align + 1;
+	}
+	c->region_size = region->off.region_size;
+	c->data_size = region->off.data_size;
+	c->huge_bytes = region->huge_bytes;
+	c->sq_entries = ctx->sq_mask + 1;
+	c->cq_entries = ctx->cq_mask + 1;
+	c->numa_node = ctx->numa_node;
+
+	spin_lock_irq(&ctx->cq_lock);
+	c->inflight = ctx->inflight;
+	c->counters.completed = ctx->completed;
+	c->counters.sq_invalid = ctx->sq_invalid;
+	c->bytes_moved = ctx->bytes_moved;
+	c->bytes_copied = ctx->bytes_copied;
+	c->canceled = ctx->canceled;
+	spin_unlock_irq(&ctx->cq_lock);
+	/* Written under ctx->lock; a racing SUBMIT makes them stale. */
+	c->counters.submitted = READ_ONCE(ctx->submitted);
+	c->counters.cq_full = READ_ONCE(ctx->cq_full);
+	c->nr_chains = READ_ONCE(ctx->nr_chains);
 }

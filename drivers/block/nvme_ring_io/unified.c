@@ -378,7 +378,6 @@ static long nrio_unified_info(struct nrio_ctx *ctx,
 {
 	struct nrio_region *region = nrio_ctx_region(ctx);
 	struct unified_io_info info = {};
-	struct nrio_ns *ns = &ctx->ns;
 	u32 usize;
 	int ret;
 
@@ -394,59 +393,26 @@ static long nrio_unified_info(struct nrio_ctx *ctx,
 				 UNIFIED_IO_FEAT_BPF_READ_NEXT;
 	if (region) {
 		struct nrio_unified *uni = ctx->unified;
+		struct nrio_info c;
 
-		info.flags = UNIFIED_IO_INFO_F_SETUP;
-		if (ns->bdev) {
+		nrio_info_common(ctx, &c);
+		nrio_info_fill(&info, &c);
+		if (ctx->ns.bdev)
 			info.flags |= UNIFIED_IO_INFO_F_NVME;
-			if (ns->can_read)
-				info.flags |= UNIFIED_IO_INFO_F_READ;
-			if (ns->can_write)
-				info.flags |= UNIFIED_IO_INFO_F_WRITE;
-			if (bdev_read_only(ns->bdev))
-				info.flags |= UNIFIED_IO_INFO_F_RO_NS;
-			if (ns->generic)
-				info.flags |= UNIFIED_IO_INFO_F_GENERIC_FD;
-			if (READ_ONCE(ctx->dead) ||
-			    !disk_live(ns->bdev->bd_disk))
-				info.flags |= UNIFIED_IO_INFO_F_DEAD;
-			info.nsid = ns->nsid;
-			info.lba_size = 1U << ns->lba_shift;
-			info.nr_lbas = bdev_nr_sectors(ns->bdev) >>
-				       (ns->lba_shift - SECTOR_SHIFT);
-			info.max_transfer = ns->max_transfer;
-			info.max_segments = ns->max_segments;
-			info.dma_alignment = ns->dma_align + 1;
-		}
-		if (ctx->polled)
-			info.flags |= UNIFIED_IO_INFO_F_POLLED;
 		if (uni->net_ifindex)
 			info.flags |= UNIFIED_IO_INFO_F_NET;
-		info.region_size = region->off.region_size;
-		info.data_size = region->off.data_size;
-		info.huge_bytes = region->huge_bytes;
-		info.sq_entries = ctx->sq_mask + 1;
-		info.cq_entries = ctx->cq_mask + 1;
-		info.numa_node = ctx->numa_node;
+		info.dma_alignment = c.dma_alignment;
 		info.net_ifindex = uni->net_ifindex;
 		info.net_rxq = uni->net_rxq;
 		info.frame_size = uni->frame_size;
 		info.frame_headroom = uni->frame_headroom;
 		if (uni->frame_size)
-			info.nr_frames = region->off.data_size /
-					 uni->frame_size;
-
-		spin_lock_irq(&ctx->cq_lock);
-		info.inflight = ctx->inflight;
-		info.counters.completed = ctx->completed;
-		info.counters.sq_invalid = ctx->sq_invalid;
-		info.bytes_zero_copy = ctx->bytes_moved;
-		info.canceled = ctx->canceled;
+			info.nr_frames = c.data_size / uni->frame_size;
+		info.bytes_zero_copy = c.bytes_moved;
 		/* NVMe data is refused rather than copied: sockets copy. */
-		info.bytes_copied = ctx->bytes_copied;
-		spin_unlock_irq(&ctx->cq_lock);
-		info.chains = READ_ONCE(ctx->nr_chains);
-		info.counters.submitted = READ_ONCE(ctx->submitted);
-		info.counters.cq_full = READ_ONCE(ctx->cq_full);
+		info.bytes_copied = c.bytes_copied;
+		info.chains = c.nr_chains;
+		info.canceled = c.canceled;
 	}
 	if (copy_to_user(uarg, &info, usize))
 		return -EFAULT;
@@ -478,6 +444,15 @@ static long nrio_unified_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 
 static void nrio_unified_build_bugs(void)
 {
+	/* nrio_info_common() sets these for both devices. */
+	BUILD_BUG_ON(UNIFIED_IO_INFO_F_SETUP != NVME_RING_IO_INFO_F_SETUP ||
+		     UNIFIED_IO_INFO_F_READ != NVME_RING_IO_INFO_F_READ ||
+		     UNIFIED_IO_INFO_F_WRITE != NVME_RING_IO_INFO_F_WRITE ||
+		     UNIFIED_IO_INFO_F_RO_NS != NVME_RING_IO_INFO_F_RO_NS ||
+		     UNIFIED_IO_INFO_F_GENERIC_FD !=
+		     NVME_RING_IO_INFO_F_GENERIC_FD ||
+		     UNIFIED_IO_INFO_F_POLLED != NVME_RING_IO_INFO_F_POLLED ||
+		     UNIFIED_IO_INFO_F_DEAD != NVME_RING_IO_INFO_F_DEAD);
 	BUILD_BUG_ON(sizeof(struct unified_io_nvme) != 64);
 	BUILD_BUG_ON(sizeof(struct unified_io_bpf) != 64);
 	BUILD_BUG_ON(sizeof(struct unified_io_net) != 64);

@@ -95,7 +95,7 @@ void nrio_cq_wake_uring(struct nrio_ctx *ctx)
  * 6.1 only (see the top of the file): cancel the parked WAITs that 6.7+
  * would cancel, and look again later while any is parked.
  */
-void nrio_cq_reap_uring(struct work_struct *work)
+static void nrio_cq_reap_uring(struct work_struct *work)
 {
 	struct nrio_ctx *ctx = container_of(to_delayed_work(work),
 					    struct nrio_ctx, uring_reap);
@@ -208,3 +208,11 @@ int nrio_cq_wait(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
 	return ret ? ret : nrio_cq_ready(ctx);
 }
 
+
+/* A new context's waiters: none yet. */
+void nrio_cq_wait_init(struct nrio_ctx *ctx)
+{
+	init_waitqueue_head(&ctx->cq_wait);
+	INIT_LIST_HEAD(&ctx->uring_waiters);
+	INIT_DELAYED_WORK(&ctx->uring_reap, nrio_cq_reap_uring);
+}

@@ -36,6 +36,6 @@ int nrio_cq_wait_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 		       u32 min, unsigned int issue_flags);
 void nrio_cq_cancel_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 			  unsigned int issue_flags);
-void nrio_cq_reap_uring(struct work_struct *work);
+void nrio_cq_wait_init(struct nrio_ctx *ctx);
 
 #endif /* _NRIO_WAIT_H */

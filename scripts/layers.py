@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+The module's layering, checked on its objects: every file may reference
+(call, or take the address of) functions and data of the files on lower
+floors only, never of its own floor or above.  Documentation/block/
+nvme-ring-io.rst, "Code layout", explains the floors.
+
+usage: scripts/layers.py DIR    (the built module's drivers/block/nvme_ring_io)
+"""
+import os
+import subprocess
+import sys
+
+# Floor of each file, top first; a file's objects may use lower floors.
+FLOORS = [
+    ["main"],                           # module init and exit
+    ["nvme_dev", "unified"],            # one file per device node
+    ["file"],                           # the file operations both share
+    ["uring"],                          # io_uring commands
+    ["submit"],                         # SUBMIT's frame
+    ["setup", "resume"],                # shared SETUP; restart records
+    ["chain"],                          # chains and read-next hops
+    ["io", "bpf", "net"],               # the engines
+    ["ring"],                           # SQ/CQ operations
+    ["wait"],                           # CQ waiters and their wake-up
+    ["ctx"],                            # context lifetime
+    ["region", "ns"],                   # memory; the bound namespace
+]
+
+
+def symbols(obj, defined):
+    args = ["nm", "--defined-only" if defined else "--undefined-only", obj]
+    out = subprocess.run(args, check=True, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        f = line.split()
+        if defined and len(f) == 3 and f[1] in "TDBRtdbr" and f[1].isupper():
+            yield f[2]
+        elif not defined and len(f) == 2 and f[0] == "U":
+            yield f[1]
+
+
+def main():
+    d = sys.argv[1]
+    floor = {}
+    for i, files in enumerate(FLOORS):
+        for f in files:
+            floor[f] = i
+    objs = sorted(f[:-2] for f in os.listdir(d)
+                  if f.endswith(".o") and f[:-2] in floor)
+    missing = sorted(set(o for o in floor if not os.path.exists(
+        os.path.join(d, o + ".c"))))
+    srcs = sorted(f[:-2] for f in os.listdir(d)
+                  if f.endswith(".c") and not f.endswith(".mod.c"))
+    unknown = [s for s in srcs if s not in floor]
+    owner = {}
+    for o in objs:
+        for s in symbols(os.path.join(d, o + ".o"), True):
+            owner[s] = o
+    bad = []
+    for o in objs:
+        for s in symbols(os.path.join(d, o + ".o"), False):
+            t = owner.get(s)
+            if t and t != o and floor[t] <= floor[o]:
+                bad.append(f"{o}.c uses {s} of {t}.c (floor {floor[t]} "
+                           f"is not below {floor[o]})")
+    for u in unknown:
+        bad.append(f"{u}.c is on no floor: add it to scripts/layers.py")
+    for m in missing:
+        bad.append(f"{m}.c is listed but does not exist")
+    for b in bad:
+        print("layers: " + b)
+    if not bad:
+        print(f"layers: {len(objs)} files, every reference goes down")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
