@@ -173,31 +173,22 @@ static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
  */
 #define NRIO_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
-static unsigned int nrio_ioctl_cmd(unsigned int cmd)
-{
-	static const unsigned int versioned[] = {
-		NVME_RING_IO_SETUP, NVME_RING_IO_INFO,
-		UNIFIED_IO_SETUP, UNIFIED_IO_INFO,
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(versioned); i++)
-		if (NRIO_IOC_NOSIZE(cmd) == NRIO_IOC_NOSIZE(versioned[i]))
-			return versioned[i];
-	return cmd;
-}
-
 static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nrio_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
-	cmd = nrio_ioctl_cmd(cmd);
-	if (cmd == ctx->ops->submit_cmd)
+	const struct nrio_dev_ops *ops = ctx->ops;
+
+	if (NRIO_IOC_NOSIZE(cmd) == NRIO_IOC_NOSIZE(ops->setup_cmd))
+		return ops->setup(ctx, uarg);
+	if (NRIO_IOC_NOSIZE(cmd) == NRIO_IOC_NOSIZE(ops->info_cmd))
+		return ops->info(ctx, uarg);
+	if (cmd == ops->submit_cmd)
 		return nrio_submit_ioctl(ctx, cmd, uarg);
-	if (cmd == ctx->ops->complete_cmd)
+	if (cmd == ops->complete_cmd)
 		return nrio_complete_ioctl(ctx, cmd, uarg);
-	return ctx->ops->ioctl(ctx, cmd, uarg);
+	return ops->ioctl ? ops->ioctl(ctx, cmd, uarg) : -ENOTTY;
 }
 
 static int nrio_mmap(struct file *file, struct vm_area_struct *vma)
@@ -233,16 +224,19 @@ static const struct file_operations nrio_fops = {
 	.uring_cmd		= nrio_uring_cmd,
 };
 
-/* Create device node @dev: its miscdevice says its name and mode. */
-int nrio_dev_register(struct nrio_dev *dev)
+/* Create the device node @ops says, in @dev. */
+int nrio_dev_register(struct nrio_dev *dev, const struct nrio_dev_ops *ops)
 {
 	int ret;
 
+	dev->ops = ops;
 	dev->misc.minor = MISC_DYNAMIC_MINOR;
+	dev->misc.name = ops->name;
+	dev->misc.mode = NRIO_DEV_MODE;
 	dev->misc.fops = &nrio_fops;
 	ret = misc_register(&dev->misc);
 	if (ret) {
-		pr_err("cannot register /dev/%s: %d\n", dev->misc.name, ret);
+		pr_err("cannot register /dev/%s: %d\n", ops->name, ret);
 		return ret;
 	}
 	nrio_ns_device_ktype(dev->misc.this_device->kobj.ktype);

@@ -43,6 +43,9 @@ static void nrio_build_bugs(void)
 		     NVME_RING_IO_MAX_STRUCT_SIZE);
 }
 
+/* The device nodes, served by nvme_dev.c and unified.c. */
+static struct nrio_dev nrio_nvme_dev, nrio_unified_dev;
+
 static int __init nrio_init(void)
 {
 	int ret;
@@ -58,17 +61,18 @@ static int __init nrio_init(void)
 	ret = nrio_region_init();
 	if (ret)
 		goto out_io;
-	ret = nrio_nvme_dev_init();
+	nrio_unified_init();
+	ret = nrio_dev_register(&nrio_nvme_dev, &nrio_nvme_ops);
 	if (ret)
 		goto out_region;
-	ret = nrio_unified_dev_init();
+	ret = nrio_dev_register(&nrio_unified_dev, &nrio_unified_ops);
 	if (ret)
 		goto out_nvme;
 	nrio_dev_ready();
 	return 0;
 
 out_nvme:
-	nrio_nvme_dev_exit();
+	nrio_dev_unregister(&nrio_nvme_dev);
 out_region:
 	nrio_region_exit();
 out_io:
@@ -80,8 +84,8 @@ out_ctx:
 
 static void __exit nrio_exit(void)
 {
-	nrio_unified_dev_exit();
-	nrio_nvme_dev_exit();
+	nrio_dev_unregister(&nrio_unified_dev);
+	nrio_dev_unregister(&nrio_nvme_dev);
 	nrio_ctx_exit();
 	nrio_region_exit();
 	nrio_io_exit();

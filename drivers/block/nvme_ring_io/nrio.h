@@ -67,12 +67,21 @@ struct nrio_ctx;
  * the device node, never changed.
  */
 struct nrio_dev_ops {
-	/* SETUP, INFO and the device's own ioctls; -ENOTTY for the rest. */
-	long	(*ioctl)(struct nrio_ctx *ctx, unsigned int cmd,
-			 void __user *uarg);
-	/* The device's SUBMIT and COMPLETE command numbers. */
+	const char	*name;		/* of the node under /dev */
+	/*
+	 * The device's ioctl numbers.  SETUP and INFO are versioned by
+	 * their size field: a caller built with other size bits in the
+	 * number is served the same (file.c).
+	 */
+	unsigned int	setup_cmd;
+	unsigned int	info_cmd;
 	unsigned int	submit_cmd;
 	unsigned int	complete_cmd;
+	long	(*setup)(struct nrio_ctx *ctx, void __user *uarg);
+	long	(*info)(struct nrio_ctx *ctx, void __user *uarg);
+	/* The device's other ioctls (-ENOTTY for unknown ones), or NULL. */
+	long	(*ioctl)(struct nrio_ctx *ctx, unsigned int cmd,
+			 void __user *uarg);
 	/*
 	 * SUBMIT's consumer, ctx->lock held: consume up to @budget of the
 	 * @avail descriptors ready from @head; returns how many.  With
@@ -296,14 +305,13 @@ struct nrio_dev {
 	struct miscdevice		misc;
 	const struct nrio_dev_ops	*ops;
 };
-int nrio_dev_register(struct nrio_dev *dev);
+int nrio_dev_register(struct nrio_dev *dev, const struct nrio_dev_ops *ops);
 void nrio_dev_unregister(struct nrio_dev *dev);
 void nrio_dev_ready(void);
 
 /* setup.c: what both devices' SETUP and INFO share */
 int nrio_copy_setup(void *k, size_t ksize, const void __user *uarg);
 int nrio_info_size(const void __user *uarg, size_t ksize, u32 *usize);
-int nrio_check_request(const struct nrio_setup_req *req);
 long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		    struct nvme_ring_io_offsets __user *uoff);
 
@@ -370,12 +378,11 @@ int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline);
 void nrio_poll_drain(struct nrio_ctx *ctx);
 
 /* unified.c: /dev/unified_io_region */
-int nrio_unified_dev_init(void);
-void nrio_unified_dev_exit(void);
+extern const struct nrio_dev_ops nrio_unified_ops;
+void nrio_unified_init(void);
 
 /* nvme_dev.c: /dev/nvme_ring_io */
-int nrio_nvme_dev_init(void);
-void nrio_nvme_dev_exit(void);
+extern const struct nrio_dev_ops nrio_nvme_ops;
 
 /* net.c */
 /*

@@ -13,6 +13,7 @@
 #include <linux/build_bug.h>
 #include <linux/miscdevice.h>
 #include <linux/sched/signal.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "nrio.h"
@@ -102,13 +103,12 @@ static bool nrio_nvme_nowait_ok(struct nrio_ctx *ctx, u32 head, u32 avail,
 	return true;
 }
 
-static long nrio_nvme_setup(struct nrio_ctx *ctx,
-			    struct nvme_ring_io_setup __user *uarg)
+static long nrio_nvme_setup(struct nrio_ctx *ctx, void __user *arg)
 {
+	struct nvme_ring_io_setup __user *uarg = arg;
 	struct nvme_ring_io_setup s;
 	struct nrio_setup_req req;
 	long ret;
-	u32 i;
 
 	ret = nrio_copy_setup(&s, sizeof(s), uarg);
 	if (ret)
@@ -116,9 +116,8 @@ static long nrio_nvme_setup(struct nrio_ctx *ctx,
 	if (s.flags & ~(NVME_RING_IO_SETUP_F_IOPOLL |
 			NVME_RING_IO_SETUP_F_DIRECT))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
-		if (s.resv[i])
-			return -EINVAL;
+	if (memchr_inv(s.resv, 0, sizeof(s.resv)))
+		return -EINVAL;
 
 	req = (struct nrio_setup_req) {
 		.iopoll		= s.flags & NVME_RING_IO_SETUP_F_IOPOLL,
@@ -130,14 +129,10 @@ static long nrio_nvme_setup(struct nrio_ctx *ctx,
 		.nvme_fd	= s.nvme_fd,
 		.numa_node	= s.numa_node,
 	};
-	ret = nrio_check_request(&req);
-	if (ret)
-		return ret;
 	return nrio_ctx_setup(ctx, &req, &uarg->off);
 }
 
-static long nrio_nvme_info(struct nrio_ctx *ctx,
-			   struct nvme_ring_io_info __user *uarg)
+static long nrio_nvme_info(struct nrio_ctx *ctx, void __user *uarg)
 {
 	struct nvme_ring_io_info info = {};
 	struct nrio_region *region = nrio_ctx_region(ctx);
@@ -162,47 +157,20 @@ static long nrio_nvme_info(struct nrio_ctx *ctx,
 	return 0;
 }
 
-static long nrio_nvme_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
-			    void __user *uarg)
-{
-	switch (cmd) {
-	case NVME_RING_IO_SETUP:
-		return nrio_nvme_setup(ctx, uarg);
-	case NVME_RING_IO_INFO:
-		return nrio_nvme_info(ctx, uarg);
-	default:
-		return -ENOTTY;
-	}
-}
-
 static void nrio_nvme_free(struct nrio_ctx *ctx)
 {
 	nrio_dio_free(ctx);
 }
 
-static const struct nrio_dev_ops nrio_nvme_ops = {
-	.ioctl		= nrio_nvme_ioctl,
+const struct nrio_dev_ops nrio_nvme_ops = {
+	.name		= NVME_RING_IO_DEVNAME,
+	.setup_cmd	= NVME_RING_IO_SETUP,
+	.info_cmd	= NVME_RING_IO_INFO,
 	.submit_cmd	= NVME_RING_IO_SUBMIT,
 	.complete_cmd	= NVME_RING_IO_COMPLETE,
+	.setup		= nrio_nvme_setup,
+	.info		= nrio_nvme_info,
 	.consume	= nrio_nvme_consume,
 	.nowait_ok	= nrio_nvme_nowait_ok,
 	.free		= nrio_nvme_free,
 };
-
-static struct nrio_dev nrio_nvme_dev = {
-	.misc	= {
-		.name	= NVME_RING_IO_DEVNAME,
-		.mode	= NRIO_DEV_MODE,
-	},
-	.ops	= &nrio_nvme_ops,
-};
-
-int nrio_nvme_dev_init(void)
-{
-	return nrio_dev_register(&nrio_nvme_dev);
-}
-
-void nrio_nvme_dev_exit(void)
-{
-	nrio_dev_unregister(&nrio_nvme_dev);
-}

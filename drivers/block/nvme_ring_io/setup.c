@@ -18,7 +18,7 @@
 #include "nrio.h"
 
 /* The checks both devices' SETUP make: EINVAL first, then E2BIG. */
-int nrio_check_request(const struct nrio_setup_req *req)
+static int nrio_check_request(const struct nrio_setup_req *req)
 {
 	u64 max_data = (u64)nrio_max_data_mb << 20;
 	int node = req->numa_node;
@@ -47,9 +47,10 @@ int nrio_check_request(const struct nrio_setup_req *req)
 
 /*
  * The part of SETUP both devices share, after their struct is checked:
- * bind the namespace (unless the unified device was given none), let the
- * device prepare what it needs, create the region, copy its offsets out
- * and publish it.  A failure leaves the context as it was.
+ * check the request, bind the namespace (unless the device may have none
+ * and was given none), let the device prepare what it needs, create the
+ * region, copy its offsets out and publish it.  A failure leaves the
+ * context as it was.
  */
 long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 		    struct nvme_ring_io_offsets __user *uoff)
@@ -58,6 +59,9 @@ long nrio_ctx_setup(struct nrio_ctx *ctx, struct nrio_setup_req *req,
 	struct nrio_region *region;
 	long ret;
 
+	ret = nrio_check_request(req);
+	if (ret)
+		return ret;
 	if (mutex_lock_interruptible(&ctx->lock))
 		return -ERESTARTSYS;	/* nothing done yet */
 	ret = -EBUSY;

@@ -31,6 +31,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
@@ -331,22 +332,20 @@ static int nrio_unified_check_frames(const struct unified_io_setup *s)
 	return 0;
 }
 
-static long nrio_unified_setup(struct nrio_ctx *ctx,
-			       struct unified_io_setup __user *uarg)
+static long nrio_unified_setup(struct nrio_ctx *ctx, void __user *arg)
 {
+	struct unified_io_setup __user *uarg = arg;
 	struct unified_io_setup s;
 	struct nrio_setup_req req;
 	long ret;
-	u32 i;
 
 	ret = nrio_copy_setup(&s, sizeof(s), uarg);
 	if (ret)
 		return ret;
 	if (s.flags & ~UNIFIED_IO_SETUP_F_IOPOLL)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(s.resv); i++)
-		if (s.resv[i])
-			return -EINVAL;
+	if (memchr_inv(s.resv, 0, sizeof(s.resv)))
+		return -EINVAL;
 	if (s.net_rxq && !s.net_ifindex)
 		return -EINVAL;
 
@@ -367,14 +366,10 @@ static long nrio_unified_setup(struct nrio_ctx *ctx,
 	ret = nrio_unified_check_frames(&s);
 	if (ret)
 		return ret;
-	ret = nrio_check_request(&req);
-	if (ret)
-		return ret;
 	return nrio_ctx_setup(ctx, &req, &uarg->off);
 }
 
-static long nrio_unified_info(struct nrio_ctx *ctx,
-			      struct unified_io_info __user *uarg)
+static long nrio_unified_info(struct nrio_ctx *ctx, void __user *uarg)
 {
 	struct nrio_region *region = nrio_ctx_region(ctx);
 	struct unified_io_info info = {};
@@ -423,10 +418,6 @@ static long nrio_unified_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 			       void __user *uarg)
 {
 	switch (cmd) {
-	case UNIFIED_IO_SETUP:
-		return nrio_unified_setup(ctx, uarg);
-	case UNIFIED_IO_INFO:
-		return nrio_unified_info(ctx, uarg);
 	case UNIFIED_IO_BPF_ATTACH:
 		return nrio_bpf_attach(ctx, true, uarg);
 	case UNIFIED_IO_BPF_DETACH:
@@ -504,33 +495,25 @@ static void nrio_unified_release(struct nrio_ctx *ctx)
 	nrio_net_cancel_all(ctx);
 }
 
-static const struct nrio_dev_ops nrio_unified_ops = {
-	.ioctl		= nrio_unified_ioctl,
+const struct nrio_dev_ops nrio_unified_ops = {
+	.name		= UNIFIED_IO_DEVNAME,
+	.setup_cmd	= UNIFIED_IO_SETUP,
+	.info_cmd	= UNIFIED_IO_INFO,
 	.submit_cmd	= UNIFIED_IO_SUBMIT,
 	.complete_cmd	= UNIFIED_IO_COMPLETE,
+	.setup		= nrio_unified_setup,
+	.info		= nrio_unified_info,
+	.ioctl		= nrio_unified_ioctl,
+	.uring_cmd	= nrio_unified_uring_cmd,
 	.consume	= nrio_unified_consume,
 	.nowait_ok	= nrio_unified_nowait_ok,
-	.uring_cmd	= nrio_unified_uring_cmd,
 	.release	= nrio_unified_release,
 	.free		= nrio_unified_free,
 };
 
-static struct nrio_dev nrio_unified_dev = {
-	.misc	= {
-		.name	= UNIFIED_IO_DEVNAME,
-		.mode	= NRIO_DEV_MODE,
-	},
-	.ops	= &nrio_unified_ops,
-};
-
-int nrio_unified_dev_init(void)
+/* Before the device node exists. */
+void nrio_unified_init(void)
 {
 	nrio_unified_build_bugs();
 	nrio_bpf_init();
-	return nrio_dev_register(&nrio_unified_dev);
-}
-
-void nrio_unified_dev_exit(void)
-{
-	nrio_dev_unregister(&nrio_unified_dev);
 }
