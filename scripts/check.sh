@@ -226,7 +226,7 @@ for kver in $kvers; do
 	# The layering (Documentation/block/nvme-ring-io.rst, "Code layout").
 	if ! python3 "$NRIO_TOP/scripts/layers.py" \
 		"$NRIO_BUILD/$kver/src/drivers/block/nvme_ring_io"; then
-		summary+=("kernel $kver: FAILED (a call goes up: scripts/layers.py)")
+		summary+=("kernel $kver: FAILED (layering check: scripts/layers.py)")
 		bad=1
 		fail_total=$((fail_total + 1))
 		continue

@@ -3,12 +3,15 @@
 """
 The module's layering, checked on its objects: every file may reference
 (call, or take the address of) functions and data of the files on lower
-floors only, never of its own floor or above.  Documentation/block/
+floors only, never of its own floor or above.  A file's own header (X.h
+for X.c) counts as that file: including it from the same floor or above
+is a reference too, so static inline functions are covered.  Documentation/block/
 nvme-ring-io.rst, "Code layout", explains the floors.
 
 usage: scripts/layers.py DIR    (the built module's drivers/block/nvme_ring_io)
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -64,6 +67,17 @@ def main():
             if t and t != o and floor[t] <= floor[o]:
                 bad.append(f"{o}.c uses {s} of {t}.c (floor {floor[t]} "
                            f"is not below {floor[o]})")
+    for o in objs:
+        with open(os.path.join(d, o + ".c")) as src:
+            for line in src:
+                m = re.match(r'#include "([a-z_]+)\.h"', line)
+                t = m.group(1) if m else None
+                if t in floor and t != o and floor[t] <= floor[o]:
+                    bad.append(f"{o}.c includes {t}.h (floor {floor[t]} "
+                               f"is not below {floor[o]})")
+    for f in floor:
+        if os.path.exists(os.path.join(d, f + ".c")) and f not in objs:
+            bad.append(f"{f}.c was not built: is it in the Makefile?")
     for u in unknown:
         bad.append(f"{u}.c is on no floor: add it to scripts/layers.py")
     for m in missing:

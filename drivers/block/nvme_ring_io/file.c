@@ -176,9 +176,8 @@ static long nrio_complete_ioctl(struct nrio_ctx *ctx, unsigned int cmd,
 static long nrio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nrio_ctx *ctx = file->private_data;
-	void __user *uarg = (void __user *)arg;
-
 	const struct nrio_dev_ops *ops = ctx->ops;
+	void __user *uarg = (void __user *)arg;
 
 	if (NRIO_IOC_NOSIZE(cmd) == NRIO_IOC_NOSIZE(ops->setup_cmd))
 		return ops->setup(ctx, uarg);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nvme_ring_io: the kernel engine.
+ * nvme_ring_io: the NVMe engine.
  *
- * SUBMIT consumes SQ descriptors.  Each is read once, field by field, into
- * a private copy, validated, and turned into bios built directly on the
- * region's pages: no pinning per I/O (the region is pinned for its whole
- * life), one bvec per physically contiguous run (a whole 2 MiB folio can be
- * one bvec), and a plug around the batch.  The one allocation per I/O is
+ * nrio_issue() takes a descriptor the device has read once, field by
+ * field, into a private copy (struct nrio_desc), validates it, and turns
+ * it into bios built directly on the region's pages: no pinning per I/O
+ * (the region is pinned for its whole life), one bvec per physically
+ * contiguous run (a whole 2 MiB folio can be one bvec), under the
+ * consumer's plug.  The one allocation per I/O is
  * the bio from nrio_bio_set, front-padded with struct nrio_io.  Reads and
  * writes take it from the bio set's per-CPU cache where the kernel allows
  * (nrio_bio_cache_opf()), so that in the steady state nothing is
@@ -35,6 +36,7 @@
 
 #include "nrio.h"
 #include "ring.h"
+#include "wait.h"
 
 static struct bio_set nrio_bio_set;
 
@@ -733,7 +735,7 @@ static void nrio_poll_once(struct nrio_ctx *ctx)
 	}
 }
 
-/* As nrio_wait_cq(), spinning on the CQ and polling the device. */
+/* As nrio_cq_wait(), spinning on the CQ and polling the device. */
 int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
 {
 	for (;;) {

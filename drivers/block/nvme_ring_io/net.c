@@ -14,10 +14,10 @@
  * therefore ends in nrio_net_issue() or nrio_net_resume(), which drop its
  * socket reference and pages.
  *
- * Close: nrio_release() sets ctx->closing and calls nrio_net_cancel_all(),
- * which takes every armed step off its wait queue and queues its work, so
- * that the step completes with -ECANCELED and the chain lets go of the
- * context.  A step arms only under socks->lock after checking closing,
+ * Close: nrio_release() sets ctx->closing and, through the unified
+ * device's ops->release, calls nrio_net_cancel_all(), which takes every
+ * armed step off its wait queue and queues its work, so that the step
+ * completes with -ECANCELED and the chain lets go of the context.  A step arms only under socks->lock after checking closing,
  * so none can arm after the cancel walked the list.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

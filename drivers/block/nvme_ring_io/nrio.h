@@ -97,7 +97,11 @@ struct nrio_dev_ops {
 			     unsigned int issue_flags);
 	/* The file is closing (the region published): stop what waits. */
 	void	(*release)(struct nrio_ctx *ctx);
-	/* The context is freed, or its SETUP failed: what the device kept. */
+	/*
+	 * Mandatory: the context is freed, or its SETUP failed; free what
+	 * the device's SETUP allocated (direct mode's I/O included: only
+	 * /dev/nvme_ring_io asks for it).
+	 */
 	void	(*free)(struct nrio_ctx *ctx);
 };
 

@@ -4,14 +4,12 @@
  *
  * The device's part of a context: its SETUP and INFO, its 80-byte SQ
  * descriptors (read once, field by field, into struct nrio_desc) and
- * SUBMIT's consumer, which issues each to the NVMe engine (nvme.c) as it
+ * SUBMIT's consumer, which issues each to the NVMe engine (io.c) as it
  * reads it.  Everything else is the code both devices share (file.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
-#include <linux/build_bug.h>
-#include <linux/miscdevice.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -43,6 +41,7 @@ static void nrio_read_sqe(struct nrio_desc *d,
 	d->resv2 = READ_ONCE(sqe->resv2);
 	d->user_data = READ_ONCE(sqe->user_data);
 	d->end_io = NULL;
+	d->end_data = NULL;
 }
 
 /*
@@ -67,8 +66,8 @@ static u32 nrio_nvme_consume(struct nrio_ctx *ctx, u32 head, u32 avail,
 		/* A batch of large discards can take a while: let kill in. */
 		if (fatal_signal_pending(current))
 			break;
-		nrio_read_sqe(&d, nrio_sq_slot(ctx, head + i, sizeof(struct
-							nvme_ring_io_sqe)));
+		nrio_read_sqe(&d, nrio_sq_slot(ctx, head + i,
+					       sizeof(struct nvme_ring_io_sqe)));
 		d.nowait = nowait;
 		ret = nrio_issue(ctx, &d);
 		if (unlikely(ret == -EAGAIN && nowait)) {

@@ -42,6 +42,8 @@ void nrio_resume_free_all(struct nrio_ctx *ctx)
 
 	list_for_each_entry_safe(r, tmp, &ctx->resumes, node)
 		nrio_resume_free(r);
+	INIT_LIST_HEAD(&ctx->resumes);
+	ctx->nr_resumes = 0;
 }
 
 static bool nrio_resume_dead(const struct nrio_resume *r)
@@ -149,4 +151,3 @@ long nrio_wait_interrupted(struct nrio_ctx *ctx, unsigned int cmd,
 	/* No record: what a restart without one gets right. */
 	return consumed ? consumed : -ERESTARTSYS;
 }
-

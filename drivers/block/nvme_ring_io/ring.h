@@ -26,6 +26,7 @@
 #define _NRIO_RING_H
 
 #include "nrio.h"
+#include "wait.h"
 
 /* What a CQ entry's positive res counts, for INFO. */
 enum nrio_data {
@@ -75,21 +76,6 @@ static inline void nrio_cq_post(struct nrio_ctx *ctx, u64 user_data, int res,
 {
 	nrio_cq_post_full(ctx, user_data, res, invalid, NULL, NRIO_DATA_NONE,
 			  0);
-}
-
-/* The entries posted and not yet consumed (at most a ring of them). */
-static inline u32 nrio_cq_ready(struct nrio_ctx *ctx)
-{
-	u32 ready = READ_ONCE(ctx->cq_tail) -
-		    READ_ONCE(ctx->region->shared->cq_consumer);
-
-	return min(ready, ctx->cq_mask + 1);
-}
-
-/* What every CQ wait waits for: @min entries, or nothing in flight. */
-static inline bool nrio_cq_done_waiting(struct nrio_ctx *ctx, u32 min)
-{
-	return nrio_cq_ready(ctx) >= min || !READ_ONCE(ctx->inflight);
 }
 
 #endif /* _NRIO_RING_H */

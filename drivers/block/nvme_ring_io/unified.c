@@ -18,18 +18,10 @@
 
 #include <linux/blkdev.h>
 #include <linux/build_bug.h>
-#include <linux/cgroup.h>
-#include <linux/cred.h>
-#include <linux/kthread.h>
-#include <linux/memcontrol.h>
-#include <linux/miscdevice.h>
 #include <linux/netdevice.h>
 #include <linux/nodemask.h>
 #include <linux/nsproxy.h>
-#include <linux/overflow.h>
 #include <linux/sched.h>
-#include <linux/sched/mm.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>

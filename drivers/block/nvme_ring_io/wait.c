@@ -36,7 +36,6 @@
 #include <linux/sched/signal.h>
 #include <linux/workqueue.h>
 
-#include "ring.h"
 #include "wait.h"
 
 /* What a parked WAIT keeps in the command's private area. */
@@ -207,7 +206,6 @@ int nrio_cq_wait(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
 	finish_wait(&ctx->cq_wait, &wait);
 	return ret ? ret : nrio_cq_ready(ctx);
 }
-
 
 /* A new context's waiters: none yet. */
 void nrio_cq_wait_init(struct nrio_ctx *ctx)

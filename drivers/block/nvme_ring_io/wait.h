@@ -14,6 +14,22 @@
 
 struct io_uring_cmd;
 
+/* The entries posted and not yet consumed (at most a ring of them). */
+static inline u32 nrio_cq_ready(struct nrio_ctx *ctx)
+{
+	u32 ready = READ_ONCE(ctx->cq_tail) -
+		    READ_ONCE(ctx->region->shared->cq_consumer);
+
+	return min(ready, ctx->cq_mask + 1);
+}
+
+/* What every CQ wait waits for: @min entries, or nothing in flight. */
+static inline bool nrio_cq_done_waiting(struct nrio_ctx *ctx, u32 min)
+{
+	return nrio_cq_ready(ctx) >= min || !READ_ONCE(ctx->inflight);
+}
+
+
 void nrio_cq_wake_uring(struct nrio_ctx *ctx);
 
 /* Under cq_lock: complete the parked URING_WAITs whose condition holds. */
