@@ -67,13 +67,16 @@ def main():
             if t and t != o and floor[t] <= floor[o]:
                 bad.append(f"{o}.c uses {s} of {t}.c (floor {floor[t]} "
                            f"is not below {floor[o]})")
-    for o in objs:
-        with open(os.path.join(d, o + ".c")) as src:
+    srcs_h = [(o, o + ".c") for o in objs] + \
+        [(h, h + ".h") for h in floor
+         if os.path.exists(os.path.join(d, h + ".h"))]
+    for o, name in srcs_h:
+        with open(os.path.join(d, name)) as src:
             for line in src:
                 m = re.match(r'#include "([a-z_]+)\.h"', line)
                 t = m.group(1) if m else None
                 if t in floor and t != o and floor[t] <= floor[o]:
-                    bad.append(f"{o}.c includes {t}.h (floor {floor[t]} "
+                    bad.append(f"{name} includes {t}.h (floor {floor[t]} "
                                f"is not below {floor[o]})")
     for f in floor:
         if os.path.exists(os.path.join(d, f + ".c")) and f not in objs:

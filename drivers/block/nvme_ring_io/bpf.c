@@ -33,7 +33,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "nrio.h"
+#include "bpf.h"
 #include "ring.h"
 
 static bool nrio_bpf_ok;

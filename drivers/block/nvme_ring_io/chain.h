@@ -8,7 +8,9 @@
 #include <linux/llist.h>
 #include <linux/workqueue.h>
 
-#include "nrio.h"
+#include "bpf.h"
+#include "io.h"
+#include "net.h"
 
 /* The kernel's private copy of one unified SQ descriptor: a step. */
 struct nrio_udesc {

@@ -16,7 +16,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
-#include "nrio.h"
+#include "ctx.h"
 
 /* Deferred work of every context: chain steps, hops, frees. */
 struct workqueue_struct *nrio_wq;

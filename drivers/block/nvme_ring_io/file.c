@@ -16,8 +16,12 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
-#include "nrio.h"
+#include "file.h"
+#include "io.h"
+#include "region.h"
 #include "resume.h"
+#include "submit.h"
+#include "uring.h"
 #include "wait.h"
 
 /*

@@ -34,7 +34,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
-#include "nrio.h"
+#include "io.h"
 #include "ring.h"
 #include "wait.h"
 

@@ -12,7 +12,12 @@
 #include <linux/build_bug.h>
 #include <linux/module.h>
 
-#include "nrio.h"
+#include "ctx.h"
+#include "file.h"
+#include "io.h"
+#include "nvme_dev.h"
+#include "region.h"
+#include "unified.h"
 
 static void nrio_build_bugs(void)
 {

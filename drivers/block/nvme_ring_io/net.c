@@ -34,7 +34,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
-#include "nrio.h"
+#include "net.h"
 #include "ring.h"
 
 void nrio_net_ctx_init(struct nrio_net_socks *socks)

@@ -26,7 +26,7 @@
 #include <linux/module.h>
 #include <linux/nvme_ioctl.h>
 
-#include "nrio.h"
+#include "ns.h"
 
 /*
  * The driver core's device_ktype, which is not exported: our own device

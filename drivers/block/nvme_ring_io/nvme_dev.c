@@ -14,8 +14,10 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "nrio.h"
+#include "io.h"
+#include "nvme_dev.h"
 #include "ring.h"
+#include "setup.h"
 
 /* Read one descriptor once, field by field, into @d. */
 static void nrio_read_sqe(struct nrio_desc *d,

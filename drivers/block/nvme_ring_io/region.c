@@ -37,7 +37,8 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "nrio.h"
+#include "compat.h"
+#include "region.h"
 
 unsigned int nrio_max_data_mb = 1024;
 module_param_named(max_data_mb, nrio_max_data_mb, uint, 0644);

@@ -11,6 +11,7 @@
 #ifndef _NRIO_REGION_H
 #define _NRIO_REGION_H
 
+#include <linux/cache.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
@@ -18,10 +19,23 @@
 #include <linux/nvme_ring_io.h>
 
 struct file;
-struct nrio_shared;
 struct page;
 struct user_struct;
 struct vm_area_struct;
+
+/*
+ * The first page of the region: ring indices, ring flags and counters,
+ * each written by one side only and each on its own cache line.
+ */
+struct nrio_shared {
+	u32 sq_producer ____cacheline_aligned_in_smp;	/* user */
+	u32 sq_consumer ____cacheline_aligned_in_smp;	/* kernel */
+	u32 sq_flags ____cacheline_aligned_in_smp;	/* kernel */
+	u32 cq_producer ____cacheline_aligned_in_smp;	/* kernel */
+	u32 cq_consumer ____cacheline_aligned_in_smp;	/* user */
+	u32 cq_flags ____cacheline_aligned_in_smp;	/* kernel */
+	struct nvme_ring_io_counters counters ____cacheline_aligned_in_smp;
+};
 
 /*
  * The region: a shmem file on the module's private huge-page tmpfs.  The

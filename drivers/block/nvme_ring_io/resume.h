@@ -6,7 +6,7 @@
 #ifndef _NRIO_RESUME_H
 #define _NRIO_RESUME_H
 
-#include "nrio.h"
+#include "ctx.h"
 
 struct nrio_resume {
 	struct list_head	node;

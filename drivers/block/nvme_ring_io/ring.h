@@ -25,7 +25,7 @@
 #ifndef _NRIO_RING_H
 #define _NRIO_RING_H
 
-#include "nrio.h"
+#include "ctx.h"
 #include "wait.h"
 
 /* What a CQ entry's positive res counts, for INFO. */

@@ -15,7 +15,8 @@
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 
-#include "nrio.h"
+#include "io.h"
+#include "setup.h"
 
 /* The checks both devices' SETUP make: EINVAL first, then E2BIG. */
 static int nrio_check_request(const struct nrio_setup_req *req)

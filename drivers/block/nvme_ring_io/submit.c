@@ -6,8 +6,8 @@
  */
 #include <linux/blkdev.h>
 
-#include "nrio.h"
 #include "ring.h"
+#include "submit.h"
 
 /*
  * Consume up to @to_submit (0: all) ready descriptors.  @nowait is

@@ -27,8 +27,12 @@
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
+#include "bpf.h"
 #include "chain.h"
+#include "net.h"
 #include "ring.h"
+#include "setup.h"
+#include "unified.h"
 
 /* What a unified context adds to the shared one. */
 struct nrio_unified {

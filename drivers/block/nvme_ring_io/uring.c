@@ -9,7 +9,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include "nrio.h"
+#include "submit.h"
+#include "uring.h"
 #include "wait.h"
 
 /*

@@ -10,7 +10,7 @@
 #ifndef _NRIO_WAIT_H
 #define _NRIO_WAIT_H
 
-#include "nrio.h"
+#include "ctx.h"
 
 struct io_uring_cmd;
 
