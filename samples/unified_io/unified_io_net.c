@@ -293,22 +293,22 @@ struct counters {
 	unsigned long long zc, copied;
 };
 
-static struct counters counters(struct nrio_uio *u)
+static struct counters counters(struct nrio_unified *u)
 {
 	struct unified_io_info info;
 	struct counters c = { 0, 0 };
 
-	if (!nrio_uio_info(u, &info)) {
+	if (!nrio_unified_info(u, &info)) {
 		c.zc = info.bytes_zero_copy;
 		c.copied = info.bytes_copied;
 	}
 	return c;
 }
 
-static int reap_all(struct nrio_uio *u, struct nvme_ring_io_cqe *cqe,
+static int reap_all(struct nrio_unified *u, struct nvme_ring_io_cqe *cqe,
 		    unsigned int n)
 {
-	int ret = nrio_uio_reap(u, cqe, n, n, SAMPLE_TIMEOUT_NS);
+	int ret = nrio_unified_reap(u, cqe, n, n, SAMPLE_TIMEOUT_NS);
 
 	return ret < 0 ? ret : ret == (int)n ? 0 : -ETIME;
 }
@@ -384,10 +384,10 @@ int sample_net(const struct sample_args *a)
 	struct unified_io_info info;
 	unsigned char *data, *want;
 	struct uio_sample *skel = NULL;
-	struct nrio_uio_opts o;
+	struct nrio_unified_opts o;
 	bool bpf;
 	int lsock, tsock, usock, one = 1, ret, st;
-	struct nrio_uio *u;
+	struct nrio_unified *u;
 
 	if (!a->records || a->records > MAX_RECORDS) {
 		fprintf(stderr, "unified_io_test: --records must be 1..%d\n",
@@ -400,14 +400,14 @@ int sample_net(const struct sample_args *a)
 			ip_cmd);
 		return 2;
 	}
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.sq_entries = 64;
 	o.region_size = 4 << 20;
 	o.engine = a->engine;
-	ret = nrio_uio_open(a->ns, O_RDWR, &o, &u);
+	ret = nrio_unified_open(a->ns, O_RDWR, &o, &u);
 	if (ret)
 		return sample_fail("open", ret);
-	ret = nrio_uio_info(u, &info);
+	ret = nrio_unified_info(u, &info);
 	if (ret)
 		return sample_fail("INFO", ret);
 	len = a->nlb * info.lba_size;
@@ -465,13 +465,13 @@ int sample_net(const struct sample_args *a)
 	if (usock < 0 ||
 	    connect(usock, (struct sockaddr *)&there, sizeof(there)))
 		return sample_fail("UDP socket", -errno);
-	ret = nrio_uio_attach_sock(u, 0, tsock);
+	ret = nrio_unified_attach_sock(u, 0, tsock);
 	if (!ret)
-		ret = nrio_uio_attach_sock(u, 1, usock);
+		ret = nrio_unified_attach_sock(u, 1, usock);
 	if (ret)
 		return sample_fail("attaching the sockets", ret);
 
-	data = nrio_uio_data(u);
+	data = nrio_unified_data(u);
 	want = malloc(len);
 	if (!want)
 		return sample_fail("malloc", -ENOMEM);
@@ -487,25 +487,25 @@ int sample_net(const struct sample_args *a)
 		unsigned int n = bpf ? 4 : 3;
 		struct unified_io_sqe *sqe;
 
-		sqe = nrio_uio_get_sqe(u);
-		nrio_uio_prep_net(sqe, false, 0, off, len, MSG_WAITALL,
+		sqe = nrio_unified_get_sqe(u);
+		nrio_unified_prep_net(sqe, false, 0, off, len, MSG_WAITALL,
 				  i << 4 | STEP_RECV);
-		nrio_uio_link(sqe);
+		nrio_unified_link(sqe);
 		if (bpf) {
-			sqe = nrio_uio_get_sqe(u);
-			nrio_uio_prep_bpf(sqe, 0, off, len, key,
+			sqe = nrio_unified_get_sqe(u);
+			nrio_unified_prep_bpf(sqe, 0, off, len, key,
 					  i << 4 | STEP_BPF);
-			nrio_uio_link(sqe);
+			nrio_unified_link(sqe);
 		}
-		sqe = nrio_uio_get_sqe(u);
-		nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE,
+		sqe = nrio_unified_get_sqe(u);
+		nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE,
 				 a->lba + (uint64_t)i * a->nlb, a->nlb, off,
 				 i << 4 | STEP_WRITE);
-		nrio_uio_link(sqe);
-		sqe = nrio_uio_get_sqe(u);
-		nrio_uio_prep_net(sqe, true, 0, off, len, 0,
+		nrio_unified_link(sqe);
+		sqe = nrio_unified_get_sqe(u);
+		nrio_unified_prep_net(sqe, true, 0, off, len, 0,
 				  i << 4 | STEP_SEND);
-		ret = nrio_uio_submit_and_wait(u, n);
+		ret = nrio_unified_submit_and_wait(u, n);
 		if (ret != (int)n)
 			return sample_fail("SUBMIT of a request's chain",
 					   ret < 0 ? ret : -EIO);
@@ -521,12 +521,12 @@ int sample_net(const struct sample_args *a)
 
 	/* What was sent, transformed, is what the device holds. */
 	for (i = 0; i < a->records; i++) {
-		struct unified_io_sqe *sqe = nrio_uio_get_sqe(u);
+		struct unified_io_sqe *sqe = nrio_unified_get_sqe(u);
 
-		nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ,
+		nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ,
 				 a->lba + (uint64_t)i * a->nlb, a->nlb,
 				 AREA_CHECK + (uint64_t)i * len, 5);
-		if (nrio_uio_submit_and_wait(u, 1) != 1 ||
+		if (nrio_unified_submit_and_wait(u, 1) != 1 ||
 		    reap_all(u, cqe, 1) ||
 		    step_bad("check read", i, "NVMe READ", cqe[0].res, len))
 			return 1;
@@ -553,24 +553,24 @@ int sample_net(const struct sample_args *a)
 			uint64_t off = AREA_SEND + (uint64_t)j * len;
 			struct unified_io_sqe *sqe;
 
-			sqe = nrio_uio_get_sqe(u);
-			nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ,
+			sqe = nrio_unified_get_sqe(u);
+			nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ,
 					 a->lba + (uint64_t)j * a->nlb, a->nlb,
 					 off, j << 4 | STEP_READ);
-			nrio_uio_link(sqe);
+			nrio_unified_link(sqe);
 			if (bpf) {
 				/* Key 0: a checksum, the bytes unchanged. */
-				sqe = nrio_uio_get_sqe(u);
-				nrio_uio_prep_bpf(sqe, 0, off, len, 0,
+				sqe = nrio_unified_get_sqe(u);
+				nrio_unified_prep_bpf(sqe, 0, off, len, 0,
 						  j << 4 | STEP_BPF);
-				nrio_uio_link(sqe);
+				nrio_unified_link(sqe);
 			}
-			sqe = nrio_uio_get_sqe(u);
-			nrio_uio_prep_net(sqe, true, 1, off, len, 0,
+			sqe = nrio_unified_get_sqe(u);
+			nrio_unified_prep_net(sqe, true, 1, off, len, 0,
 					  j << 4 | STEP_SEND);
 		}
 		n = (bpf ? 3 : 2) * k;
-		ret = nrio_uio_submit_and_wait(u, n);
+		ret = nrio_unified_submit_and_wait(u, n);
 		if (ret != (int)n)
 			return sample_fail("SUBMIT of the send chains",
 					   ret < 0 ? ret : -EIO);
@@ -615,7 +615,7 @@ int sample_net(const struct sample_args *a)
 	free(want);
 	close(tsock);
 	close(usock);
-	nrio_uio_close(u);
+	nrio_unified_close(u);
 	if (skel)
 		uio_sample__destroy(skel);
 	return 0;

@@ -48,7 +48,7 @@ struct uio_sample;
  * Load the sample's BPF program (the embedded skeleton) and attach it to
  * slot 0 of @u; 0, or an exit code after saying what failed.
  */
-int sample_load_bpf(struct nrio_uio *u, struct uio_sample **skel);
+int sample_load_bpf(struct nrio_unified *u, struct uio_sample **skel);
 
 /* Run the network pipelines (--net); an exit code. */
 int sample_net(const struct sample_args *a);

@@ -60,14 +60,14 @@ static void usage(FILE *f)
 		"  /sbin/ip) and removed at exit.\n");
 }
 
-int sample_load_bpf(struct nrio_uio *u, struct uio_sample **skel)
+int sample_load_bpf(struct nrio_unified *u, struct uio_sample **skel)
 {
 	int ret;
 
 	*skel = uio_sample__open_and_load();
 	if (!*skel)
 		return sample_fail("loading the BPF program", -errno);
-	ret = nrio_uio_attach_bpf(u, 0,
+	ret = nrio_unified_attach_bpf(u, 0,
 				  bpf_program__fd((*skel)->progs.transform));
 	if (ret) {
 		uio_sample__destroy(*skel);
@@ -86,20 +86,20 @@ static int sample_storage(const struct sample_args *a)
 	struct unified_io_info info;
 	struct unified_io_sqe *sqe;
 	struct uio_sample *skel;
-	struct nrio_uio_opts o;
-	struct nrio_uio *u;
+	struct nrio_unified_opts o;
+	struct nrio_unified *u;
 	unsigned char *data, *src, *mid, *back;
 	uint32_t len, want;
 	int ret;
 
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.sq_entries = 8;
 	o.region_size = 4 << 20;
 	o.engine = engine;
-	ret = nrio_uio_open(a->ns, O_RDWR, &o, &u);
+	ret = nrio_unified_open(a->ns, O_RDWR, &o, &u);
 	if (ret)
 		return sample_fail("open", ret);
-	ret = nrio_uio_info(u, &info);
+	ret = nrio_unified_info(u, &info);
 	if (ret)
 		return sample_fail("INFO", ret);
 	len = nlb * info.lba_size;
@@ -123,7 +123,7 @@ static int sample_storage(const struct sample_args *a)
 	if (ret)
 		return ret;
 
-	data = nrio_uio_data(u);
+	data = nrio_unified_data(u);
 	src = data;			/* the pattern */
 	mid = data + (1 << 20) + 44;	/* read back here: 4-aligned */
 	back = data + (2 << 20);	/* the final read */
@@ -132,23 +132,23 @@ static int sample_storage(const struct sample_args *a)
 	memset(mid, 0, len);
 	memset(back, 0, len);
 
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, lba, nlb, 0, 1);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, lba, nlb,
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, lba, nlb, 0, 1);
+	nrio_unified_link(sqe);
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ, lba, nlb,
 			 mid - data, 2);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_bpf(sqe, 0, mid - data, len, key, 3);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, lba + nlb, nlb,
+	nrio_unified_link(sqe);
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_bpf(sqe, 0, mid - data, len, key, 3);
+	nrio_unified_link(sqe);
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, lba + nlb, nlb,
 			 mid - data, 4);
-	ret = nrio_uio_submit_and_wait(u, 4);
+	ret = nrio_unified_submit_and_wait(u, 4);
 	if (ret != 4)
 		return sample_fail("SUBMIT of the chain", ret < 0 ? ret : -EIO);
-	ret = nrio_uio_reap(u, cqe, 4, 4, 10LL * 1000 * 1000 * 1000);
+	ret = nrio_unified_reap(u, cqe, 4, 4, 10LL * 1000 * 1000 * 1000);
 	if (ret != 4)
 		return sample_fail("reaping the chain", ret < 0 ? ret : -ETIME);
 	printf("chain: WRITE %d, READ %d, BPF %d (checksum 0x%x), WRITE %d\n",
@@ -157,11 +157,11 @@ static int sample_storage(const struct sample_args *a)
 		if (cqe[i].res < 0)
 			return sample_fail("a step of the chain", cqe[i].res);
 
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, lba + nlb, nlb,
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ, lba + nlb, nlb,
 			 back - data, 5);
-	if (nrio_uio_submit_and_wait(u, 1) != 1 ||
-	    nrio_uio_reap(u, cqe, 1, 1, 10LL * 1000 * 1000 * 1000) != 1 ||
+	if (nrio_unified_submit_and_wait(u, 1) != 1 ||
+	    nrio_unified_reap(u, cqe, 1, 1, 10LL * 1000 * 1000 * 1000) != 1 ||
 	    cqe[0].res != (int)len)
 		return sample_fail("reading the result back", cqe[0].res);
 
@@ -175,7 +175,7 @@ static int sample_storage(const struct sample_args *a)
 	printf("device holds the transformed %u bytes; checksum %s (0x%x)\n",
 	       len, want == (uint32_t)cqe[2].res ? "matches" : "differs", want);
 	uio_sample__destroy(skel);
-	nrio_uio_close(u);
+	nrio_unified_close(u);
 	return want == (uint32_t)cqe[2].res ? 0 : 1;
 }
 

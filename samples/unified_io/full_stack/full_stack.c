@@ -17,8 +17,8 @@
  *                      fill ring;
  *   main thread        BPF ring buffer events, the stats line once a
  *                      second, signals, the final summary.
- * With the kernel engine the split is safe: nrio_uio_get_sqe() and
- * nrio_uio_submit() touch only the SQ ring, nrio_uio_reap() only the CQ
+ * With the kernel engine the split is safe: nrio_unified_get_sqe() and
+ * nrio_unified_submit() touch only the SQ ring, nrio_unified_reap() only the CQ
  * ring and the COMPLETE ioctl.  The fill ring gets frames from both
  * threads (drops are recycled by the packet thread): fill_lock.
  *
@@ -89,7 +89,7 @@ static const char *const drop_name[DROP_NR] = {
 
 struct fs {
 	/* set up by main, read-only in the threads */
-	struct nrio_uio		*u;
+	struct nrio_unified		*u;
 	struct nrio_xsk		*x;
 	uint8_t			*data;
 	uint32_t		lba_size;
@@ -261,17 +261,17 @@ static int store_one(struct fs *f, const struct xdp_desc *d)
 	/* Padding to the LBA boundary: zeroes, not a copy of the data. */
 	memset(f->data + pay_off + pl, 0, rec_len - FS_REC_HDR - pl);
 
-	while (!(sqe = nrio_uio_get_sqe(f->u))) {
+	while (!(sqe = nrio_unified_get_sqe(f->u))) {
 		/* The CQ is full: the completion thread frees it. */
 		if (!t0)
 			t0 = now_ns();
 		else if (now_ns() - t0 > 1000000000LL)
 			return DROP_SQ_FULL + 1;
-		nrio_uio_submit(f->u);
+		nrio_unified_submit(f->u);
 		usleep(100);
 	}
 	/* user_data: the frame, and the payload bytes for the counters. */
-	nrio_uio_prep_rw(f->u, sqe, NVME_RING_IO_OP_WRITE, f->next_lba, nlb,
+	nrio_unified_prep_rw(f->u, sqe, NVME_RING_IO_OP_WRITE, f->next_lba, nlb,
 			 rec_off, (base / FRAME_SIZE) << 16 | pl);
 	f->next_lba += nlb;
 	f->seq++;
@@ -298,7 +298,7 @@ static void take_batch(struct fs *f, struct xdp_desc *descs, unsigned int n)
 		}
 	}
 	if (q) {
-		ret = nrio_uio_submit(f->u);
+		ret = nrio_unified_submit(f->u);
 		/* Left on the SQ ring on failure; the next submit takes them. */
 		if (ret < 0 && !f->first_error)
 			f->first_error = ret;
@@ -345,7 +345,7 @@ static void *packet_thread(void *arg)
 		take_batch(f, descs, n);
 	}
 	/* Anything a failed submit left on the SQ. */
-	ret = nrio_uio_submit(f->u);
+	ret = nrio_unified_submit(f->u);
 	if (ret < 0 && !f->first_error)
 		f->first_error = ret;
 	__atomic_store_n(&f->pkt_done, 1, __ATOMIC_RELEASE);
@@ -361,7 +361,7 @@ static void *completion_thread(void *arg)
 	int i, n;
 
 	for (;;) {
-		n = nrio_uio_reap(f->u, cqes, MAX_BATCH, 1, 100000000LL);
+		n = nrio_unified_reap(f->u, cqes, MAX_BATCH, 1, 100000000LL);
 		if (n == -EINTR)
 			continue;
 		if (n < 0) {
@@ -813,11 +813,11 @@ out:
 /* --- the pipeline ---------------------------------------------------- */
 
 static int uio_open(const struct opts *o, uint32_t ifindex, uint32_t stride,
-		    uint32_t frames, struct nrio_uio **u)
+		    uint32_t frames, struct nrio_unified **u)
 {
-	struct nrio_uio_opts uo;
+	struct nrio_unified_opts uo;
 
-	nrio_uio_opts_init(&uo);
+	nrio_unified_opts_init(&uo);
 	uo.sq_entries = 1024;
 	uo.cq_entries = 2048;	/* >= frames: the CQ never holds back */
 	uo.region_size = (uint64_t)stride * frames * FRAME_SIZE;
@@ -826,7 +826,7 @@ static int uio_open(const struct opts *o, uint32_t ifindex, uint32_t stride,
 	uo.frame_size = FRAME_SIZE;
 	uo.frame_headroom = NRIO_XSK_UDP4_HEADROOM;
 	uo.engine = NRIO_ENGINE_KERNEL;
-	return nrio_uio_open(o->dev, O_RDWR, &uo, u);
+	return nrio_unified_open(o->dev, O_RDWR, &uo, u);
 }
 
 static void stats_line(struct fs *f, uint64_t *last_rx, uint64_t *last_b,
@@ -889,7 +889,7 @@ static int do_pipeline(const struct opts *o)
 			return ret == -EINVAL || ret == -ENODEV ||
 			       ret == -ENOTTY ? 2 : 1;
 		}
-		ret = nrio_uio_info(f.u, &info);
+		ret = nrio_unified_info(f.u, &info);
 		if (ret) {
 			fprintf(stderr, "full_stack: INFO: %s\n",
 				strerror(-ret));
@@ -901,11 +901,11 @@ static int do_pipeline(const struct opts *o)
 		need = (need + FRAME_SIZE - 1) / FRAME_SIZE;
 		if (need <= stride)
 			break;
-		nrio_uio_close(f.u);
+		nrio_unified_close(f.u);
 		f.u = NULL;
 		stride = need;
 	}
-	f.data = nrio_uio_data(f.u);
+	f.data = nrio_unified_data(f.u);
 	f.lba_size = info.lba_size;
 	f.stride = stride;
 	f.dma_align = info.dma_alignment ? info.dma_alignment : 4;
@@ -1101,7 +1101,7 @@ static int do_pipeline(const struct opts *o)
 	if (f.first_error)
 		printf("Submit: a SUBMIT failed (%s); its descriptors went with "
 		       "the next one\n", strerror(-f.first_error));
-	if (nrio_uio_info(f.u, &info) == 0)
+	if (nrio_unified_info(f.u, &info) == 0)
 		printf("Module: bytes_zero_copy=%" PRIu64 " bytes_copied=%"
 		       PRIu64 " inflight=%u\n",
 		       (uint64_t)info.bytes_zero_copy,
@@ -1115,7 +1115,7 @@ out:
 	ring_buffer__free(rb);
 	nrio_xsk_destroy(f.x);
 	full_stack_bpf__destroy(skel);
-	nrio_uio_close(f.u);
+	nrio_unified_close(f.u);
 	free(addrs);
 	free(f.held);
 	return rc;

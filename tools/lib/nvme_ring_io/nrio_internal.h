@@ -2,7 +2,7 @@
 /*
  * nrio_internal.h: what the library's two handle types share (not
  * installed).  Both passthrough engines, that of struct nrio and that of
- * struct nrio_uio, find the namespace's generic node, register the data
+ * struct nrio_unified, find the namespace's generic node, register the data
  * area as fixed buffers, fill NVMe passthrough SQEs and post CQ entries
  * with these.
  */

@@ -4,7 +4,7 @@
  *
  * The handle owns the unified context's fd, the namespace fd it was given
  * and the mapped region.  Descriptors are written straight into the SQ
- * ring (nrio_uio_get_sqe()) and published by nrio_uio_submit().  With the
+ * ring (nrio_unified_get_sqe()) and published by nrio_unified_submit().  With the
  * kernel engine, SUBMIT hands them to the module and the CQ ring is
  * reaped, waiting with UNIFIED_IO_COMPLETE only when it is empty.
  *
@@ -71,7 +71,7 @@ struct nrio_pchain {
 	bool		failed;		/* a step posted res < 0 */
 };
 
-struct nrio_uio {
+struct nrio_unified {
 	int			fd;
 	int			nvme_fd;
 	struct unified_io_setup	s;
@@ -114,7 +114,7 @@ struct nrio_uio {
 
 /* --- the passthrough engine ---------------------------------------------- */
 
-static int nrio_uio_pt_setup(struct nrio_uio *u, const char *path, int oflags,
+static int nrio_unified_pt_setup(struct nrio_unified *u, const char *path, int oflags,
 			     const struct unified_io_info *info)
 {
 	uint32_t entries = u->s.off.cq.entries, i, nsid = 0;
@@ -175,7 +175,7 @@ static bool nrio_nvme_writes(uint8_t opcode)
 }
 
 /* An NVMe step's checks, as the kernel engine makes them; 0 or -errno. */
-static int nrio_uio_pt_check_nvme(const struct nrio_uio *u,
+static int nrio_unified_pt_check_nvme(const struct nrio_unified *u,
 				  const struct unified_io_sqe *d)
 {
 	const struct unified_io_nvme *c = &d->cmd.nvme;
@@ -214,7 +214,7 @@ static bool nrio_is_net(uint8_t type)
 }
 
 /* A NET step's checks, as the kernel engine makes them; 0 or -errno. */
-static int nrio_uio_pt_check_net(const struct nrio_uio *u,
+static int nrio_unified_pt_check_net(const struct nrio_unified *u,
 				 const struct unified_io_sqe *d)
 {
 	const struct unified_io_net *c = &d->cmd.net;
@@ -247,7 +247,7 @@ static int nrio_uio_pt_check_net(const struct nrio_uio *u,
  * the whole range as the kernel engine does; RECV into the region, with
  * MSG_TRUNC on UDP so that a longer datagram shows as one.
  */
-static void nrio_uio_pt_prep_net(struct nrio_uio *u, struct io_uring_sqe *sqe,
+static void nrio_unified_pt_prep_net(struct nrio_unified *u, struct io_uring_sqe *sqe,
 				 const struct unified_io_sqe *d, uint32_t step)
 {
 	const struct unified_io_net *c = &d->cmd.net;
@@ -275,7 +275,7 @@ static void nrio_uio_pt_prep_net(struct nrio_uio *u, struct io_uring_sqe *sqe,
 }
 
 /* A step's checks from its copy @d; 0 or the errno it completes with. */
-static int nrio_uio_pt_check(const struct nrio_uio *u,
+static int nrio_unified_pt_check(const struct nrio_unified *u,
 			     const struct unified_io_sqe *d)
 {
 	unsigned int i;
@@ -288,7 +288,7 @@ static int nrio_uio_pt_check(const struct nrio_uio *u,
 			return -EINVAL;
 	switch (d->type) {
 	case UNIFIED_IO_TYPE_NVME:
-		return nrio_uio_pt_check_nvme(u, d);
+		return nrio_unified_pt_check_nvme(u, d);
 	case UNIFIED_IO_TYPE_BPF:
 		for (i = 0; i < 6; i++)
 			if (d->cmd.bpf.resv2[i])
@@ -299,21 +299,21 @@ static int nrio_uio_pt_check(const struct nrio_uio *u,
 		return 0;
 	case UNIFIED_IO_TYPE_NET_SEND:
 	case UNIFIED_IO_TYPE_NET_RECV:
-		return nrio_uio_pt_check_net(u, d);
+		return nrio_unified_pt_check_net(u, d);
 	default:
 		return -EINVAL;
 	}
 }
 
 /* Fill io_uring SQE @sqe for checked step @d, whose step index is @step. */
-static void nrio_uio_pt_prep(struct nrio_uio *u, struct io_uring_sqe *sqe,
+static void nrio_unified_pt_prep(struct nrio_unified *u, struct io_uring_sqe *sqe,
 			     const struct unified_io_sqe *d, uint32_t step)
 {
 	const struct unified_io_nvme *c = &d->cmd.nvme;
 	struct unified_io_uring_bpf *b;
 
 	if (nrio_is_net(d->type)) {
-		nrio_uio_pt_prep_net(u, sqe, d, step);
+		nrio_unified_pt_prep_net(u, sqe, d, step);
 		return;
 	}
 	if (d->type == UNIFIED_IO_TYPE_NVME) {
@@ -347,7 +347,7 @@ static void nrio_uio_pt_prep(struct nrio_uio *u, struct io_uring_sqe *sqe,
 }
 
 /* Post the steps of chain @ci that are final, in order; free what ends. */
-static void nrio_uio_pt_advance(struct nrio_uio *u, uint32_t ci)
+static void nrio_unified_pt_advance(struct nrio_unified *u, uint32_t ci)
 {
 	struct nrio_pchain *c = &u->chains[ci];
 
@@ -377,7 +377,7 @@ static void nrio_uio_pt_advance(struct nrio_uio *u, uint32_t ci)
  * Consume whole chains from the SQ ring while the CQ ring has room for
  * them and queue them in io_uring; returns how many descriptors.
  */
-static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
+static uint32_t nrio_unified_pt_queue(struct nrio_unified *u)
 {
 	uint32_t entries = u->esq.entries, done = 0;
 
@@ -410,7 +410,7 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 
 		/* Steps [0, k) go to io_uring; k fails its check. */
 		for (k = 0; k < n && !endless; k++) {
-			err = nrio_uio_pt_check(u, &d[k]);
+			err = nrio_unified_pt_check(u, &d[k]);
 			if (err)
 				break;
 		}
@@ -452,7 +452,7 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 				struct io_uring_sqe *sqe;
 
 				sqe = io_uring_get_sqe(&u->ring);
-				nrio_uio_pt_prep(u, sqe, &d[j], si);
+				nrio_unified_pt_prep(u, sqe, &d[j], si);
 				/*
 				 * Not its link's head: 6.12 would read it
 				 * from its SQ slot when it is issued, after
@@ -478,7 +478,7 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
 		u->consumed += n;
 		done += n;
 		if (!k)
-			nrio_uio_pt_advance(u, ci);
+			nrio_unified_pt_advance(u, ci);
 	}
 	return done;
 }
@@ -488,7 +488,7 @@ static uint32_t nrio_uio_pt_queue(struct nrio_uio *u)
  * and including the next NET step.  Short or failed: they are canceled,
  * as the kernel engine ends a chain at a short NET step.
  */
-static void nrio_uio_pt_net_done(struct nrio_uio *u, uint32_t si)
+static void nrio_unified_pt_net_done(struct nrio_unified *u, uint32_t si)
 {
 	struct nrio_step *s = &u->steps[si];
 	bool whole = s->res == (int32_t)s->len;
@@ -511,8 +511,8 @@ static void nrio_uio_pt_net_done(struct nrio_uio *u, uint32_t si)
 		if (!io_uring_sq_space_left(&u->ring))
 			io_uring_submit(&u->ring);
 		sqe = io_uring_get_sqe(&u->ring);
-		nrio_uio_pt_prep(u, sqe, &u->held[i], i);
-		if (prev) {	/* not the head: as in nrio_uio_pt_queue() */
+		nrio_unified_pt_prep(u, sqe, &u->held[i], i);
+		if (prev) {	/* not the head: as in nrio_unified_pt_queue() */
 			prev->flags |= IOSQE_IO_LINK;
 			sqe->flags |= IOSQE_ASYNC;
 		}
@@ -525,11 +525,11 @@ static void nrio_uio_pt_net_done(struct nrio_uio *u, uint32_t si)
 	}
 	if (queued)
 		io_uring_submit(&u->ring);
-	nrio_uio_pt_advance(u, s->chain);
+	nrio_unified_pt_advance(u, s->chain);
 }
 
 /* Turn io_uring completions into CQ entries; returns how many CQEs. */
-static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
+static unsigned int nrio_unified_pt_drain(struct nrio_unified *u)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, count = 0;
@@ -547,7 +547,7 @@ static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
 			/* SEND_ZC's pages are the application's again. */
 			s->notif = false;
 			s->state = NRIO_STEP_DONE;
-			nrio_uio_pt_net_done(u, si);
+			nrio_unified_pt_net_done(u, si);
 			continue;
 		}
 		if (nrio_is_net(s->type)) {
@@ -560,7 +560,7 @@ static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
 				continue;
 			}
 			s->state = NRIO_STEP_DONE;
-			nrio_uio_pt_net_done(u, si);
+			nrio_unified_pt_net_done(u, si);
 			continue;
 		}
 		if (s->type == UNIFIED_IO_TYPE_NVME) {
@@ -578,7 +578,7 @@ static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
 		}
 		s->res = res;
 		s->state = NRIO_STEP_DONE;
-		nrio_uio_pt_advance(u, s->chain);
+		nrio_unified_pt_advance(u, s->chain);
 	}
 	io_uring_cq_advance(&u->ring, count);
 	u->completed += count;
@@ -586,20 +586,20 @@ static unsigned int nrio_uio_pt_drain(struct nrio_uio *u)
 }
 
 /* CQ entries posted and not yet copied out. */
-static uint32_t nrio_uio_cq_ready(struct nrio_uio *u)
+static uint32_t nrio_unified_cq_ready(struct nrio_unified *u)
 {
 	uint32_t ready = nrio_load_acquire(u->cq.producer) - u->cq.cached_cons;
 
 	return ready > u->cq.entries ? 0 : ready;
 }
 
-static int nrio_uio_pt_submit(struct nrio_uio *u, unsigned int min)
+static int nrio_unified_pt_submit(struct nrio_unified *u, unsigned int min)
 {
-	uint32_t done = nrio_uio_pt_queue(u);
+	uint32_t done = nrio_unified_pt_queue(u);
 	unsigned int have, busy, want = 0;
 	int ret = 0;
 
-	have = nrio_uio_cq_ready(u) + io_uring_cq_ready(&u->ring);
+	have = nrio_unified_cq_ready(u) + io_uring_cq_ready(&u->ring);
 	busy = (unsigned int)(u->issued - u->completed);
 	busy = busy > io_uring_cq_ready(&u->ring) ?
 	       busy - io_uring_cq_ready(&u->ring) : 0;
@@ -612,7 +612,7 @@ static int nrio_uio_pt_submit(struct nrio_uio *u, unsigned int min)
 	return ret < 0 ? ret : (int)done;
 }
 
-static int64_t nrio_uio_now_ns(void)
+static int64_t nrio_unified_now_ns(void)
 {
 	struct timespec t;
 
@@ -624,11 +624,11 @@ static int64_t nrio_uio_now_ns(void)
  * The steps after a NET step reach io_uring only once it completed, so a
  * chain may take several waits: they share @timeout_ns.
  */
-static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
+static int nrio_unified_pt_reap(struct nrio_unified *u, struct nvme_ring_io_cqe *cqes,
 			    unsigned int max, unsigned int min,
 			    int64_t timeout_ns)
 {
-	int64_t deadline = timeout_ns > 0 ? nrio_uio_now_ns() + timeout_ns : 0;
+	int64_t deadline = timeout_ns > 0 ? nrio_unified_now_ns() + timeout_ns : 0;
 	unsigned int got = 0;
 
 	for (;;) {
@@ -639,7 +639,7 @@ static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 		int64_t left = 0;
 		int ret;
 
-		nrio_uio_pt_drain(u);
+		nrio_unified_pt_drain(u);
 		n = nrio_ring_peek(&u->cq, max - got, &idx);
 		for (i = 0; i < n; i++)
 			cqes[got + i] = *nrio_cqe(&u->cq, idx + i);
@@ -649,7 +649,7 @@ static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 		if (got >= min || !busy || !timeout_ns)
 			return got;
 		if (timeout_ns > 0) {
-			left = deadline - nrio_uio_now_ns();
+			left = deadline - nrio_unified_now_ns();
 			if (left <= 0)
 				return got;
 			ts.tv_sec = left / 1000000000;
@@ -666,7 +666,7 @@ static int nrio_uio_pt_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 	}
 }
 
-void nrio_uio_opts_init(struct nrio_uio_opts *o)
+void nrio_unified_opts_init(struct nrio_unified_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->sq_entries = 256;
@@ -674,22 +674,22 @@ void nrio_uio_opts_init(struct nrio_uio_opts *o)
 	o->numa_node = -1;
 }
 
-static int nrio_uio_fail(struct nrio_uio *u, int err)
+static int nrio_unified_fail(struct nrio_unified *u, int err)
 {
-	nrio_uio_close(u);
+	nrio_unified_close(u);
 	return err;
 }
 
-int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
-		  struct nrio_uio **out)
+int nrio_unified_open(const char *path, int oflags, const struct nrio_unified_opts *o,
+		  struct nrio_unified **out)
 {
 	struct unified_io_info info;
-	struct nrio_uio_opts def;
-	struct nrio_uio *u;
+	struct nrio_unified_opts def;
+	struct nrio_unified *u;
 	int ret;
 
 	if (!o) {
-		nrio_uio_opts_init(&def);
+		nrio_unified_opts_init(&def);
 		o = &def;
 	}
 	if (o->engine > NRIO_ENGINE_PASSTHRU)
@@ -704,11 +704,11 @@ int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
 	if (path) {
 		u->nvme_fd = open(path, oflags | O_CLOEXEC);
 		if (u->nvme_fd < 0)
-			return nrio_uio_fail(u, -errno);
+			return nrio_unified_fail(u, -errno);
 	}
 	u->fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	if (u->fd < 0)
-		return nrio_uio_fail(u, -errno);
+		return nrio_unified_fail(u, -errno);
 
 	u->s.size = sizeof(u->s);
 	u->s.sq_entries = o->sq_entries ? o->sq_entries : 256;
@@ -721,29 +721,29 @@ int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
 	u->s.frame_size = o->frame_size;
 	u->s.frame_headroom = o->frame_headroom;
 	if (ioctl(u->fd, UNIFIED_IO_SETUP, &u->s))
-		return nrio_uio_fail(u, -errno);
+		return nrio_unified_fail(u, -errno);
 	u->region = mmap(NULL, u->s.off.region_size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, u->fd, 0);
 	if (u->region == MAP_FAILED) {
 		u->region = NULL;
-		return nrio_uio_fail(u, -errno);
+		return nrio_unified_fail(u, -errno);
 	}
 	nrio_ring_init(&u->sq, u->region, &u->s.off.sq);
 	nrio_ring_init(&u->cq, u->region, &u->s.off.cq);
-	ret = nrio_uio_info(u, &info);
+	ret = nrio_unified_info(u, &info);
 	if (ret)
-		return nrio_uio_fail(u, ret);
+		return nrio_unified_fail(u, ret);
 	u->lba_size = info.lba_size;
 	if (u->engine == NRIO_ENGINE_PASSTHRU) {
-		ret = nrio_uio_pt_setup(u, path, oflags, &info);
+		ret = nrio_unified_pt_setup(u, path, oflags, &info);
 		if (ret)
-			return nrio_uio_fail(u, ret);
+			return nrio_unified_fail(u, ret);
 	}
 	*out = u;
 	return 0;
 }
 
-void nrio_uio_close(struct nrio_uio *u)
+void nrio_unified_close(struct nrio_unified *u)
 {
 	if (!u)
 		return;
@@ -767,24 +767,24 @@ void nrio_uio_close(struct nrio_uio *u)
 	free(u);
 }
 
-void *nrio_uio_data(const struct nrio_uio *u)
+void *nrio_unified_data(const struct nrio_unified *u)
 {
 	return (char *)u->region + u->s.off.data;
 }
 
-int nrio_uio_fd(const struct nrio_uio *u)
+int nrio_unified_fd(const struct nrio_unified *u)
 {
 	return u->fd;
 }
 
-int nrio_uio_info(const struct nrio_uio *u, struct unified_io_info *info)
+int nrio_unified_info(const struct nrio_unified *u, struct unified_io_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	return ioctl(u->fd, UNIFIED_IO_INFO, info) ? -errno : 0;
 }
 
-struct unified_io_sqe *nrio_uio_get_sqe(struct nrio_uio *u)
+struct unified_io_sqe *nrio_unified_get_sqe(struct nrio_unified *u)
 {
 	struct unified_io_sqe *sqe;
 	__u32 idx;
@@ -797,7 +797,7 @@ struct unified_io_sqe *nrio_uio_get_sqe(struct nrio_uio *u)
 	return sqe;
 }
 
-void nrio_uio_prep_rw(const struct nrio_uio *u, struct unified_io_sqe *sqe,
+void nrio_unified_prep_rw(const struct nrio_unified *u, struct unified_io_sqe *sqe,
 		      uint8_t opcode, uint64_t slba, uint32_t nlb,
 		      uint64_t data_off, uint64_t user_data)
 {
@@ -811,7 +811,7 @@ void nrio_uio_prep_rw(const struct nrio_uio *u, struct unified_io_sqe *sqe,
 	sqe->cmd.nvme.cdw12 = nlb - 1;
 }
 
-void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
+void nrio_unified_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
 		       uint64_t data_off, uint32_t data_len, uint64_t arg,
 		       uint64_t user_data)
 {
@@ -823,7 +823,7 @@ void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
 	sqe->cmd.bpf.arg = arg;
 }
 
-void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
+void nrio_unified_prep_net(struct unified_io_sqe *sqe, bool send,
 		       uint32_t sock_slot, uint64_t data_off,
 		       uint32_t data_len, uint32_t msg_flags,
 		       uint64_t user_data)
@@ -836,7 +836,7 @@ void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
 	sqe->cmd.net.msg_flags = msg_flags;
 }
 
-int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd)
+int nrio_unified_attach_sock(struct nrio_unified *u, uint32_t slot, int sock_fd)
 {
 	struct unified_io_sock_attach a = { .slot = slot, .sock_fd = sock_fd };
 	int type = 0, dup_fd = -1;
@@ -871,7 +871,7 @@ int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd)
 	return 0;
 }
 
-int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd)
+int nrio_unified_attach_bpf(struct nrio_unified *u, uint32_t slot, int prog_fd)
 {
 	struct unified_io_bpf_attach a = { .slot = slot, .prog_fd = prog_fd };
 
@@ -881,7 +881,7 @@ int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd)
 	return 0;
 }
 
-static int nrio_uio_submit_flags(struct nrio_uio *u, unsigned int min,
+static int nrio_unified_submit_flags(struct nrio_unified *u, unsigned int min,
 				 uint32_t flags)
 {
 	struct nvme_ring_io_submit sub = {
@@ -892,25 +892,25 @@ static int nrio_uio_submit_flags(struct nrio_uio *u, unsigned int min,
 	nrio_ring_submit(&u->sq, u->pending);
 	u->pending = 0;
 	if (u->engine == NRIO_ENGINE_PASSTHRU)
-		return nrio_uio_pt_submit(u, min);
+		return nrio_unified_pt_submit(u, min);
 	ret = ioctl(u->fd, UNIFIED_IO_SUBMIT, &sub);
 	return ret < 0 ? -errno : ret;
 }
 
-int nrio_uio_submit(struct nrio_uio *u)
+int nrio_unified_submit(struct nrio_unified *u)
 {
-	return nrio_uio_submit_flags(u, 0, 0);
+	return nrio_unified_submit_flags(u, 0, 0);
 }
 
-int nrio_uio_submit_and_wait(struct nrio_uio *u, unsigned int min)
+int nrio_unified_submit_and_wait(struct nrio_unified *u, unsigned int min)
 {
 	if (min > u->s.off.cq.entries)
 		min = u->s.off.cq.entries;
-	return nrio_uio_submit_flags(u, min, min ? NVME_RING_IO_SUBMIT_F_WAIT :
+	return nrio_unified_submit_flags(u, min, min ? NVME_RING_IO_SUBMIT_F_WAIT :
 				     0);
 }
 
-int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
+int nrio_unified_reap(struct nrio_unified *u, struct nvme_ring_io_cqe *cqes,
 		  unsigned int max, unsigned int min, int64_t timeout_ns)
 {
 	unsigned int got = 0;
@@ -919,7 +919,7 @@ int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 	if (min > max)
 		min = max;
 	if (u->engine == NRIO_ENGINE_PASSTHRU)
-		return nrio_uio_pt_reap(u, cqes, max, min, timeout_ns);
+		return nrio_unified_pt_reap(u, cqes, max, min, timeout_ns);
 	for (;;) {
 		n = nrio_ring_peek(&u->cq, max - got, &idx);
 		for (i = 0; i < n; i++)
@@ -943,11 +943,11 @@ int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
 	}
 }
 
-unsigned int nrio_uio_inflight(const struct nrio_uio *u)
+unsigned int nrio_unified_inflight(const struct nrio_unified *u)
 {
 	struct unified_io_info info;
 
 	if (u->engine == NRIO_ENGINE_PASSTHRU)
 		return (unsigned int)(u->consumed - u->posted);
-	return nrio_uio_info(u, &info) ? 0 : info.inflight;
+	return nrio_unified_info(u, &info) ? 0 : info.inflight;
 }

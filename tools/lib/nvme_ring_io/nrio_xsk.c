@@ -117,7 +117,7 @@ static int nrio_xsk_bind(struct nrio_xsk *x, void *area, uint32_t ring,
 	}
 }
 
-int nrio_xsk_create(struct nrio_uio *u, const struct nrio_xsk_opts *o,
+int nrio_xsk_create(struct nrio_unified *u, const struct nrio_xsk_opts *o,
 		    struct nrio_xsk **out)
 {
 	struct nrio_xsk_opts def;
@@ -135,7 +135,7 @@ int nrio_xsk_create(struct nrio_uio *u, const struct nrio_xsk_opts *o,
 	}
 	if (o->flags & ~(NRIO_XSK_F_COPY | NRIO_XSK_F_OWN_PROG))
 		return -EINVAL;
-	ret = nrio_uio_info(u, &info);
+	ret = nrio_unified_info(u, &info);
 	if (ret)
 		return ret;
 	/* The region must be laid out as frames, and the socket have a home. */
@@ -159,12 +159,12 @@ int nrio_xsk_create(struct nrio_uio *u, const struct nrio_xsk_opts *o,
 		ring = 1U << (31 - __builtin_clz((uint32_t)x->nr_frames));
 
 	if (!(o->flags & NRIO_XSK_F_COPY)) {
-		ret = nrio_xsk_bind(x, nrio_uio_data(u), ring, o, true);
+		ret = nrio_xsk_bind(x, nrio_unified_data(u), ring, o, true);
 		if (ret)
 			x->zc_error = -ret;
 	}
 	if (!x->xsk) {
-		ret = nrio_xsk_bind(x, nrio_uio_data(u), ring, o, false);
+		ret = nrio_xsk_bind(x, nrio_unified_data(u), ring, o, false);
 		if (ret) {
 			free(x);
 			return ret;

@@ -22,7 +22,7 @@
  *                         carry the device's status and result dwords
  *
  * The same library also opens /dev/unified_io_region contexts (struct
- * nrio_uio, below): typed, linked descriptors and BPF steps, run by the
+ * nrio_unified, below): typed, linked descriptors and BPF steps, run by the
  * module's kernel engine or by the library's passthrough engine.
  *
  * Every function returns 0 or a count on success and a negative errno on
@@ -208,16 +208,16 @@ const char *nrio_strerror(int err);
  * on TCP, so the whole range goes as in the kernel engine), NET_RECV is
  * IORING_OP_RECV into the region (MSG_TRUNC on UDP: a longer datagram
  * fails with EMSGSIZE), on the library's duplicate of the socket given to
- * nrio_uio_attach_sock().  A NET step's CQ entry is posted once io_uring
+ * nrio_unified_attach_sock().  A NET step's CQ entry is posted once io_uring
  * has released the pages (SEND_ZC's notification), so the range may be
  * reused when it is seen.  io_uring would run a linked step after a short
  * receive, so the steps after a NET step are queued, linked, when it
  * completes with all its bytes, and canceled otherwise: the kernel
  * engine's rule, at the price of one io_uring submission per NET step.
  */
-struct nrio_uio;
+struct nrio_unified;
 
-struct nrio_uio_opts {
+struct nrio_unified_opts {
 	uint32_t	sq_entries;	/* 0: 256 */
 	uint32_t	cq_entries;	/* 0: 2 * sq_entries */
 	uint64_t	region_size;	/* data area bytes; 0: 16 MiB */
@@ -229,67 +229,72 @@ struct nrio_uio_opts {
 	uint32_t	engine;		/* enum nrio_engine; 0: the kernel's */
 };
 
-void nrio_uio_opts_init(struct nrio_uio_opts *o);
+void nrio_unified_opts_init(struct nrio_unified_opts *o);
 
 /*
  * Open a unified context on the namespace at @path opened with @oflags,
  * or with no namespace when @path is NULL.  @o may be NULL.
  */
-int nrio_uio_open(const char *path, int oflags, const struct nrio_uio_opts *o,
-		  struct nrio_uio **out);
-void nrio_uio_close(struct nrio_uio *u);
+int nrio_unified_open(const char *path, int oflags,
+		      const struct nrio_unified_opts *o,
+		      struct nrio_unified **out);
+void nrio_unified_close(struct nrio_unified *u);
 
-void *nrio_uio_data(const struct nrio_uio *u);
-int nrio_uio_fd(const struct nrio_uio *u);
+void *nrio_unified_data(const struct nrio_unified *u);
+int nrio_unified_fd(const struct nrio_unified *u);
 /* INFO, the kernel's facts and counters (features, dma_alignment, ...). */
-int nrio_uio_info(const struct nrio_uio *u, struct unified_io_info *info);
+int nrio_unified_info(const struct nrio_unified *u,
+		      struct unified_io_info *info);
 
 /* A free SQ descriptor, zeroed, or NULL if the SQ ring is full. */
-struct unified_io_sqe *nrio_uio_get_sqe(struct nrio_uio *u);
+struct unified_io_sqe *nrio_unified_get_sqe(struct nrio_unified *u);
 /* NVMe READ/WRITE of @nlb LBAs at @slba, data at @data_off. */
-void nrio_uio_prep_rw(const struct nrio_uio *u, struct unified_io_sqe *sqe,
-		      uint8_t opcode, uint64_t slba, uint32_t nlb,
-		      uint64_t data_off, uint64_t user_data);
+void nrio_unified_prep_rw(const struct nrio_unified *u,
+			  struct unified_io_sqe *sqe, uint8_t opcode,
+			  uint64_t slba, uint32_t nlb, uint64_t data_off,
+			  uint64_t user_data);
 /* A BPF step: the program in @slot over [@data_off, + @data_len). */
-void nrio_uio_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
-		       uint64_t data_off, uint32_t data_len, uint64_t arg,
-		       uint64_t user_data);
+void nrio_unified_prep_bpf(struct unified_io_sqe *sqe, uint32_t slot,
+			   uint64_t data_off, uint32_t data_len, uint64_t arg,
+			   uint64_t user_data);
 /*
  * A socket step: NET_SEND (@send) or NET_RECV of [@data_off, + @data_len)
  * on the socket in @sock_slot; @msg_flags 0, MSG_MORE (send) or
- * MSG_WAITALL (receive).  Both engines (see nrio_uio_opts).
+ * MSG_WAITALL (receive).  Both engines (see nrio_unified_opts).
  */
-void nrio_uio_prep_net(struct unified_io_sqe *sqe, bool send,
-		       uint32_t sock_slot, uint64_t data_off,
-		       uint32_t data_len, uint32_t msg_flags,
-		       uint64_t user_data);
+void nrio_unified_prep_net(struct unified_io_sqe *sqe, bool send,
+			   uint32_t sock_slot, uint64_t data_off,
+			   uint32_t data_len, uint32_t msg_flags,
+			   uint64_t user_data);
 /* Link @sqe to the next descriptor got: it starts only if @sqe succeeds. */
-static inline void nrio_uio_link(struct unified_io_sqe *sqe)
+static inline void nrio_unified_link(struct unified_io_sqe *sqe)
 {
 	sqe->flags |= UNIFIED_IO_SQE_F_LINK;
 }
 
 /* Attach a BPF_PROG_TYPE_SYSCALL program to @slot; detach with -1. */
-int nrio_uio_attach_bpf(struct nrio_uio *u, uint32_t slot, int prog_fd);
+int nrio_unified_attach_bpf(struct nrio_unified *u, uint32_t slot,
+			    int prog_fd);
 /*
  * Attach a connected TCP or UDP socket to @slot; detach with -1.  The
  * kernel's checks and errnos; the passthrough engine keeps a duplicate of
  * the descriptor until detach or close.
  */
-int nrio_uio_attach_sock(struct nrio_uio *u, uint32_t slot, int sock_fd);
+int nrio_unified_attach_sock(struct nrio_unified *u, uint32_t slot,
+			     int sock_fd);
 
 /* Hand the descriptors got so far to the kernel; returns how many. */
-int nrio_uio_submit(struct nrio_uio *u);
-/* nrio_uio_submit() and wait for @min completions, in one call. */
-int nrio_uio_submit_and_wait(struct nrio_uio *u, unsigned int min);
+int nrio_unified_submit(struct nrio_unified *u);
+/* nrio_unified_submit() and wait for @min completions, in one call. */
+int nrio_unified_submit_and_wait(struct nrio_unified *u, unsigned int min);
 /* As nrio_reap(). */
-int nrio_uio_reap(struct nrio_uio *u, struct nvme_ring_io_cqe *cqes,
-		  unsigned int max, unsigned int min, int64_t timeout_ns);
+int nrio_unified_reap(struct nrio_unified *u, struct nvme_ring_io_cqe *cqes,
+		      unsigned int max, unsigned int min, int64_t timeout_ns);
 /*
  * Descriptors the engine consumed that have no CQ entry yet (the kernel
  * engine: UNIFIED_IO_INFO's inflight, 0 if INFO fails).
  */
-unsigned int nrio_uio_inflight(const struct nrio_uio *u);
+unsigned int nrio_unified_inflight(const struct nrio_unified *u);
 
 /* --- AF_XDP on the region (nrio_xsk.c; link libxdp and libbpf) --------- */
 
@@ -370,7 +375,7 @@ void nrio_xsk_opts_init(struct nrio_xsk_opts *o);
  * EBUSY: another socket has the queue (after retrying for half a second:
  * the kernel frees a closed socket's queue from a work item).
  */
-int nrio_xsk_create(struct nrio_uio *u, const struct nrio_xsk_opts *o,
+int nrio_xsk_create(struct nrio_unified *u, const struct nrio_xsk_opts *o,
 		    struct nrio_xsk **out);
 /* Unbinds the socket, releases the UMEM; the region stays mapped. */
 void nrio_xsk_destroy(struct nrio_xsk *x);
@@ -409,6 +414,34 @@ int nrio_xsk_tx(struct nrio_xsk *x, const struct xdp_desc *descs,
 unsigned int nrio_xsk_complete(struct nrio_xsk *x, uint64_t *addrs,
 			       unsigned int max);
 int nrio_xsk_stats(const struct nrio_xsk *x, struct nrio_xsk_stats *st);
+
+/*
+ * Deprecated: the names before 0.2.0 (nrio_uio_*, struct nrio_uio), which
+ * read like the kernel's UIO subsystem.  They stay usable from source as
+ * aliases of the nrio_unified_* names; the shared library exports only
+ * the new names.  Define NRIO_NO_DEPRECATED to hide them.
+ */
+#ifndef NRIO_NO_DEPRECATED
+#define nrio_uio			nrio_unified
+#define nrio_uio_opts			nrio_unified_opts
+#define nrio_uio_opts_init		nrio_unified_opts_init
+#define nrio_uio_open			nrio_unified_open
+#define nrio_uio_close			nrio_unified_close
+#define nrio_uio_data			nrio_unified_data
+#define nrio_uio_fd			nrio_unified_fd
+#define nrio_uio_info			nrio_unified_info
+#define nrio_uio_get_sqe		nrio_unified_get_sqe
+#define nrio_uio_prep_rw		nrio_unified_prep_rw
+#define nrio_uio_prep_bpf		nrio_unified_prep_bpf
+#define nrio_uio_prep_net		nrio_unified_prep_net
+#define nrio_uio_link			nrio_unified_link
+#define nrio_uio_attach_bpf		nrio_unified_attach_bpf
+#define nrio_uio_attach_sock		nrio_unified_attach_sock
+#define nrio_uio_submit			nrio_unified_submit
+#define nrio_uio_submit_and_wait	nrio_unified_submit_and_wait
+#define nrio_uio_reap			nrio_unified_reap
+#define nrio_uio_inflight		nrio_unified_inflight
+#endif
 
 #ifdef __cplusplus
 }

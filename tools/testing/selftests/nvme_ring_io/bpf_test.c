@@ -598,7 +598,7 @@ TEST_F(bpf, uring_cmd_errors)
 /* --- the library's two engines, step for step the same -------------------- */
 
 FIXTURE(uio) {
-	struct nrio_uio *u;
+	struct nrio_unified *u;
 	unsigned char *data;
 	struct bpf_object *obj;
 };
@@ -618,19 +618,19 @@ FIXTURE_VARIANT_ADD(uio, passthru) {
 FIXTURE_SETUP(uio)
 {
 	struct unified_io_info info;
-	struct nrio_uio_opts o;
+	struct nrio_unified_opts o;
 
 	self->u = NULL;
 	self->obj = NULL;
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.sq_entries = 16;
 	o.region_size = DATA;
 	o.engine = variant->engine;
-	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &self->u));
-	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
-	self->data = nrio_uio_data(self->u);
+	ASSERT_EQ(0, nrio_unified_open(NS1_BLK, O_RDWR, &o, &self->u));
+	ASSERT_EQ(0, nrio_unified_info(self->u, &info));
+	self->data = nrio_unified_data(self->u);
 	if (!(info.features & UNIFIED_IO_FEAT_BPF)) {
 		ASSERT_NE(0, access("/sys/kernel/btf/vmlinux", F_OK));
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
@@ -640,7 +640,7 @@ FIXTURE_SETUP(uio)
 
 FIXTURE_TEARDOWN(uio)
 {
-	nrio_uio_close(self->u);
+	nrio_unified_close(self->u);
 	if (self->obj)
 		bpf_object__close(self->obj);
 }
@@ -651,13 +651,13 @@ static int uio_attach(struct _test_data_uio *self, __u32 slot,
 	struct bpf_program *p;
 
 	p = bpf_object__find_program_by_name(self->obj, name);
-	return p ? nrio_uio_attach_bpf(self->u, slot, bpf_program__fd(p)) :
+	return p ? nrio_unified_attach_bpf(self->u, slot, bpf_program__fd(p)) :
 		   -ENOENT;
 }
 
 static struct unified_io_sqe *uio_sqe(struct _test_data_uio *self)
 {
-	struct unified_io_sqe *sqe = nrio_uio_get_sqe(self->u);
+	struct unified_io_sqe *sqe = nrio_unified_get_sqe(self->u);
 
 	if (!sqe)
 		abort();
@@ -668,11 +668,11 @@ static struct unified_io_sqe *uio_sqe(struct _test_data_uio *self)
 static int uio_run(struct _test_data_uio *self, unsigned int n,
 		   struct nvme_ring_io_cqe *cqe)
 {
-	int ret = nrio_uio_submit_and_wait(self->u, n);
+	int ret = nrio_unified_submit_and_wait(self->u, n);
 
 	if (ret < 0)
 		return ret;
-	ret = nrio_uio_reap(self->u, cqe, n, n, 10LL * 1000 * 1000 * 1000);
+	ret = nrio_unified_reap(self->u, cqe, n, n, 10LL * 1000 * 1000 * 1000);
 	return ret == (int)n ? 0 : -ETIMEDOUT;
 }
 
@@ -725,7 +725,7 @@ TEST_F(uio, read_process_write_chain)
 	EXPECT_EQ(4096, cqe[1].res);
 	EXPECT_EQ((int)(sum & 0x7fffffff), cqe[2].res);
 	EXPECT_EQ(4096, cqe[3].res);
-	EXPECT_EQ(0, nrio_uio_inflight(self->u));
+	EXPECT_EQ(0, nrio_unified_inflight(self->u));
 
 	memset(d + 2 * MiB, 0, 4096);
 	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
@@ -763,7 +763,7 @@ TEST_F(uio, net_recv_bpf_write_send_chain)
 
 	ASSERT_EQ(0, uio_attach(self, 0, "xor_range"));
 	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
-	ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 3, mine));
+	ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 3, mine));
 	nt_fill(req, sizeof(req), 23);
 	for (i = 0; i < sizeof(req); i++)
 		sum += req[i] ^ 0x5a;
@@ -774,11 +774,11 @@ TEST_F(uio, net_recv_bpf_write_send_chain)
 	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 64, 8,
 		    MiB + 4, 4096, 3, true);
 	uio_prep_net(uio_sqe(self), true, 3, MiB + 4, 4096, 0, 4, false);
-	ASSERT_EQ(4, nrio_uio_submit(self->u));
+	ASSERT_EQ(4, nrio_unified_submit(self->u));
 	/* Nothing can run before the request arrives. */
-	ASSERT_EQ(0, nrio_uio_reap(self->u, cqe, 4, 0, 0));
+	ASSERT_EQ(0, nrio_unified_reap(self->u, cqe, 4, 0, 0));
 	ASSERT_EQ(sizeof(req), send(peer, req, sizeof(req), 0));
-	ASSERT_EQ(4, nrio_uio_reap(self->u, cqe, 4, 4,
+	ASSERT_EQ(4, nrio_unified_reap(self->u, cqe, 4, 4,
 				   10LL * 1000 * 1000 * 1000));
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(i + 1, cqe[i].user_data);
@@ -809,7 +809,7 @@ TEST_F(uio, nvme_read_bpf_send_chain)
 
 	ASSERT_EQ(0, uio_attach(self, 2, "xor_range"));
 	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &mine, &peer));
-	ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 0, mine));
+	ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 0, mine));
 	nt_fill(d, sizeof(want), 29);
 	memcpy(want, d, sizeof(want));
 	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 80, 4,
@@ -915,7 +915,7 @@ TEST_F(uio, step_errors)
 	ASSERT_EQ(0, uio_run(self, 2, cqe));
 	EXPECT_EQ(-EFAULT, UIO_RES(cqe, 2, 46));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 2, 47));
-	EXPECT_EQ(0, nrio_uio_inflight(self->u));
+	EXPECT_EQ(0, nrio_unified_inflight(self->u));
 }
 
 /*
@@ -935,15 +935,15 @@ TEST_F(uio, cq_room_and_endless_chains)
 		for (i = 0; i < 16; i++)
 			uio_prep_bpf(uio_sqe(self), 1, 0, 0, 8 * c + i,
 				     8 * c + i, i % 8 != 7);
-		ASSERT_EQ(16, nrio_uio_submit(self->u));
+		ASSERT_EQ(16, nrio_unified_submit(self->u));
 	}
 	for (i = 0; i < 8; i++)
 		uio_prep_bpf(uio_sqe(self), 1, 0, 0, 32 + i, 32 + i, i != 7);
-	EXPECT_EQ(0, nrio_uio_submit(self->u));		/* the CQ is full */
-	got = nrio_uio_reap(self->u, cqe, 8, 8, 10LL * 1000 * 1000 * 1000);
+	EXPECT_EQ(0, nrio_unified_submit(self->u));	/* the CQ is full */
+	got = nrio_unified_reap(self->u, cqe, 8, 8, 10LL * 1000 * 1000 * 1000);
 	ASSERT_EQ(8, got);
-	EXPECT_EQ(8, nrio_uio_submit(self->u));		/* room again */
-	ASSERT_EQ(32, nrio_uio_reap(self->u, cqe + 8, 32, 32,
+	EXPECT_EQ(8, nrio_unified_submit(self->u));	/* room again */
+	ASSERT_EQ(32, nrio_unified_reap(self->u, cqe + 8, 32, 32,
 				    10LL * 1000 * 1000 * 1000));
 	/* Every step once, with its result, each chain in order. */
 	for (i = 0; i < 40; i++) {
@@ -958,9 +958,10 @@ TEST_F(uio, cq_room_and_endless_chains)
 
 	for (i = 0; i < 16; i++)
 		uio_prep_bpf(uio_sqe(self), 1, 0, 0, 0, 200 + i, true);
-	EXPECT_EQ(NULL, nrio_uio_get_sqe(self->u));	/* the SQ is full */
-	ASSERT_EQ(16, nrio_uio_submit(self->u));
-	ASSERT_EQ(16, nrio_uio_reap(self->u, cqe, 32, 16, 0));
+	/* The SQ is full. */
+	EXPECT_EQ(NULL, nrio_unified_get_sqe(self->u));
+	ASSERT_EQ(16, nrio_unified_submit(self->u));
+	ASSERT_EQ(16, nrio_unified_reap(self->u, cqe, 32, 16, 0));
 	for (i = 0; i < 16; i++) {
 		EXPECT_EQ(200 + i, cqe[i].user_data);
 		EXPECT_EQ(-EINVAL, cqe[i].res);

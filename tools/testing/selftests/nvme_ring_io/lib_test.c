@@ -661,49 +661,50 @@ static void unified_chain(struct __test_metadata *_metadata, __u32 engine)
 	struct nvme_ring_io_cqe cqe[4];
 	struct unified_io_sqe *sqe;
 	struct unified_io_info info;
-	struct nrio_uio_opts o;
-	struct nrio_uio *u;
+	struct nrio_unified_opts o;
+	struct nrio_unified *u;
 	unsigned char *data;
 	__u64 slba = 320 * MiB / 512;
 
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.engine = NRIO_ENGINE_PASSTHRU + 1;
-	EXPECT_EQ(-EINVAL, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
-	nrio_uio_opts_init(&o);
+	EXPECT_EQ(-EINVAL, nrio_unified_open(NS1_BLK, O_RDWR, &o, &u));
+	nrio_unified_opts_init(&o);
 	o.sq_entries = 3;
-	EXPECT_EQ(-EINVAL, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
-	EXPECT_EQ(-ENOENT, nrio_uio_open("/dev/nrio/none", O_RDWR, NULL, &u));
+	EXPECT_EQ(-EINVAL, nrio_unified_open(NS1_BLK, O_RDWR, &o, &u));
+	EXPECT_EQ(-ENOENT,
+		  nrio_unified_open("/dev/nrio/none", O_RDWR, NULL, &u));
 
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.sq_entries = 8;
 	o.region_size = 4 * MiB;
 	o.engine = engine;
-	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &u));
-	ASSERT_EQ(0, nrio_uio_info(u, &info));
+	ASSERT_EQ(0, nrio_unified_open(NS1_BLK, O_RDWR, &o, &u));
+	ASSERT_EQ(0, nrio_unified_info(u, &info));
 	EXPECT_EQ(512, info.lba_size);
 	EXPECT_TRUE(info.features & UNIFIED_IO_FEAT_LINK);
-	data = nrio_uio_data(u);
+	data = nrio_unified_data(u);
 	nt_fill(data + 44, 4096, 81);
 	memset(data + MiB, 0, 4096);
 
-	sqe = nrio_uio_get_sqe(u);
+	sqe = nrio_unified_get_sqe(u);
 	ASSERT_NE(NULL, sqe);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 8, 44, 1);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 8, 44, 1);
+	nrio_unified_link(sqe);
+	sqe = nrio_unified_get_sqe(u);
 	ASSERT_NE(NULL, sqe);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 8, MiB, 2);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 8, MiB, 2);
+	nrio_unified_link(sqe);
+	sqe = nrio_unified_get_sqe(u);
 	ASSERT_NE(NULL, sqe);
 	sqe->type = UNIFIED_IO_TYPE_NVME;
 	sqe->cmd.nvme.opcode = NVME_RING_IO_OP_FLUSH;
 	sqe->user_data = 3;
 	/* One call submits the chain and waits for all of it. */
-	ASSERT_EQ(3, nrio_uio_submit_and_wait(u, 3));
-	ASSERT_EQ(3, nrio_uio_reap(u, cqe, 4, 0, 0));
+	ASSERT_EQ(3, nrio_unified_submit_and_wait(u, 3));
+	ASSERT_EQ(3, nrio_unified_reap(u, cqe, 4, 0, 0));
 	EXPECT_EQ(4096, cqe[0].res);
 	EXPECT_EQ(4096, cqe[1].res);
 	EXPECT_EQ(0, cqe[2].res);
@@ -711,31 +712,32 @@ static void unified_chain(struct __test_metadata *_metadata, __u32 engine)
 	EXPECT_EQ(0, nt_check(data + MiB, 4096, 81));
 
 	/* A failing first step cancels the second; reap waits for both. */
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, ~0ULL >> 1, 1, 0, 4);
-	nrio_uio_link(sqe);
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 1, 0, 5);
-	ASSERT_EQ(2, nrio_uio_submit(u));
-	ASSERT_EQ(2, nrio_uio_reap(u, cqe, 4, 2, 10LL * 1000 * 1000 * 1000));
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ, ~0ULL >> 1, 1, 0, 4);
+	nrio_unified_link(sqe);
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_READ, slba, 1, 0, 5);
+	ASSERT_EQ(2, nrio_unified_submit(u));
+	ASSERT_EQ(2, nrio_unified_reap(u, cqe, 4, 2,
+				       10LL * 1000 * 1000 * 1000));
 	EXPECT_EQ(-ERANGE, cqe[0].res);
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
 	/* Nothing in flight: reap returns what there is. */
-	EXPECT_EQ(0, nrio_uio_reap(u, cqe, 4, 1, -1));
-	EXPECT_EQ(0, nrio_uio_inflight(u));
+	EXPECT_EQ(0, nrio_unified_reap(u, cqe, 4, 1, -1));
+	EXPECT_EQ(0, nrio_unified_inflight(u));
 	/* Detaching an empty slot. */
 	if (info.features & UNIFIED_IO_FEAT_BPF)
-		EXPECT_EQ(-ENOENT, nrio_uio_attach_bpf(u, 0, -1));
-	nrio_uio_close(u);
+		EXPECT_EQ(-ENOENT, nrio_unified_attach_bpf(u, 0, -1));
+	nrio_unified_close(u);
 
 	/* A handle opened read-only writes nothing. */
-	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDONLY, &o, &u));
-	sqe = nrio_uio_get_sqe(u);
-	nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 1, 0, 6);
-	ASSERT_EQ(1, nrio_uio_submit_and_wait(u, 1));
-	ASSERT_EQ(1, nrio_uio_reap(u, cqe, 4, 1, 0));
+	ASSERT_EQ(0, nrio_unified_open(NS1_BLK, O_RDONLY, &o, &u));
+	sqe = nrio_unified_get_sqe(u);
+	nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba, 1, 0, 6);
+	ASSERT_EQ(1, nrio_unified_submit_and_wait(u, 1));
+	ASSERT_EQ(1, nrio_unified_reap(u, cqe, 4, 1, 0));
 	EXPECT_EQ(-EBADF, cqe[0].res);
-	nrio_uio_close(u);
+	nrio_unified_close(u);
 }
 
 TEST(unified_chain_kernel_engine)
@@ -757,7 +759,7 @@ TEST(unified_chain_passthru_engine)
 /* --- socket steps, the same on both engines --------------------------- */
 
 FIXTURE(unet) {
-	struct nrio_uio *u;
+	struct nrio_unified *u;
 	unsigned char *data;
 	int mine, peer;
 };
@@ -782,25 +784,25 @@ FIXTURE_VARIANT_ADD(unet, passthru_udp) {
 
 FIXTURE_SETUP(unet)
 {
-	struct nrio_uio_opts o;
+	struct nrio_unified_opts o;
 
 	self->u = NULL;
 	self->mine = self->peer = -1;
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
 	ASSERT_EQ(0, nt_sock_pair(variant->type, &self->mine, &self->peer));
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.sq_entries = 16;
 	o.region_size = 4 * MiB;
 	o.engine = variant->engine;
-	ASSERT_EQ(0, nrio_uio_open(NS1_BLK, O_RDWR, &o, &self->u));
-	ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 0, self->mine));
-	self->data = nrio_uio_data(self->u);
+	ASSERT_EQ(0, nrio_unified_open(NS1_BLK, O_RDWR, &o, &self->u));
+	ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 0, self->mine));
+	self->data = nrio_unified_data(self->u);
 }
 
 FIXTURE_TEARDOWN(unet)
 {
-	nrio_uio_close(self->u);
+	nrio_unified_close(self->u);
 	if (self->mine >= 0)
 		close(self->mine);
 	if (self->peer >= 0)
@@ -809,7 +811,7 @@ FIXTURE_TEARDOWN(unet)
 
 static struct unified_io_sqe *unet_sqe(struct _test_data_unet *self)
 {
-	struct unified_io_sqe *sqe = nrio_uio_get_sqe(self->u);
+	struct unified_io_sqe *sqe = nrio_unified_get_sqe(self->u);
 
 	if (!sqe)
 		abort();
@@ -820,11 +822,11 @@ static struct unified_io_sqe *unet_sqe(struct _test_data_unet *self)
 static int unet_run(struct _test_data_unet *self, unsigned int n,
 		    struct nvme_ring_io_cqe *cqe)
 {
-	int ret = nrio_uio_submit(self->u);
+	int ret = nrio_unified_submit(self->u);
 
 	if (ret < 0)
 		return ret;
-	ret = nrio_uio_reap(self->u, cqe, n, n, TIMEOUT_NS);
+	ret = nrio_unified_reap(self->u, cqe, n, n, TIMEOUT_NS);
 	return ret == (int)n ? 0 : -ETIMEDOUT;
 }
 
@@ -851,12 +853,12 @@ TEST_F(unet, recv_write_read_send)
 	int i;
 
 	unet_prep_round_trip(self, slba);
-	ASSERT_EQ(4, nrio_uio_submit(self->u));
+	ASSERT_EQ(4, nrio_unified_submit(self->u));
 	/* The chain waits for the request; nothing is posted yet. */
-	ASSERT_EQ(0, nrio_uio_reap(self->u, cqe, 4, 0, 0));
+	ASSERT_EQ(0, nrio_unified_reap(self->u, cqe, 4, 0, 0));
 	nt_fill(buf, 4096, 82);
 	ASSERT_EQ(4096, send(self->peer, buf, 4096, 0));
-	ASSERT_EQ(4, nrio_uio_reap(self->u, cqe, 4, 4, TIMEOUT_NS));
+	ASSERT_EQ(4, nrio_unified_reap(self->u, cqe, 4, 4, TIMEOUT_NS));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(i + 1, cqe[i].user_data);
 		EXPECT_EQ(4096, cqe[i].res);
@@ -864,7 +866,7 @@ TEST_F(unet, recv_write_read_send)
 	ASSERT_EQ(4096, recv(self->peer, buf + 4096, 4096, MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(buf, buf + 4096, 4096));
 	EXPECT_EQ(0, nt_check(self->data + MiB, 4096, 82));
-	EXPECT_EQ(0, nrio_uio_inflight(self->u));
+	EXPECT_EQ(0, nrio_unified_inflight(self->u));
 }
 
 /*
@@ -881,7 +883,7 @@ TEST_F(unet, reap_waits_for_the_whole_chain)
 	int i, st;
 
 	unet_prep_round_trip(self, slba);
-	ASSERT_EQ(4, nrio_uio_submit(self->u));
+	ASSERT_EQ(4, nrio_unified_submit(self->u));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -889,7 +891,7 @@ TEST_F(unet, reap_waits_for_the_whole_chain)
 		nt_fill(buf, 4096, 83);
 		_exit(send(self->peer, buf, 4096, 0) == 4096 ? 0 : 1);
 	}
-	ASSERT_EQ(4, nrio_uio_reap(self->u, cqe, 4, 4, TIMEOUT_NS));
+	ASSERT_EQ(4, nrio_unified_reap(self->u, cqe, 4, 4, TIMEOUT_NS));
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, st);
 	for (i = 0; i < 4; i++) {
@@ -958,7 +960,7 @@ TEST_F(unet, descriptor_errors)
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		ASSERT_EQ(0, bind(l, (struct sockaddr *)&a, sizeof(a)));
 		ASSERT_EQ(0, listen(l, 1));
-		ASSERT_EQ(0, nrio_uio_attach_sock(self->u, 1, l));
+		ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 1, l));
 		/* ...but a step on it is. */
 		uio_prep_net(unet_sqe(self), false, 1, 0, 64, 0, 31, false);
 		ASSERT_EQ(0, unet_run(self, 1, cqe));
@@ -1006,12 +1008,13 @@ TEST_F(unet, attach_detach)
 {
 	struct nvme_ring_io_cqe cqe[1];
 
-	EXPECT_EQ(-ENOTSOCK, nrio_uio_attach_sock(self->u, 2, 0));
-	EXPECT_EQ(-EBADF, nrio_uio_attach_sock(self->u, 2, 1000));
-	EXPECT_EQ(-EINVAL, nrio_uio_attach_sock(self->u, UNIFIED_IO_SOCK_SLOTS,
-						self->mine));
-	EXPECT_EQ(0, nrio_uio_attach_sock(self->u, 0, -1));
-	EXPECT_EQ(-ENOENT, nrio_uio_attach_sock(self->u, 0, -1));
+	EXPECT_EQ(-ENOTSOCK, nrio_unified_attach_sock(self->u, 2, 0));
+	EXPECT_EQ(-EBADF, nrio_unified_attach_sock(self->u, 2, 1000));
+	EXPECT_EQ(-EINVAL, nrio_unified_attach_sock(self->u,
+						    UNIFIED_IO_SOCK_SLOTS,
+						    self->mine));
+	EXPECT_EQ(0, nrio_unified_attach_sock(self->u, 0, -1));
+	EXPECT_EQ(-ENOENT, nrio_unified_attach_sock(self->u, 0, -1));
 	uio_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 1, false);
 	ASSERT_EQ(0, unet_run(self, 1, cqe));
 	EXPECT_EQ(-ENOENT, cqe[0].res);

@@ -287,18 +287,18 @@ static int ns1_write(uint64_t slba, const void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-static int uio_open_net(struct nrio_uio **u, uint32_t engine)
+static int uio_open_net(struct nrio_unified **u, uint32_t engine)
 {
-	struct nrio_uio_opts o;
+	struct nrio_unified_opts o;
 
-	nrio_uio_opts_init(&o);
+	nrio_unified_opts_init(&o);
 	o.region_size = REGION;
 	o.net_ifindex = if_nametoindex(IF0);
 	o.net_rxq = 0;
 	o.frame_size = FRAME;
 	o.frame_headroom = NRIO_XSK_UDP4_HEADROOM;
 	o.engine = engine;
-	return nrio_uio_open(NS1_BLK, O_RDWR, &o, u);
+	return nrio_unified_open(NS1_BLK, O_RDWR, &o, u);
 }
 
 /* Give every frame but the first @keep to the fill ring. */
@@ -315,29 +315,30 @@ static unsigned int fill_all(struct nrio_xsk *x, unsigned int keep)
 }
 
 /* Write each packet's UDP payload to NVMe from where it landed. */
-static int store_pkts(struct nrio_uio *u, const struct xdp_desc *d,
+static int store_pkts(struct nrio_unified *u, const struct xdp_desc *d,
 		      unsigned int n, uint64_t slba, struct nvme_ring_io_cqe *cqe)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		struct unified_io_sqe *sqe = nrio_uio_get_sqe(u);
+		struct unified_io_sqe *sqe = nrio_unified_get_sqe(u);
 		uint32_t pl = d[i].len - HDRS;
 
 		if (!sqe)
 			return -EBUSY;
-		nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE, slba + i * 4,
-				 (pl + 511) / 512, d[i].addr + HDRS, i);
+		nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE,
+				     slba + i * 4, (pl + 511) / 512,
+				     d[i].addr + HDRS, i);
 	}
-	ret = nrio_uio_submit(u);
+	ret = nrio_unified_submit(u);
 	if (ret != (int)n)
 		return ret < 0 ? ret : -EIO;
-	return nrio_uio_reap(u, cqe, n, n, TIMEOUT_NS);
+	return nrio_unified_reap(u, cqe, n, n, TIMEOUT_NS);
 }
 
 FIXTURE(xsk) {
-	struct nrio_uio		*u;
+	struct nrio_unified		*u;
 	struct nrio_xsk		*x;
 	struct xprog		p;
 	int			base_refcnt;
@@ -376,7 +377,7 @@ FIXTURE_TEARDOWN(xsk)
 	if (self->p.obj)
 		bpf_object__close(self->p.obj);
 	if (self->u)
-		nrio_uio_close(self->u);
+		nrio_unified_close(self->u);
 	net_down();
 	/* Nothing of this context may keep the module. */
 	for (int i = 0; i < 100 && nt_mod_refcnt() != self->base_refcnt; i++)
@@ -388,9 +389,9 @@ FIXTURE_TEARDOWN(xsk)
 TEST_F(xsk, copy_mode_reported)
 {
 	struct nrio_xsk_stats st;
-	struct nrio_uio_opts uo;
+	struct nrio_unified_opts uo;
 	struct nrio_xsk_opts o;
-	struct nrio_uio *u2;
+	struct nrio_unified *u2;
 	struct nrio_xsk *x2;
 	int zc_err = -1;
 
@@ -416,11 +417,11 @@ TEST_F(xsk, copy_mode_reported)
 	/* Bad flags, and a region without frames. */
 	o.flags = 1U << 7;
 	EXPECT_EQ(-EINVAL, nrio_xsk_create(self->u, &o, &x2));
-	nrio_uio_opts_init(&uo);
+	nrio_unified_opts_init(&uo);
 	uo.region_size = REGION;
-	ASSERT_EQ(0, nrio_uio_open(NULL, 0, &uo, &u2));
+	ASSERT_EQ(0, nrio_unified_open(NULL, 0, &uo, &u2));
 	EXPECT_EQ(-EINVAL, nrio_xsk_create(u2, NULL, &x2));
-	nrio_uio_close(u2);
+	nrio_unified_close(u2);
 }
 
 /* Received payloads go to NVMe from where they landed, byte for byte. */
@@ -438,7 +439,7 @@ TEST_F(xsk, rx_to_nvme)
 	pid_t pid;
 
 	ASSERT_LT(0, fill_all(self->x, 0));
-	ASSERT_EQ(0, nrio_uio_info(self->u, &before));
+	ASSERT_EQ(0, nrio_unified_info(self->u, &before));
 	pid = peer_send(n, lens, 5);
 	ASSERT_EQ(n, rx_n(self->x, d, n, 5000));
 	ASSERT_EQ(0, wait_child(pid));
@@ -473,7 +474,7 @@ TEST_F(xsk, rx_to_nvme)
 	EXPECT_EQ(n, xprog_count(&self->p, 0));
 	if (variant->engine == NRIO_ENGINE_KERNEL) {
 		/* NVMe moved the payloads in place: no bounce buffer. */
-		ASSERT_EQ(0, nrio_uio_info(self->u, &after));
+		ASSERT_EQ(0, nrio_unified_info(self->u, &after));
 		EXPECT_EQ(stored, after.bytes_zero_copy -
 				  before.bytes_zero_copy);
 		EXPECT_EQ(before.bytes_copied, after.bytes_copied);
@@ -498,7 +499,7 @@ TEST_F(xsk, rx_to_nvme)
 TEST_F(xsk, libxdp_default_program)
 {
 	static const unsigned int lens[] = { 600 };
-	const unsigned char *data = nrio_uio_data(self->u);
+	const unsigned char *data = nrio_unified_data(self->u);
 	int ifindex = if_nametoindex(IF0);
 	struct xdp_desc d[MAX_PKTS];
 	unsigned int udp = 0, other = 0;
@@ -582,7 +583,7 @@ static pid_t peer_recv(unsigned int n, unsigned int len, int ready)
 TEST_F(xsk, nvme_to_tx)
 {
 	const unsigned int n = 16, len = 1024;
-	unsigned char *data = nrio_uio_data(self->u), *buf;
+	unsigned char *data = nrio_unified_data(self->u), *buf;
 	struct nvme_ring_io_cqe cqe[MAX_PKTS];
 	struct xdp_desc d[MAX_PKTS];
 	uint64_t addrs[MAX_PKTS];
@@ -601,21 +602,21 @@ TEST_F(xsk, nvme_to_tx)
 
 	/* Headers in front, then NVMe READ of the payload right behind. */
 	for (i = 0; i < n; i++) {
-		struct unified_io_sqe *sqe = nrio_uio_get_sqe(self->u);
+		struct unified_io_sqe *sqe = nrio_unified_get_sqe(self->u);
 		uint64_t pkt = nrio_xsk_frame(self->x, i) +
 			       nrio_xsk_pkt_off(self->x);
 
 		ASSERT_NE(NULL, sqe);
 		memset(data + pkt + HDRS, 0, len);
 		build_hdrs(data + pkt, len);
-		nrio_uio_prep_rw(self->u, sqe, NVME_RING_IO_OP_READ,
+		nrio_unified_prep_rw(self->u, sqe, NVME_RING_IO_OP_READ,
 				 NS_BASE + 4096 + i * 2, 2, pkt + HDRS, i);
 		d[i].addr = pkt;
 		d[i].len = HDRS + len;
 		d[i].options = 0;
 	}
-	ASSERT_EQ(n, nrio_uio_submit(self->u));
-	ASSERT_EQ(n, nrio_uio_reap(self->u, cqe, n, n, TIMEOUT_NS));
+	ASSERT_EQ(n, nrio_unified_submit(self->u));
+	ASSERT_EQ(n, nrio_unified_reap(self->u, cqe, n, n, TIMEOUT_NS));
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(len, cqe[i].res);
 
@@ -693,13 +694,13 @@ static void in_flight_then(struct __test_metadata *_metadata,
 	ASSERT_EQ(n, rx_n(self->x, d, n, 5000));
 	ASSERT_EQ(0, wait_child(pid));
 	for (i = 0; i < n; i++) {
-		struct unified_io_sqe *sqe = nrio_uio_get_sqe(self->u);
+		struct unified_io_sqe *sqe = nrio_unified_get_sqe(self->u);
 
 		ASSERT_NE(NULL, sqe);
-		nrio_uio_prep_rw(self->u, sqe, NVME_RING_IO_OP_WRITE,
+		nrio_unified_prep_rw(self->u, sqe, NVME_RING_IO_OP_WRITE,
 				 NS_BASE + 8192 + i, 1, d[i].addr + HDRS, i);
 	}
-	ASSERT_EQ(n, nrio_uio_submit(self->u));
+	ASSERT_EQ(n, nrio_unified_submit(self->u));
 	ASSERT_EQ(0, sh(cmd));
 	/*
 	 * The kernel unbinds the socket when it unregisters the interface
@@ -710,14 +711,14 @@ static void in_flight_then(struct __test_metadata *_metadata,
 		EXPECT_EQ(-ENETDOWN, nrio_xsk_wait_rx(self->x, 10000));
 
 	/* The NVMe writes of frames the socket still owns complete. */
-	ASSERT_EQ(n, nrio_uio_reap(self->u, cqe, n, n, TIMEOUT_NS));
+	ASSERT_EQ(n, nrio_unified_reap(self->u, cqe, n, n, TIMEOUT_NS));
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(512, cqe[i].res);
 
 	/* Sending fails with the interface's state. */
 	d[0].addr = nrio_xsk_frame(self->x, 0) + nrio_xsk_pkt_off(self->x);
 	d[0].len = HDRS + 64;
-	build_hdrs(nrio_uio_data(self->u) + d[0].addr, 64);
+	build_hdrs(nrio_unified_data(self->u) + d[0].addr, 64);
 	ret = nrio_xsk_tx(self->x, d, 1);
 	EXPECT_EQ(gone ? -ENXIO : -ENETDOWN, ret);
 	if (gone)	/* and keeps saying so */
@@ -766,7 +767,7 @@ TEST_F(xsk, context_closed_first)
 	pid_t pid;
 
 	ASSERT_LT(0, fill_all(self->x, 0));
-	nrio_uio_close(self->u);
+	nrio_unified_close(self->u);
 	self->u = NULL;
 	/* The kernel still owns the pinned frames and fills them. */
 	pid = peer_send(3, lens, 1);
@@ -793,7 +794,7 @@ TEST_F(xsk, killed_in_flight)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		struct nrio_xsk_opts o;
-		struct nrio_uio *u;
+		struct nrio_unified *u;
 		struct nrio_xsk *x;
 		unsigned int i;
 
@@ -807,15 +808,15 @@ TEST_F(xsk, killed_in_flight)
 			_exit(2);
 		fill_all(x, 64);
 		for (i = 0; i < 64; i++) {
-			struct unified_io_sqe *sqe = nrio_uio_get_sqe(u);
+			struct unified_io_sqe *sqe = nrio_unified_get_sqe(u);
 
 			if (!sqe)
 				break;
-			nrio_uio_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE,
+			nrio_unified_prep_rw(u, sqe, NVME_RING_IO_OP_WRITE,
 					 NS_BASE + 16384 + i * 64, 64,
 					 (uint64_t)i * 32768, i);
 		}
-		nrio_uio_submit(u);
+		nrio_unified_submit(u);
 		if (write(pipefd[1], "k", 1) != 1)
 			_exit(3);
 		pause();
@@ -910,19 +911,19 @@ static pid_t peer_query(const unsigned int *keys, unsigned int n,
 TEST_F(xsk, xdp_kfuncs)
 {
 	static const unsigned int keys[] = { 3, 17, 40 };
-	unsigned char *data = nrio_uio_data(self->u);
+	unsigned char *data = nrio_unified_data(self->u);
 	struct unified_io_info info;
 	struct bpf_object *obj;
 	unsigned int far = (unsigned int)(REGION / ANSWER);
 	__u64 handle = 0, again = 0;
-	int fd = nrio_uio_fd(self->u), ifindex = if_nametoindex(IF0);
+	int fd = nrio_unified_fd(self->u), ifindex = if_nametoindex(IF0);
 	int prog_fd, map_fd, mode, bare;
 	__u32 k0 = 0, k1 = 1;
 	__u64 qport = QUERY_PORT;
 	unsigned int i, k;
 	pid_t pid;
 
-	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	ASSERT_EQ(0, nrio_unified_info(self->u, &info));
 	if (!(info.features & UNIFIED_IO_FEAT_BPF)) {
 		EXPECT_EQ(-EOPNOTSUPP, xdp_handle(fd, &handle, 0, 0));
 		SKIP(return, "the module runs no BPF here (no module BTF)");
@@ -984,7 +985,7 @@ TEST_F(xsk, xdp_kfuncs)
 	EXPECT_EQ(0, wait_child(pid));
 
 	/* The context gone, its handle reaches nothing. */
-	nrio_uio_close(self->u);
+	nrio_unified_close(self->u);
 	self->u = NULL;
 	for (i = 0; i < 5; i++) {
 		pid = peer_query(keys, 1, EACCES);
@@ -1005,17 +1006,17 @@ TEST_F(xsk, xdp_kfuncs)
  */
 TEST_F(xsk, xdp_handles_unguessable)
 {
-	struct nrio_uio *c[16] = { };
+	struct nrio_unified *c[16] = { };
 	struct unified_io_info info;
 	__u64 h[16], lo_min = ~0ULL, lo_max = 0;
 	unsigned int i, j;
 
-	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	ASSERT_EQ(0, nrio_unified_info(self->u, &info));
 	if (!(info.features & UNIFIED_IO_FEAT_BPF))
 		SKIP(return, "the module runs no BPF here (no module BTF)");
 	for (i = 0; i < 16; i++) {
-		ASSERT_EQ(0, nrio_uio_open(NULL, O_RDWR, NULL, &c[i]));
-		ASSERT_EQ(0, xdp_handle(nrio_uio_fd(c[i]), &h[i], 0, 0));
+		ASSERT_EQ(0, nrio_unified_open(NULL, O_RDWR, NULL, &c[i]));
+		ASSERT_EQ(0, xdp_handle(nrio_unified_fd(c[i]), &h[i], 0, 0));
 		if ((h[i] & 0xffffffff) < lo_min)
 			lo_min = h[i] & 0xffffffff;
 		if ((h[i] & 0xffffffff) > lo_max)
@@ -1032,7 +1033,7 @@ TEST_F(xsk, xdp_handles_unguessable)
 		       (unsigned long long)(lo_max - lo_min),
 		       (unsigned long long)lo_min, (unsigned long long)lo_max);
 	for (i = 0; i < 16; i++)
-		nrio_uio_close(c[i]);
+		nrio_unified_close(c[i]);
 }
 
 /* The shared state of bpf/xdp_steal.bpf.c, by index. */
@@ -1084,7 +1085,7 @@ TEST_F_TIMEOUT(xsk, xdp_no_run_handle, 120)
 	pid_t pid;
 	int i;
 
-	ASSERT_EQ(0, nrio_uio_info(self->u, &info));
+	ASSERT_EQ(0, nrio_unified_info(self->u, &info));
 	if (!(info.features & UNIFIED_IO_FEAT_BPF))
 		SKIP(return, "the module runs no BPF here (no module BTF)");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
@@ -1108,7 +1109,7 @@ TEST_F_TIMEOUT(xsk, xdp_no_run_handle, 120)
 	val[ST_SPIN_NS] = 3000000000ULL;
 	for (k = 0; k < ST_NR; k++)
 		ASSERT_EQ(0, bpf_map_update_elem(st_fd, &k, &val[k], BPF_ANY));
-	ASSERT_EQ(0, nrio_uio_attach_bpf(self->u, 0, spin_fd));
+	ASSERT_EQ(0, nrio_unified_attach_bpf(self->u, 0, spin_fd));
 	ASSERT_EQ(0, bpf_xdp_attach(ifindex, xdp_fd, XDP_FLAGS_SKB_MODE,
 				    NULL));
 	/* Every packet nrx0 receives is processed on CPU 0. */
@@ -1146,13 +1147,14 @@ TEST_F_TIMEOUT(xsk, xdp_no_run_handle, 120)
 	 */
 	ASSERT_EQ(0, pin_cpu(0));
 	for (i = 0; i < 3; i++) {
-		sqe = nrio_uio_get_sqe(self->u);
+		sqe = nrio_unified_get_sqe(self->u);
 		ASSERT_NE(NULL, sqe);
-		nrio_uio_prep_bpf(sqe, 0, 0, 0, 0, 1);
-		ret = nrio_uio_submit_and_wait(self->u, 1);
+		nrio_unified_prep_bpf(sqe, 0, 0, 0, 0, 1);
+		ret = nrio_unified_submit_and_wait(self->u, 1);
 		if (ret != 1)
 			break;
-		ASSERT_EQ(1, nrio_uio_reap(self->u, &cqe, 1, 1, TIMEOUT_NS));
+		ASSERT_EQ(1, nrio_unified_reap(self->u, &cqe, 1, 1,
+					       TIMEOUT_NS));
 		EXPECT_EQ(0, cqe.res) TH_LOG("spin returned %d", cqe.res);
 		k = ST_CALLS_ON_CPU;
 		ASSERT_EQ(0, bpf_map_lookup_elem(st_fd, &k, &val[k]));
@@ -1180,7 +1182,7 @@ TEST_F_TIMEOUT(xsk, xdp_no_run_handle, 120)
 		TH_LOG("no packet reached XDP on the program's CPU");
 	write_file("/sys/class/net/" IF0 "/queues/rx-0/rps_cpus", "0");
 	bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
-	nrio_uio_attach_bpf(self->u, 0, -1);
+	nrio_unified_attach_bpf(self->u, 0, -1);
 	bpf_object__close(obj);
 }
 
