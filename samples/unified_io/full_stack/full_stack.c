@@ -60,7 +60,7 @@
 
 #include <linux/nvme_ring_io.h>
 #include <linux/unified_io_region.h>
-#include "nvme_ring_io.h"
+#include "nrio_xsk.h"
 
 #include "full_stack.h"
 #include "full_stack.skel.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /*
- * libnvme_ring_io: an AF_XDP socket whose UMEM is a unified region's
+ * libnvme_ring_io_xsk: an AF_XDP socket whose UMEM is a unified region's
  * frame area.
  *
  * The UMEM is the data area itself (libxdp's xsk_umem__create() on the
@@ -32,7 +32,7 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
-#include "nvme_ring_io.h"
+#include "nrio_xsk.h"
 
 /* EBUSY retries, 10 ms apart, for a queue a closed socket still holds. */
 #define NRIO_XSK_BUSY_TRIES	50

@@ -28,7 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "nrio_test.h"
-#include "../../../lib/nvme_ring_io/nvme_ring_io.h"
+#include "../../../lib/nvme_ring_io/nrio_xsk.h"
 
 #include "kselftest_harness.h"
 
