@@ -41,17 +41,20 @@ step "dependencies"
 ksft_hdr=$("$NRIO_TOP/scripts/ksft-harness.sh")
 st_out=$NRIO_BUILD/selftests
 mkdir -p "$st_out"
+# One build of the libraries (static archives) that all of them link.
+lib_out=$NRIO_BUILD/lib-static
 make -s -C "$NRIO_TOP/tools/testing/selftests/nvme_ring_io" \
-	KSFT_HDR="$ksft_hdr" OUTPUT="$st_out" TOP="$NRIO_TOP"
+	KSFT_HDR="$ksft_hdr" OUTPUT="$st_out" TOP="$NRIO_TOP" LIB_OUT="$lib_out"
 make -s -C "$NRIO_TOP/samples/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
-	OUTPUT="$NRIO_BUILD/samples-static"
+	OUTPUT="$NRIO_BUILD/samples-static" LIB_OUT="$lib_out"
 make -s -C "$NRIO_TOP/samples/unified_io" STATIC=1 TOP="$NRIO_TOP" \
-	OUTPUT="$NRIO_BUILD/samples-static/unified"
+	OUTPUT="$NRIO_BUILD/samples-static/unified" LIB_OUT="$lib_out"
 make -s -C "$NRIO_TOP/samples/unified_io/full_stack" STATIC=1 \
-	TOP="$NRIO_TOP" OUTPUT="$NRIO_BUILD/samples-static/full_stack"
+	TOP="$NRIO_TOP" OUTPUT="$NRIO_BUILD/samples-static/full_stack" \
+	LIB_OUT="$lib_out"
 # The benchmark program, for bench_test (it checks that it works).
 make -s -C "$NRIO_TOP/tools/bench/nvme_ring_io" STATIC=1 TOP="$NRIO_TOP" \
-	OUTPUT="$NRIO_BUILD/bench-static"
+	OUTPUT="$NRIO_BUILD/bench-static" LIB_OUT="$lib_out"
 step "selftests, samples and nrio_bench built ($st_out)"
 [ "$mode" = selftests ] && exit 0
 
