@@ -62,14 +62,15 @@ pass_total=0 fail_total=0 skip_total=0 bad=0
 
 # --- 3. host tests: the headers, and the ring helpers under TSan ----------
 if [ "$mode" = check ]; then
-	# The UAPI header and the ring helpers must build in C and C++ with
-	# every warning on.
+	# The UAPI headers, the ring helpers and the libraries' headers must
+	# build in C and C++ with every warning on.
 	hdr_ok=1
 	for lang in "gcc -x c -std=c99" "gcc -x c -std=c11" \
 		    "g++ -x c++ -std=c++11" "g++ -x c++ -std=c++17"; do
 		printf '%s\n' '#include <linux/nvme_ring_io.h>' \
 			'#include <linux/unified_io_region.h>' \
-			'#include "nrio_ring.h"' 'int main(void) { return 0; }' |
+			'#include "nrio_ring.h"' '#include "nvme_ring_io.h"' \
+			'#include "nrio_xsk.h"' 'int main(void) { return 0; }' |
 		$lang -Wall -Wextra -pedantic -Werror -fsyntax-only \
 			-I "$NRIO_TOP/include/uapi" \
 			-I "$NRIO_TOP/tools/lib/nvme_ring_io" - || {
@@ -77,16 +78,44 @@ if [ "$mode" = check ]; then
 			warn "check: headers do not build with: $lang"
 		}
 	done
-	# The library installs, and a program builds against it with only
-	# its pkg-config file.
+	# The libraries install, and programs build against them with only
+	# their pkg-config files: one using only the core, dynamically and
+	# statically, without libxdp and libbpf (neither in its link line
+	# nor NEEDED by the core's .so), and one using the AF_XDP part.
 	inst=$NRIO_BUILD/install-test
 	rm -rf "$inst"
 	if make -s -C "$NRIO_TOP/tools/lib/nvme_ring_io" TOP="$NRIO_TOP" \
 		OUTPUT="$inst/obj" DESTDIR="$inst/root" PREFIX=/usr install &&
 	   PKG_CONFIG_PATH="$inst/root/usr/lib/pkgconfig" \
-	   PKG_CONFIG_SYSROOT_DIR="$inst/root" sh -c 'cc -Wall -Werror -o "$1" \
-		"$2" $(pkg-config --cflags --libs libnvme_ring_io)' \
-		sh "$inst/example" "$NRIO_TOP/samples/nvme_ring_io/nrio_example.c" \
+	   PKG_CONFIG_SYSROOT_DIR="$inst/root" sh -c '
+		set -e
+		core=$(pkg-config --libs libnvme_ring_io)
+		core_static=$(pkg-config --static --libs libnvme_ring_io)
+		for l in $core $core_static; do
+			case $l in -lxdp|-lbpf)
+				echo "core links $l: $core / $core_static"
+				exit 1;;
+			esac
+		done
+		cc -Wall -Werror -o "$1" "$2" \
+			$(pkg-config --cflags libnvme_ring_io) $core
+		cc -Wall -Werror -static -o "$1-static" "$2" \
+			$(pkg-config --cflags libnvme_ring_io) $core_static \
+			2>&1 | { grep -v -e "statically linked applications" \
+				 -e "in function" || true; }
+		test -x "$1-static"
+		if readelf -d "$3/usr/lib/libnvme_ring_io.so" "$1" |
+		   grep -E "NEEDED.*lib(xdp|bpf)\."; then
+			echo "the core .so or its user needs libxdp/libbpf"
+			exit 1
+		fi
+		printf "%s\n" "#include <nrio_xsk.h>" \
+			"int main(void) { struct nrio_xsk_opts o;" \
+			"nrio_xsk_opts_init(&o); return nrio_xsk_create(0, &o, 0); }" |
+		cc -Wall -Werror -x c -o "$1-xsk" - \
+			$(pkg-config --cflags --libs libnvme_ring_io_xsk)
+		' sh "$inst/example" \
+		"$NRIO_TOP/samples/nvme_ring_io/nrio_example.c" "$inst/root" \
 		> "$inst.log" 2>&1; then
 		:
 	else
