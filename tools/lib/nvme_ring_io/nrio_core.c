@@ -128,19 +128,6 @@ void nrio_ctx_exit(struct nrio_ctx *c)
 		close(c->nvme_fd);
 }
 
-void *nrio_ctx_get_sqe(struct nrio_ctx *c)
-{
-	void *sqe;
-	uint32_t idx;
-
-	if (nrio_ring_reserve(&c->sq, 1, &idx) != 1)
-		return NULL;
-	sqe = nrio_ring_desc(&c->sq, idx);
-	memset(sqe, 0, c->sq.desc_size);
-	c->pending++;
-	return sqe;
-}
-
 unsigned int nrio_ctx_copy_out(struct nrio_ctx *c,
 			       struct nvme_ring_io_cqe *cqes, unsigned int max)
 {
@@ -468,7 +455,7 @@ void nrio_close(struct nrio *n)
 
 struct nvme_ring_io_sqe *nrio_get_sqe(struct nrio *n)
 {
-	return nrio_ctx_get_sqe(&n->c);
+	return nrio_ctx_get_sqe(&n->c, sizeof(struct nvme_ring_io_sqe));
 }
 
 void nrio_prep_rw(const struct nrio *n, struct nvme_ring_io_sqe *sqe,

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <liburing.h>
 
@@ -134,8 +135,22 @@ NRIO_HIDDEN int nrio_ctx_register_data(struct nrio_ctx *c,
 /* The engine's destroy, the io_uring, the mapping and the fds. */
 NRIO_HIDDEN void nrio_ctx_exit(struct nrio_ctx *c);
 
-/* A free SQ descriptor, zeroed, or NULL when the SQ ring is full. */
-NRIO_HIDDEN void *nrio_ctx_get_sqe(struct nrio_ctx *c);
+/*
+ * A free SQ descriptor of @size bytes (the ring's desc_size, a constant at
+ * each caller), zeroed, or NULL when the SQ ring is full.
+ */
+static inline void *nrio_ctx_get_sqe(struct nrio_ctx *c, size_t size)
+{
+	void *sqe;
+	uint32_t idx;
+
+	if (nrio_ring_reserve(&c->sq, 1, &idx) != 1)
+		return NULL;
+	sqe = nrio_ring_desc(&c->sq, idx);
+	memset(sqe, 0, size);
+	c->pending++;
+	return sqe;
+}
 /* Publish the descriptors got so far to the SQ ring's consumer. */
 static inline void nrio_ctx_publish(struct nrio_ctx *c)
 {

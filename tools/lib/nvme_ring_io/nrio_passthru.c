@@ -8,8 +8,10 @@
  * reserved for the whole chain before it is consumed, one CQ entry per
  * descriptor in chain order.  A /dev/nvme_ring_io descriptor is a chain
  * of one NVMe step; a /dev/unified_io_region chain may also hold BPF and
- * NET steps.  Descriptors are read into the unified form (struct
- * unified_io_sqe), the plain device's turned into an NVMe step.
+ * NET steps.  A chain of one step (every plain descriptor, read and
+ * checked in its own format) needs no chain record: its CQ entry is
+ * written when its io_uring CQE comes, the NVMe status mapped as for any
+ * other NVMe step.
  *
  * A chain becomes io_uring SQEs linked with IOSQE_IO_LINK, up to its
  * first descriptor that fails a check; that one is a "refused" step,
@@ -66,7 +68,7 @@ struct nrio_step {
 	bool		udp;		/* NET_RECV on UDP: MSG_TRUNC given */
 	uint32_t	len;
 	uint32_t	next;		/* the chain's next step; free list */
-	uint32_t	chain;
+	uint32_t	chain;		/* NRIO_NONE: alone, no record */
 };
 
 struct nrio_pchain {
@@ -78,15 +80,15 @@ struct nrio_pchain {
 struct nrio_pt {
 	struct nrio_ring	esq;		/* consumer */
 	struct nrio_ring	ecq;		/* producer */
-	uint32_t		unposted;	/* written, not yet published */
 	uint32_t		nr_steps;
 	uint32_t		free_step;
 	uint32_t		free_chain;
 	struct nrio_step	*steps;
 	struct nrio_pchain	*chains;
 	struct unified_io_sqe	*scratch;	/* a chain's copies */
-	uint64_t		consumed;	/* descriptors taken from the SQ */
-	uint64_t		posted;		/* CQ entries posted */
+	uint32_t		consumed;	/* descriptors taken from the SQ,
+						 * counted as ecq.cached_prod
+						 * counts CQ entries written */
 	uint64_t		issued;		/* CQEs io_uring owes */
 	uint64_t		completed;	/* its CQEs seen */
 	bool			unified;
@@ -102,34 +104,8 @@ struct nrio_pt {
 /* --- reading and checking descriptors ------------------------------------ */
 
 /*
- * A /dev/nvme_ring_io descriptor as an NVMe step.  Its flags and reserved
- * fields, which must be zero, go to resv2 (EINVAL when not zero).
- */
-static inline void nrio_pt_read_plain(struct unified_io_sqe *d,
-				      const struct nvme_ring_io_sqe *ring)
-{
-	const struct nvme_ring_io_sqe s = *ring;	/* read it once */
-	struct unified_io_nvme *c = &d->cmd.nvme;
-
-	d->type = UNIFIED_IO_TYPE_NVME;
-	d->flags = 0;
-	d->resv1 = 0;
-	d->data_len = s.data_len;
-	d->data_off = s.data_off;
-	d->user_data = s.user_data;
-	d->resv2 = s.flags | s.resv1 | s.resv2;
-	c->opcode = s.opcode;
-	c->nsid = s.nsid;
-	memcpy(&c->cdw2, &s.cdw2, 2 * sizeof(c->cdw2));
-	c->metadata_off = s.metadata_off;
-	c->metadata_len = s.metadata_len;
-	memcpy(&c->cdw10, &s.cdw10, 6 * sizeof(c->cdw10));
-	c->timeout_ms = s.timeout_ms;
-}
-
-/*
- * Copy the chain at the SQ ring's consumer index, each descriptor once,
- * into pt->scratch, up to its end or @avail; returns its length, and in
+ * Copy the unified chain at the SQ ring's consumer index, each descriptor
+ * once, into pt->scratch, up to its end or @avail; returns its length, and in
  * *@endless whether the last one copied still links on.
  */
 static inline uint32_t nrio_pt_read(struct nrio_pt *pt, uint32_t avail,
@@ -138,11 +114,6 @@ static inline uint32_t nrio_pt_read(struct nrio_pt *pt, uint32_t avail,
 	struct unified_io_sqe *d = pt->scratch;
 	uint32_t cons = pt->esq.cached_cons, j;
 
-	if (!pt->unified) {
-		nrio_pt_read_plain(d, nrio_sqe(&pt->esq, cons));
-		*endless = false;
-		return 1;
-	}
 	for (j = 0;; j++) {
 		memcpy(&d[j], nrio_ring_desc(&pt->esq, cons + j), sizeof(d[j]));
 		if (!(d[j].flags & UNIFIED_IO_SQE_F_LINK) || j + 1 == avail)
@@ -158,11 +129,34 @@ static bool nrio_nvme_writes(uint8_t opcode)
 	return (opcode & 1) || opcode == NVME_RING_IO_OP_WRITE_ZEROES;
 }
 
+/* An NVMe step's data and metadata lie in the data area. */
+static inline bool nrio_pt_in_data(const struct nrio_ctx *c, uint64_t off,
+				   uint32_t len, uint64_t md_off,
+				   uint32_t md_len)
+{
+	return nrio_range_ok(c->data_size, off, len) &&
+	       (!md_len || nrio_range_ok(c->data_size, md_off, md_len));
+}
+
 /*
- * An NVMe step's checks; 0 or -errno.  A unified context's as its kernel
- * engine makes them; a plain context's engine has always passed any
- * command whose reserved fields, nsid and data ranges are right.
+ * A /dev/nvme_ring_io descriptor's checks; 0 or -errno.  The plain
+ * device's passthrough engine has always passed any NVMe command whose
+ * reserved fields, nsid and data ranges are right.
  */
+static inline int nrio_pt_check_plain(const struct nrio_ctx *c,
+				      const struct nvme_ring_io_sqe *d)
+{
+	if (d->flags || d->resv1 || d->resv2)
+		return -EINVAL;
+	if (d->nsid && d->nsid != c->pt->ns.nsid)
+		return -EINVAL;
+	if (!nrio_pt_in_data(c, d->data_off, d->data_len, d->metadata_off,
+			     d->metadata_len))
+		return -EFAULT;
+	return 0;
+}
+
+/* A unified NVMe step's checks, as the kernel engine makes them. */
 static int nrio_pt_check_nvme(const struct nrio_ctx *c,
 			      const struct unified_io_sqe *d)
 {
@@ -179,20 +173,15 @@ static int nrio_pt_check_nvme(const struct nrio_ctx *c,
 		return -EINVAL;
 	if (n->nsid && n->nsid != pt->ns.nsid)
 		return -EINVAL;
-	if (pt->unified) {
-		if (nrio_nvme_writes(n->opcode) && !pt->can_write)
-			return -EBADF;
-		if (rw && d->data_len != nlb * pt->ns.lba_size)
-			return -EINVAL;
-		if (d->data_len && d->data_off % pt->ns.dma_align)
-			return -EINVAL;
-	}
-	if (!nrio_range_ok(c->data_size, d->data_off, d->data_len) ||
-	    (n->metadata_len &&
-	     !nrio_range_ok(c->data_size, n->metadata_off, n->metadata_len)))
+	if (nrio_nvme_writes(n->opcode) && !pt->can_write)
+		return -EBADF;
+	if (rw && d->data_len != nlb * pt->ns.lba_size)
+		return -EINVAL;
+	if (d->data_len && d->data_off % pt->ns.dma_align)
+		return -EINVAL;
+	if (!nrio_pt_in_data(c, d->data_off, d->data_len, n->metadata_off,
+			     n->metadata_len))
 		return -EFAULT;
-	if (!pt->unified)
-		return 0;
 	if (rw && (slba >= pt->ns.nr_lbas || nlb > pt->ns.nr_lbas - slba))
 		return -ERANGE;
 	if (d->data_len > pt->ns.max_transfer)
@@ -235,7 +224,10 @@ static int nrio_pt_check_net(const struct nrio_ctx *c,
 	return 0;
 }
 
-/* A step's checks from its copy @d; 0 or the errno it completes with. */
+/*
+ * A unified step's checks from its copy @d; 0 or the errno it completes
+ * with.
+ */
 static int nrio_pt_check(const struct nrio_ctx *c,
 			 const struct unified_io_sqe *d)
 {
@@ -243,8 +235,6 @@ static int nrio_pt_check(const struct nrio_ctx *c,
 
 	if ((d->flags & ~UNIFIED_IO_SQE_F_LINK) || d->resv1 || d->resv2)
 		return -EINVAL;
-	if (!c->pt->unified)
-		return nrio_pt_check_nvme(c, d);
 	/* cmd's bytes past every type's struct: reserved for all. */
 	for (i = 8; i < sizeof(d->cmd.raw) / sizeof(d->cmd.raw[0]); i++)
 		if (d->cmd.raw[i])
@@ -271,15 +261,24 @@ static int nrio_pt_check(const struct nrio_ctx *c,
 /* --- io_uring SQEs -------------------------------------------------------- */
 
 /*
- * NVME_URING_CMD_IO on the generic node (fixed file 0) for checked NVMe
- * step @d; inlined into the queue loop.
+ * NVME_URING_CMD_IO on the generic node (fixed file 0) for a checked NVMe
+ * step of either device: both descriptor formats name the command's
+ * fields alike, cdw2-3 and cdw10-15 in the order struct nvme_uring_cmd
+ * has them.  Inlined into the queue loops.
  */
+#define nrio_pt_fill_nvme(c, sqe, n, off, len, ud)			\
+	nrio_pt_fill_cmd(c, sqe, ud, (n)->opcode, (n)->nsid, &(n)->cdw2,	\
+			 (n)->metadata_off, (n)->metadata_len, off, len,	\
+			 &(n)->cdw10, (n)->timeout_ms)
+
 static inline __attribute__((always_inline)) void
-nrio_pt_prep_nvme(struct nrio_ctx *c, struct io_uring_sqe *sqe,
-		  const struct unified_io_sqe *d, uint64_t user_data)
+nrio_pt_fill_cmd(struct nrio_ctx *c, struct io_uring_sqe *sqe,
+		 uint64_t user_data, uint8_t opcode, uint32_t nsid,
+		 const uint32_t *cdw2, uint64_t md_off, uint32_t md_len,
+		 uint64_t off, uint32_t len, const uint32_t *cdw10,
+		 uint32_t timeout_ms)
 {
-	const struct unified_io_nvme *n = &d->cmd.nvme;
-	int buf = nrio_buf_index(&c->bufs, d->data_off, d->data_len);
+	int buf = nrio_buf_index(&c->bufs, off, len);
 	struct nvme_uring_cmd *cmd;
 
 	/*
@@ -300,20 +299,19 @@ nrio_pt_prep_nvme(struct nrio_ctx *c, struct io_uring_sqe *sqe,
 		sqe->buf_index = (uint16_t)buf;
 	}
 	cmd = (struct nvme_uring_cmd *)sqe->cmd;
-	cmd->opcode = n->opcode;
-	cmd->nsid = n->nsid ? n->nsid : c->pt->ns.nsid;
-	/* cdw2-3 and cdw10-15 lie in the same order in both structs. */
-	memcpy(&cmd->cdw2, &n->cdw2, 2 * sizeof(cmd->cdw2));
-	if (n->metadata_len) {
-		cmd->metadata = (uintptr_t)(c->data + n->metadata_off);
-		cmd->metadata_len = n->metadata_len;
+	cmd->opcode = opcode;
+	cmd->nsid = nsid ? nsid : c->pt->ns.nsid;
+	memcpy(&cmd->cdw2, cdw2, 2 * sizeof(cmd->cdw2));
+	if (md_len) {
+		cmd->metadata = (uintptr_t)(c->data + md_off);
+		cmd->metadata_len = md_len;
 	}
-	if (d->data_len) {
-		cmd->addr = (uintptr_t)(c->data + d->data_off);
-		cmd->data_len = d->data_len;
+	if (len) {
+		cmd->addr = (uintptr_t)(c->data + off);
+		cmd->data_len = len;
 	}
-	memcpy(&cmd->cdw10, &n->cdw10, 6 * sizeof(cmd->cdw10));
-	cmd->timeout_ms = n->timeout_ms;
+	memcpy(&cmd->cdw10, cdw10, 6 * sizeof(cmd->cdw10));
+	cmd->timeout_ms = timeout_ms;
 }
 
 /*
@@ -358,7 +356,8 @@ static inline void nrio_pt_prep(struct nrio_ctx *c, struct io_uring_sqe *sqe,
 	struct unified_io_uring_bpf *b;
 
 	if (d->type == UNIFIED_IO_TYPE_NVME) {
-		nrio_pt_prep_nvme(c, sqe, d, step);
+		nrio_pt_fill_nvme(c, sqe, &d->cmd.nvme, d->data_off,
+				  d->data_len, step);
 		return;
 	}
 	if (nrio_is_net(d->type)) {
@@ -380,31 +379,34 @@ static inline void nrio_pt_prep(struct nrio_ctx *c, struct io_uring_sqe *sqe,
 
 /* --- posting CQ entries --------------------------------------------------- */
 
-/* Write step @s's CQ entry; nrio_pt_publish() makes it visible. */
-static inline void nrio_pt_post(struct nrio_pt *pt, const struct nrio_step *s,
-				int32_t res)
+/* Write a CQ entry; nrio_pt_publish() makes it visible. */
+static inline void nrio_pt_post_cqe(struct nrio_pt *pt, uint64_t user_data,
+				    int32_t res, uint16_t status,
+				    uint64_t result)
 {
 	struct nvme_ring_io_cqe *cqe = nrio_cqe(&pt->ecq, pt->ecq.cached_prod);
 
-	cqe->user_data = s->user_data;
+	cqe->user_data = user_data;
 	cqe->res = res;
-	cqe->status = s->status;
+	cqe->status = status;
 	cqe->flags = 0;
-	cqe->result0 = (uint32_t)s->result;
-	cqe->result1 = (uint32_t)(s->result >> 32);
+	cqe->result0 = (uint32_t)result;
+	cqe->result1 = (uint32_t)(result >> 32);
 	cqe->resv = 0;
 	pt->ecq.cached_prod++;
-	pt->unposted++;
-	pt->posted++;
+}
+
+static inline void nrio_pt_post(struct nrio_pt *pt, const struct nrio_step *s,
+				int32_t res)
+{
+	nrio_pt_post_cqe(pt, s->user_data, res, s->status, s->result);
 }
 
 /* Publish the CQ entries written (every slot was promised: no check). */
 static inline void nrio_pt_publish(struct nrio_pt *pt)
 {
-	if (pt->unposted) {
-		nrio_ring_submit(&pt->ecq, pt->unposted);
-		pt->unposted = 0;
-	}
+	if (pt->ecq.cached_prod != *pt->ecq.producer)
+		nrio_store_release(pt->ecq.producer, pt->ecq.cached_prod);
 }
 
 /* Post the steps of chain @ci that are final, in order; free what ends. */
@@ -433,6 +435,66 @@ static void nrio_pt_advance(struct nrio_pt *pt, uint32_t ci)
 }
 
 /* --- consuming the SQ ring ------------------------------------------------ */
+
+/*
+ * A chain of one step that is not a NET step (every /dev/nvme_ring_io
+ * descriptor) needs no chain record: it is posted when it ends, and at
+ * once when its check failed (@err).
+ */
+static inline void nrio_pt_take_solo(struct nrio_ctx *c,
+				     const struct unified_io_sqe *d, int err)
+{
+	struct nrio_pt *pt = c->pt;
+	uint32_t si = pt->free_step;
+	struct nrio_step *s = &pt->steps[si];
+
+	if (err) {
+		nrio_pt_post_cqe(pt, d->user_data, err, 0, 0);
+		return;
+	}
+	pt->free_step = s->next;
+	s->user_data = d->user_data;
+	s->type = d->type;
+	s->len = d->data_len;
+	s->chain = NRIO_NONE;
+	s->status = 0;
+	s->result = 0;
+	s->state = NRIO_STEP_QUEUED;
+	nrio_pt_prep(c, io_uring_get_sqe(&c->ring), d, si);
+	pt->issued++;
+}
+
+/*
+ * The /dev/nvme_ring_io descriptor at SQ index @idx, a chain of one NVMe
+ * step, read once and checked; as nrio_pt_take_solo()
+ * without the unified form.
+ */
+static inline void nrio_pt_take_plain(struct nrio_ctx *c, uint32_t idx)
+{
+	struct nrio_pt *pt = c->pt;
+	const struct nvme_ring_io_sqe d = *nrio_sqe(&pt->esq, idx);
+	uint32_t si = pt->free_step;
+	struct nrio_step *s = &pt->steps[si];
+	struct io_uring_sqe *sqe;
+	int err = nrio_pt_check_plain(c, &d);
+
+	if (err) {
+		nrio_pt_post_cqe(pt, d.user_data, err, 0, 0);
+		return;
+	}
+	sqe = io_uring_get_sqe(&c->ring);
+	if (!sqe) {		/* cannot happen: a step per SQ entry */
+		io_uring_submit(&c->ring);
+		sqe = io_uring_get_sqe(&c->ring);
+	}
+	pt->free_step = s->next;
+	s->user_data = d.user_data;
+	s->type = UNIFIED_IO_TYPE_NVME;
+	s->len = d.data_len;
+	s->chain = NRIO_NONE;
+	nrio_pt_fill_nvme(c, sqe, &d, d.data_off, d.data_len, si);
+	pt->issued++;
+}
 
 /* Chain @n steps read from @d into the tables, queueing [0, @k). */
 static uint32_t nrio_pt_take(struct nrio_ctx *c, const struct unified_io_sqe *d,
@@ -502,23 +564,31 @@ static uint32_t nrio_pt_take(struct nrio_ctx *c, const struct unified_io_sqe *d,
 static uint32_t nrio_pt_queue(struct nrio_ctx *c)
 {
 	struct nrio_pt *pt = c->pt;
-	uint32_t entries = pt->esq.entries, done = 0;
+	uint32_t entries = pt->esq.entries, done = 0, avail, room;
 
-	for (;;) {
+	avail = nrio_load_acquire(pt->esq.producer) - pt->esq.cached_cons;
+	if (avail > entries)		/* nonsense */
+		avail = 0;
+	/* CQ room: free slots not already promised to steps in flight. */
+	room = nrio_ring_free(&pt->ecq, pt->nr_steps) -
+	       (pt->consumed - pt->ecq.cached_prod);
+	if (!pt->unified) {
+		done = avail < room ? avail : room;
+		for (uint32_t i = 0; i < done; i++)
+			nrio_pt_take_plain(c, pt->esq.cached_cons + i);
+		pt->esq.cached_cons += done;
+		pt->consumed += done;
+		avail = 0;
+	}
+	while (avail) {
 		struct unified_io_sqe *d = pt->scratch;
-		uint32_t avail, room, n, k, ci;
+		uint32_t n, k;
 		bool endless;
 		int err = 0;
 
-		avail = nrio_load_acquire(pt->esq.producer) - pt->esq.cached_cons;
-		if (!avail || avail > entries)	/* empty, or nonsense */
-			break;
 		n = nrio_pt_read(pt, avail, &endless);
 		if (endless && (done || avail < entries))
 			break;	/* the producer has not published its end */
-		/* CQ room: free slots not already promised to steps in flight. */
-		room = nrio_ring_free(&pt->ecq, pt->nr_steps) -
-		       (uint32_t)(pt->consumed - pt->posted);
 		if (n > room)
 			break;	/* waits for the application to reap */
 
@@ -532,12 +602,19 @@ static uint32_t nrio_pt_queue(struct nrio_ctx *c)
 			k = 0;
 		if (io_uring_sq_space_left(&c->ring) < k)
 			io_uring_submit(&c->ring);	/* links stay whole */
-		ci = nrio_pt_take(c, d, n, k, err, endless);
+		if (n == 1 && (err || !nrio_is_net(d->type))) {
+			nrio_pt_take_solo(c, d, err);
+		} else {
+			uint32_t ci = nrio_pt_take(c, d, n, k, err, endless);
+
+			if (!k)
+				nrio_pt_advance(pt, ci);
+		}
 		pt->esq.cached_cons += n;
 		pt->consumed += n;
 		done += n;
-		if (!k)
-			nrio_pt_advance(pt, ci);
+		avail -= n;
+		room -= n;
 	}
 	if (done) {
 		nrio_store_release(pt->esq.consumer, pt->esq.cached_cons);
@@ -604,14 +681,26 @@ static inline void nrio_pt_complete(struct nrio_ctx *c, uint32_t si,
 	int32_t res = cqe->res;
 
 	if (s->type == UNIFIED_IO_TYPE_NVME) {
+		uint16_t status = 0;
+		uint64_t result = 0;
+
 		if (res > 0) {		/* the device's NVMe status */
-			s->status = (uint16_t)res;
+			status = (uint16_t)res;
 			res = -EIO;
 		} else if (res == 0) {
 			res = (int32_t)s->len;
 		}
-		if (res >= 0 || s->status)
-			s->result = cqe->big_cqe[0];
+		if (res >= 0 || status)
+			result = cqe->big_cqe[0];
+		if (s->chain == NRIO_NONE) {
+			nrio_pt_post_cqe(pt, s->user_data, res, status,
+					 result);
+			s->next = pt->free_step;
+			pt->free_step = si;
+			return;
+		}
+		s->status = status;
+		s->result = result;
 	} else if (cqe->flags & IORING_CQE_F_NOTIF) {
 		/* SEND_ZC's pages are the application's again. */
 		s->notif = false;
@@ -633,6 +722,12 @@ static inline void nrio_pt_complete(struct nrio_ctx *c, uint32_t si,
 	} else if (res == 0) {
 		/* UNIFIED_IO_URING_BPF: the program's value. */
 		res = (int32_t)cqe->big_cqe[0];
+	}
+	if (s->chain == NRIO_NONE) {	/* alone: see nrio_pt_take_solo() */
+		nrio_pt_post(pt, s, res);
+		s->next = pt->free_step;
+		pt->free_step = si;
+		return;
 	}
 	s->res = res;
 	s->state = NRIO_STEP_DONE;
@@ -759,7 +854,7 @@ static int nrio_pt_reap(struct nrio_ctx *c, struct nvme_ring_io_cqe *cqes,
 
 static unsigned int nrio_pt_inflight(const struct nrio_ctx *c)
 {
-	return (unsigned int)(c->pt->consumed - c->pt->posted);
+	return c->pt->consumed - c->pt->ecq.cached_prod;
 }
 
 static void nrio_pt_destroy(struct nrio_ctx *c)
@@ -818,6 +913,7 @@ static int nrio_pt_setup(struct nrio_ctx *c, const struct nrio_pt_cfg *cfg)
 	}
 	nrio_ring_init(&pt->esq, c->region, &cfg->off->sq);
 	nrio_ring_init(&pt->ecq, c->region, &cfg->off->cq);
+	pt->consumed = pt->ecq.cached_prod;
 
 	if (!cfg->generic)
 		return 0;	/* no namespace: BPF and NET steps only */

@@ -227,7 +227,7 @@ int nrio_unified_info(const struct nrio_unified *u,
 
 struct unified_io_sqe *nrio_unified_get_sqe(struct nrio_unified *u)
 {
-	return nrio_ctx_get_sqe(&u->c);
+	return nrio_ctx_get_sqe(&u->c, sizeof(struct unified_io_sqe));
 }
 
 /* What every descriptor has. */
