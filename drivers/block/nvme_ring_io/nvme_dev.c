@@ -23,24 +23,12 @@
 static void nrio_read_sqe(struct nrio_desc *d,
 			  const struct nvme_ring_io_sqe *sqe)
 {
-	d->opcode = READ_ONCE(sqe->opcode);
+	nrio_read_nvme_cmd(d, sqe);
 	d->flags = READ_ONCE(sqe->flags);
 	d->resv1 = READ_ONCE(sqe->resv1);
-	d->nsid = READ_ONCE(sqe->nsid);
-	d->cdw2 = READ_ONCE(sqe->cdw2);
-	d->cdw3 = READ_ONCE(sqe->cdw3);
-	d->metadata_off = READ_ONCE(sqe->metadata_off);
-	d->data_off = READ_ONCE(sqe->data_off);
-	d->metadata_len = READ_ONCE(sqe->metadata_len);
-	d->data_len = READ_ONCE(sqe->data_len);
-	d->cdw10 = READ_ONCE(sqe->cdw10);
-	d->cdw11 = READ_ONCE(sqe->cdw11);
-	d->cdw12 = READ_ONCE(sqe->cdw12);
-	d->cdw13 = READ_ONCE(sqe->cdw13);
-	d->cdw14 = READ_ONCE(sqe->cdw14);
-	d->cdw15 = READ_ONCE(sqe->cdw15);
-	d->timeout_ms = READ_ONCE(sqe->timeout_ms);
 	d->resv2 = READ_ONCE(sqe->resv2);
+	d->data_off = READ_ONCE(sqe->data_off);
+	d->data_len = READ_ONCE(sqe->data_len);
 	d->user_data = READ_ONCE(sqe->user_data);
 	d->end_io = NULL;
 	d->end_data = NULL;

@@ -97,23 +97,11 @@ static void nrio_unified_read(struct nrio_udesc *u,
 	d->user_data = u->user_data;
 	if (u->type != UNIFIED_IO_TYPE_NVME)
 		return;
-	d->opcode = READ_ONCE(c->opcode);
+	nrio_read_nvme_cmd(d, c);
 	/* nrio_issue() refuses a non-zero resv1 or resv2. */
 	d->resv1 = READ_ONCE(c->resv1[0]) || READ_ONCE(c->resv1[1]) ||
 		   READ_ONCE(c->resv1[2]);
 	d->resv2 = READ_ONCE(c->resv2) != 0;
-	d->nsid = READ_ONCE(c->nsid);
-	d->cdw2 = READ_ONCE(c->cdw2);
-	d->cdw3 = READ_ONCE(c->cdw3);
-	d->metadata_off = READ_ONCE(c->metadata_off);
-	d->metadata_len = READ_ONCE(c->metadata_len);
-	d->cdw10 = READ_ONCE(c->cdw10);
-	d->cdw11 = READ_ONCE(c->cdw11);
-	d->cdw12 = READ_ONCE(c->cdw12);
-	d->cdw13 = READ_ONCE(c->cdw13);
-	d->cdw14 = READ_ONCE(c->cdw14);
-	d->cdw15 = READ_ONCE(c->cdw15);
-	d->timeout_ms = READ_ONCE(c->timeout_ms);
 }
 
 /*
