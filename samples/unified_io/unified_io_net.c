@@ -18,8 +18,8 @@
  * transformed, is what NVMe holds), each datagram by the peer (what NVMe
  * held is what it received), each BPF checksum by this program.
  *
- * The network is made with ip(8) (--ip): namespace "uio-sample", veth
- * uios0 (here, 10.79.0.1) and uios1 (there, 10.79.0.2); both are removed
+ * The network is made with ip(8) (--ip): namespace "uni-sample", veth
+ * unis0 (here, 10.79.0.1) and unis1 (there, 10.79.0.2); both are removed
  * at exit.  Needs root (CAP_NET_ADMIN, CAP_BPF).
  */
 #define _GNU_SOURCE
@@ -41,9 +41,9 @@
 #include "unified_io_sample.h"
 #include "unified_io.skel.h"
 
-#define NETNS		"uio-sample"
-#define IF0		"uios0"
-#define IF1		"uios1"
+#define NETNS		"uni-sample"
+#define IF0		"unis0"
+#define IF1		"unis1"
 #define IP0		"10.79.0.1"
 #define IP1		"10.79.0.2"
 #define TCP_PORT	9000

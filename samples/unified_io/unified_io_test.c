@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"  module's (default) or the library's linked io_uring commands.\n"
 		"  --net: the network pipelines instead, R records of N LBAs (default\n"
 		"  16, at most 64; writes LBAs L .. L+RN-1) over a veth pair into the\n"
-		"  network namespace \"uio-sample\", made with ip(8) at PATH (default\n"
+		"  network namespace \"uni-sample\", made with ip(8) at PATH (default\n"
 		"  /sbin/ip) and removed at exit.\n");
 }
 

@@ -25,7 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "nrio_uio_test.h"
+#include "nrio_unified_test.h"
 #include "nrio_bpf_test.h"
 #include "nrio_target.h"
 #include "btree.h"
@@ -79,7 +79,7 @@ static int set_hops_param(unsigned int v)
 static void prep_hop(struct unified_io_sqe *sqe, __u32 slot, __u64 off,
 		     __u32 len, __u64 arg, __u32 hops, __u64 ud, bool link)
 {
-	uio_prep_bpf(sqe, slot, off, len, arg, ud, link);
+	uni_prep_bpf(sqe, slot, off, len, arg, ud, link);
 	sqe->cmd.bpf.max_hops = hops;
 }
 
@@ -89,7 +89,7 @@ static int need_read_next(struct __test_metadata *_metadata)
 	struct unified_io_info info;
 	int fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 
-	if (fd < 0 || uio_info(fd, &info))
+	if (fd < 0 || uni_info(fd, &info))
 		return -1;
 	close(fd);
 	if (!(info.features & UNIFIED_IO_FEAT_BPF)) {
@@ -107,7 +107,7 @@ static int need_read_next(struct __test_metadata *_metadata)
 /* --- the mechanism ------------------------------------------------------ */
 
 FIXTURE(chain) {
-	struct uio u;
+	struct uni u;
 	struct bpf_object *obj;
 	unsigned char *pat;	/* what [NS_BASE, +PAT_LEN) holds */
 	__u64 base;		/* NS_BASE in LBAs */
@@ -137,7 +137,7 @@ FIXTURE_SETUP(chain)
 	}
 	if (!have)
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
-	ASSERT_EQ(0, uio_open(&self->u, variant->dev, O_RDWR, 64, 128,
+	ASSERT_EQ(0, uni_open(&self->u, variant->dev, O_RDWR, 64, 128,
 			      REGION));
 	ASSERT_EQ(variant->lba, self->u.lba);
 	self->base = NS_BASE / variant->lba;
@@ -163,7 +163,7 @@ FIXTURE_SETUP(chain)
 
 FIXTURE_TEARDOWN(chain)
 {
-	uio_close(&self->u);
+	uni_close(&self->u);
 	if (self->obj)
 		bpf_object__close(self->obj);
 	free(self->pat);
@@ -177,7 +177,7 @@ static const unsigned char *pat_at(FIXTURE_DATA(chain) *self, __u32 lba,
 }
 
 /* Put read @i of a read_list at data offset @list. */
-static void put_req(struct uio *u, __u64 list, __u32 i, __u64 slba,
+static void put_req(struct uni *u, __u64 list, __u32 i, __u64 slba,
 		    __u32 nlb, __u64 off)
 {
 	struct bt_req r = { .slba = slba, .nlb = nlb, .off = off };
@@ -186,12 +186,12 @@ static void put_req(struct uio *u, __u64 list, __u32 i, __u64 slba,
 }
 
 /* Publish @n descriptors prepared from @idx, submit, reap @n into @cqe. */
-static int run(struct uio *u, __u32 n, struct nvme_ring_io_cqe *cqe)
+static int run(struct uni *u, __u32 n, struct nvme_ring_io_cqe *cqe)
 {
 	nrio_ring_submit(&u->sq, n);
-	if (uio_submit(u) != (int)n)
+	if (uni_submit(u) != (int)n)
 		return -EIO;
-	return uio_reap(u, cqe, n);
+	return uni_reap(u, cqe, n);
 }
 
 /*
@@ -204,7 +204,7 @@ static int run(struct uio *u, __u32 n, struct nvme_ring_io_cqe *cqe)
  */
 TEST_F(chain, reads_of_every_size)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u32 lba = variant->lba, i;
 	struct nvme_ring_io_cqe cqe[4];
 	struct { __u64 slba; __u32 nlb; __u64 off; } r[] = {
@@ -233,16 +233,16 @@ TEST_F(chain, reads_of_every_size)
 		/* The second step's list: the first two reads again. */
 		for (i = 0; i < 2; i++)
 			put_req(u, 4096, i, r[i].slba, r[i].nlb, r[i].off);
-		idx = uio_reserve(u, pass ? 4 : 1);
+		idx = uni_reserve(u, pass ? 4 : 1);
 		if (pass)
-			uio_prep_rw(uio_sqe(u, idx + k++), NVME_RING_IO_OP_READ,
+			uni_prep_rw(uni_sqe(u, idx + k++), NVME_RING_IO_OP_READ,
 				    self->base, 1, 7 * MiB, lba, 1, true);
-		prep_hop(uio_sqe(u, idx + k++), SLOT_LIST, 0, 4096, n, n, 2,
+		prep_hop(uni_sqe(u, idx + k++), SLOT_LIST, 0, 4096, n, n, 2,
 			 pass);
 		if (pass) {
-			prep_hop(uio_sqe(u, idx + k++), SLOT_LIST, 4096, 4096,
+			prep_hop(uni_sqe(u, idx + k++), SLOT_LIST, 4096, 4096,
 				 2, 2, 3, true);
-			uio_prep_rw(uio_sqe(u, idx + k++), NVME_RING_IO_OP_READ,
+			uni_prep_rw(uni_sqe(u, idx + k++), NVME_RING_IO_OP_READ,
 				    self->base + 2, 1, 7 * MiB + lba, lba, 4,
 				    false);
 		}
@@ -284,16 +284,16 @@ TEST_F(chain, reads_of_every_size)
 /* A program that asks for the same LBA for ever stops at max_hops. */
 TEST_F(chain, hop_limit)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[2];
 	unsigned int max = hops_param();
 	__u32 idx;
 
 	ASSERT_LT(0, max);
-	idx = uio_reserve(u, 2);
-	prep_hop(uio_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base, 5,
+	idx = uni_reserve(u, 2);
+	prep_hop(uni_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base, 5,
 		 1, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, self->base, 1,
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_READ, self->base, 1,
 		    0, variant->lba, 2, false);
 	ASSERT_EQ(0, run(u, 2, cqe));
 	EXPECT_EQ(-ELOOP, cqe[0].res);
@@ -301,7 +301,7 @@ TEST_F(chain, hop_limit)
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
 
 	/* The module parameter's value itself is allowed. */
-	prep_hop(uio_sqe(u, uio_reserve(u, 1)), SLOT_LOOP, 0, variant->lba,
+	prep_hop(uni_sqe(u, uni_reserve(u, 1)), SLOT_LOOP, 0, variant->lba,
 		 self->base, max, 3, false);
 	ASSERT_EQ(0, run(u, 1, cqe));
 	EXPECT_EQ(-ELOOP, cqe[0].res);
@@ -311,12 +311,12 @@ TEST_F(chain, hop_limit)
 	put_req(u, 0, 0, self->base, 1, 8192);
 	put_req(u, 0, 1, self->base + 1, 1, 8192);
 	put_req(u, 0, 2, self->base + 2, 1, 8192);
-	prep_hop(uio_sqe(u, uio_reserve(u, 1)), SLOT_LIST, 0, 4096, 3, 3, 4,
+	prep_hop(uni_sqe(u, uni_reserve(u, 1)), SLOT_LIST, 0, 4096, 3, 3, 4,
 		 false);
 	ASSERT_EQ(0, run(u, 1, cqe));
 	EXPECT_LE(0, cqe[0].res);
 	EXPECT_EQ(3, cqe[0].result0);
-	prep_hop(uio_sqe(u, uio_reserve(u, 1)), SLOT_LIST, 0, 4096, 3, 2, 5,
+	prep_hop(uni_sqe(u, uni_reserve(u, 1)), SLOT_LIST, 0, 4096, 3, 2, 5,
 		 false);
 	ASSERT_EQ(0, run(u, 1, cqe));
 	EXPECT_EQ(-ELOOP, cqe[0].res);
@@ -326,7 +326,7 @@ TEST_F(chain, hop_limit)
 /* max_hops above the module parameter: EINVAL when the step starts. */
 TEST_F(chain, max_hops_above_the_parameter)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[2];
 	unsigned int max = hops_param();
 	struct unified_io_info info;
@@ -334,22 +334,22 @@ TEST_F(chain, max_hops_above_the_parameter)
 	__u32 idx;
 
 	ASSERT_LT(0, max);
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	invalid = info.counters.sq_invalid;
-	idx = uio_reserve(u, 2);
-	prep_hop(uio_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base,
+	idx = uni_reserve(u, 2);
+	prep_hop(uni_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base,
 		 max + 1, 1, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, self->base, 1,
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_READ, self->base, 1,
 		    0, variant->lba, 2, false);
 	ASSERT_EQ(0, run(u, 2, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
 	EXPECT_EQ(0, cqe[0].result0);
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
-	prep_hop(uio_sqe(u, uio_reserve(u, 1)), SLOT_LOOP, 0, variant->lba,
+	prep_hop(uni_sqe(u, uni_reserve(u, 1)), SLOT_LOOP, 0, variant->lba,
 		 self->base, ~0U, 3, false);
 	ASSERT_EQ(0, run(u, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(invalid + 2, info.counters.sq_invalid);
 }
 
@@ -361,7 +361,7 @@ TEST_F(chain, max_hops_above_the_parameter)
  */
 TEST_F(chain, bad_reads)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u64 nr = u->info.nr_lbas, size = u->info.data_size;
 	__u32 lba = variant->lba, i;
 	struct {
@@ -396,12 +396,12 @@ TEST_F(chain, bad_reads)
 		/* One good read first: the bad one is the second hop. */
 		put_req(u, 0, 0, self->base + 3, 1, 16384);
 		memcpy(u->data + sizeof(r), &r, sizeof(r));
-		idx = uio_reserve(u, 3);
-		uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_READ, self->base,
+		idx = uni_reserve(u, 3);
+		uni_prep_rw(uni_sqe(u, idx), NVME_RING_IO_OP_READ, self->base,
 			    1, 32768, lba, 1, true);
-		prep_hop(uio_sqe(u, idx + 1), SLOT_LIST, 0, 4096, 2, 4, 2,
+		prep_hop(uni_sqe(u, idx + 1), SLOT_LIST, 0, 4096, 2, 4, 2,
 			 true);
-		uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(u, idx + 2), NVME_RING_IO_OP_READ,
 			    self->base, 1, 32768, lba, 3, false);
 		ASSERT_EQ(0, run(u, 3, cqe));
 		EXPECT_EQ(lba, cqe[0].res);
@@ -426,26 +426,26 @@ TEST_F(chain, bad_reads)
  */
 TEST_F(chain, bad_descriptor)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[3];
 	__u32 idx;
 
-	idx = uio_reserve(u, 1);
-	prep_hop(uio_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base, 4,
+	idx = uni_reserve(u, 1);
+	prep_hop(uni_sqe(u, idx), SLOT_LOOP, 0, variant->lba, self->base, 4,
 		 1, false);
-	uio_sqe(u, idx)->cmd.bpf.resv2[5] = 1;
+	uni_sqe(u, idx)->cmd.bpf.resv2[5] = 1;
 	ASSERT_EQ(0, run(u, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
 	EXPECT_EQ(0, cqe[0].result0);
 
 	put_req(u, 0, 0, self->base, 1, 8192);
 	put_req(u, 0, 1, self->base + 1, 1, 8192);
-	idx = uio_reserve(u, 3);
-	prep_hop(uio_sqe(u, idx), SLOT_LIST, 0, 4096, 2, 2, 1, true);
-	prep_hop(uio_sqe(u, idx + 1), SLOT_LOOP, 0, variant->lba, self->base,
+	idx = uni_reserve(u, 3);
+	prep_hop(uni_sqe(u, idx), SLOT_LIST, 0, 4096, 2, 2, 1, true);
+	prep_hop(uni_sqe(u, idx + 1), SLOT_LOOP, 0, variant->lba, self->base,
 		 4, 2, true);
-	uio_sqe(u, idx + 1)->flags |= 0x80;
-	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, self->base, 1,
+	uni_sqe(u, idx + 1)->flags |= 0x80;
+	uni_prep_rw(uni_sqe(u, idx + 2), NVME_RING_IO_OP_READ, self->base, 1,
 		    0, variant->lba, 3, false);
 	ASSERT_EQ(0, run(u, 3, cqe));
 	EXPECT_LE(0, cqe[0].res);
@@ -458,11 +458,11 @@ TEST_F(chain, bad_descriptor)
 /* A program returning READ_NEXT in an ordinary step just returns that. */
 TEST_F(chain, ordinary_step_unchanged)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[1];
 
 	memset(u->data, 0xee, variant->lba);
-	prep_hop(uio_sqe(u, uio_reserve(u, 1)), SLOT_LOOP, 0, variant->lba,
+	prep_hop(uni_sqe(u, uni_reserve(u, 1)), SLOT_LOOP, 0, variant->lba,
 		 self->base, 0, 1, false);
 	ASSERT_EQ(0, run(u, 1, cqe));
 	EXPECT_EQ(UNIFIED_IO_BPF_READ_NEXT, cqe[0].res);
@@ -488,26 +488,26 @@ TEST_F(chain, close_and_exit_while_hopping)
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			struct uio c;
+			struct uni c;
 			__u32 idx, i;
 
-			if (uio_open(&c, variant->dev, O_RDWR, 16, 0, MiB) ||
+			if (uni_open(&c, variant->dev, O_RDWR, 16, 0, MiB) ||
 			    attach(c.fd, 1, prog_fd(self->obj, "loop_same")))
 				_exit(10);
-			idx = uio_reserve(&c, 4);
+			idx = uni_reserve(&c, 4);
 			for (i = 0; i < 4; i++)
-				prep_hop(uio_sqe(&c, idx + i), 1,
+				prep_hop(uni_sqe(&c, idx + i), 1,
 					 i * 65536, variant->lba,
 					 self->base + i, 1000000, i, false);
 			nrio_ring_submit(&c.sq, 4);
-			if (uio_submit(&c) != 4)
+			if (uni_submit(&c) != 4)
 				_exit(11);
 			usleep(200000);
-			if (uio_info(c.fd, &c.info) || c.info.inflight != 4)
+			if (uni_info(c.fd, &c.info) || c.info.inflight != 4)
 				_exit(12);
 			/* Round 0 closes everything, round 1 just exits. */
 			if (round == 0)
-				uio_close(&c);
+				uni_close(&c);
 			_exit(0);
 		}
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -576,7 +576,7 @@ static void *swap_thread(void *arg)
  */
 TEST_F(chain, program_kept_for_the_step)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	const __u32 n = 256, slot = 7, lba = variant->lba;
 	unsigned int old = hops_param(), mid_walk = 0, round;
 	struct nvme_ring_io_cqe cqe[1];
@@ -605,19 +605,19 @@ TEST_F(chain, program_kept_for_the_step)
 		ASSERT_EQ(0, attach(u->fd, slot,
 				    prog_fd(self->obj, "read_list")));
 		memset(u->data + 64 * 1024, 0, n * lba);
-		idx = uio_reserve(u, 1);
-		prep_hop(uio_sqe(u, idx), slot, 0, 4096, n, n, 100 + round,
+		idx = uni_reserve(u, 1);
+		prep_hop(uni_sqe(u, idx), slot, 0, 4096, n, n, 100 + round,
 			 false);
 		nrio_ring_submit(&u->sq, 1);
 		__atomic_store_n(&sw.done, 0, __ATOMIC_RELEASE);
-		ASSERT_EQ(1, uio_submit(u));
+		ASSERT_EQ(1, uni_submit(u));
 		__atomic_store_n(&sw.mode, mode, __ATOMIC_RELEASE);
 		/* Did the first swap come while the walk still hopped? */
 		while (!__atomic_load_n(&sw.done, __ATOMIC_ACQUIRE))
 			;
 		if (nrio_ring_peek(&u->cq, 1, &idx) == 0)
 			mid_walk++;
-		ASSERT_EQ(0, uio_reap(u, cqe, 1));
+		ASSERT_EQ(0, uni_reap(u, cqe, 1));
 		__atomic_store_n(&sw.mode, SWAP_IDLE, __ATOMIC_RELEASE);
 		EXPECT_EQ(100 + round, cqe[0].user_data);
 		EXPECT_EQ((int)(x & 0x7fffffff), cqe[0].res) {
@@ -645,7 +645,7 @@ TEST_F(chain, program_kept_for_the_step)
 /* Attach: the same rules as any program, and no ctx past the struct. */
 TEST_F(chain, attach_rules)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	int status, prog = prog_fd(self->obj, "btree_lookup");
 	pid_t pid;
 
@@ -668,21 +668,21 @@ TEST(no_namespace)
 {
 	struct nvme_ring_io_cqe cqe[1];
 	struct bpf_object *obj = NULL;
-	struct uio u;
+	struct uni u;
 	int have = need_read_next(_metadata);
 
 	ASSERT_LE(0, have);
 	if (!have)
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
-	ASSERT_EQ(0, uio_open(&u, NULL, 0, 8, 0, MiB));
+	ASSERT_EQ(0, uni_open(&u, NULL, 0, 8, 0, MiB));
 	ASSERT_EQ(0, nt_bpf_load("chain.bpf.o", &obj));
 	ASSERT_EQ(0, attach(u.fd, 0, prog_fd(obj, "loop_same")));
-	prep_hop(uio_sqe(&u, uio_reserve(&u, 1)), 0, 0, 512, 0, 4, 1, false);
+	prep_hop(uni_sqe(&u, uni_reserve(&u, 1)), 0, 0, 512, 0, 4, 1, false);
 	nrio_ring_submit(&u.sq, 1);
-	ASSERT_EQ(1, uio_submit(&u));
-	ASSERT_EQ(0, uio_reap(&u, cqe, 1));
+	ASSERT_EQ(1, uni_submit(&u));
+	ASSERT_EQ(0, uni_reap(&u, cqe, 1));
 	EXPECT_EQ(-ENXIO, cqe[0].res);
-	uio_close(&u);
+	uni_close(&u);
 	bpf_object__close(obj);
 }
 
@@ -708,7 +708,7 @@ TEST(namespace_removed_while_hopping)
 	struct bpf_object *obj = NULL;
 	struct nrio_target t;
 	int have = need_read_next(_metadata), base, i;
-	struct uio u;
+	struct uni u;
 	__u32 idx;
 
 	ASSERT_LE(0, have);
@@ -722,19 +722,19 @@ TEST(namespace_removed_while_hopping)
 	ASSERT_EQ(0, nt_bpf_load("chain.bpf.o", &obj));
 	ASSERT_EQ(0, set_hops_param(1000000));
 	base = nt_refcnt_settled();
-	ASSERT_EQ(0, uio_open(&u, t.dev, O_RDWR, 16, 0, MiB));
+	ASSERT_EQ(0, uni_open(&u, t.dev, O_RDWR, 16, 0, MiB));
 	ASSERT_EQ(0, attach(u.fd, 0, prog_fd(obj, "loop_same")));
-	idx = uio_reserve(&u, 4);
+	idx = uni_reserve(&u, 4);
 	for (i = 0; i < 4; i++)
-		prep_hop(uio_sqe(&u, idx + i), 0, i * 65536, u.lba, i * 8,
+		prep_hop(uni_sqe(&u, idx + i), 0, i * 65536, u.lba, i * 8,
 			 1000000, i, false);
 	nrio_ring_submit(&u.sq, 4);
-	ASSERT_EQ(4, uio_submit(&u));
+	ASSERT_EQ(4, uni_submit(&u));
 	usleep(200000);
-	ASSERT_EQ(0, uio_info(u.fd, &u.info));
+	ASSERT_EQ(0, uni_info(u.fd, &u.info));
 	EXPECT_EQ(4, u.info.inflight);
 	ASSERT_EQ(0, nrio_target_ns_enable(&t, false));
-	ASSERT_EQ(0, uio_reap(&u, cqe, 4));
+	ASSERT_EQ(0, uni_reap(&u, cqe, 4));
 	for (i = 0; i < 4; i++) {
 		TH_LOG("step %llu: res %d after %u reads",
 		       (unsigned long long)cqe[i].user_data, cqe[i].res,
@@ -743,7 +743,7 @@ TEST(namespace_removed_while_hopping)
 		EXPECT_LT(0, cqe[i].result0);
 		EXPECT_GT(1000000, cqe[i].result0);
 	}
-	uio_close(&u);
+	uni_close(&u);
 	EXPECT_TRUE(nt_refcnt_settles(base, 10000)) {
 		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
@@ -755,7 +755,7 @@ TEST(namespace_removed_while_hopping)
 /* --- the B-tree --------------------------------------------------------- */
 
 FIXTURE(btree) {
-	struct uio u;
+	struct uni u;
 	struct bpf_object *obj;
 	struct bt_tree t;
 };
@@ -798,7 +798,7 @@ FIXTURE_SETUP(btree)
 	ASSERT_LE(0, have);
 	if (!have)
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
-	ASSERT_EQ(0, uio_open(&self->u, variant->dev, O_RDWR, 64, 128,
+	ASSERT_EQ(0, uni_open(&self->u, variant->dev, O_RDWR, 64, 128,
 			      REGION));
 	ASSERT_EQ(0, bt_build(&self->t, variant->keys, variant->fanout,
 			      variant->node_size, variant->lba,
@@ -820,7 +820,7 @@ FIXTURE_SETUP(btree)
 
 FIXTURE_TEARDOWN(btree)
 {
-	uio_close(&self->u);
+	uni_close(&self->u);
 	if (self->obj)
 		bpf_object__close(self->obj);
 	bt_free(&self->t);
@@ -849,7 +849,7 @@ static void pick_keys(const struct bt_tree *t, __u64 *keys, __u32 n)
  * Userspace-driven: BATCH lookups at a time, one READ per level each,
  * searched here; the answers into @res.
  */
-static int lookup_user(struct uio *u, const struct bt_tree *t,
+static int lookup_user(struct uni *u, const struct bt_tree *t,
 		       const __u64 *keys, int *res, __u32 n)
 {
 	__u64 lba[BATCH];
@@ -865,11 +865,11 @@ static int lookup_user(struct uio *u, const struct bt_tree *t,
 		}
 		while (left) {
 			struct nvme_ring_io_cqe cqe[BATCH];
-			__u32 k = 0, idx = uio_reserve(u, left);
+			__u32 k = 0, idx = uni_reserve(u, left);
 
 			for (i = 0; i < m; i++)
 				if (live[i])
-					uio_prep_rw(uio_sqe(u, idx + k++),
+					uni_prep_rw(uni_sqe(u, idx + k++),
 						    NVME_RING_IO_OP_READ,
 						    lba[i], t->node_lbas,
 						    (__u64)i * t->node_size,
@@ -906,7 +906,7 @@ static int lookup_user(struct uio *u, const struct bt_tree *t,
  * max_hops depth whose range holds where the root is; BATCH lookups in
  * flight.  The answers into @res, the reads each step issued into @hops.
  */
-static int lookup_bpf(struct uio *u, const struct bt_tree *t,
+static int lookup_bpf(struct uni *u, const struct bt_tree *t,
 		      const __u64 *keys, int *res, __u32 *hops, __u32 n,
 		      bool one)
 {
@@ -914,7 +914,7 @@ static int lookup_bpf(struct uio *u, const struct bt_tree *t,
 
 	for (first = 0; first < n; first += BATCH) {
 		__u32 m = n - first < BATCH ? n - first : BATCH;
-		__u32 per = one ? 1 : 2, idx = uio_reserve(u, per * m);
+		__u32 per = one ? 1 : 2, idx = uni_reserve(u, per * m);
 		struct nvme_ring_io_cqe cqe[2 * BATCH];
 
 		for (i = 0; i < m; i++) {
@@ -927,16 +927,16 @@ static int lookup_bpf(struct uio *u, const struct bt_tree *t,
 
 			if (one) {
 				memcpy(u->data + off, &root, sizeof(root));
-				prep_hop(uio_sqe(u, idx + i), SLOT_BTREE_ROOT,
+				prep_hop(uni_sqe(u, idx + i), SLOT_BTREE_ROOT,
 					 off, t->node_size, keys[first + i],
 					 t->depth, i, false);
 				continue;
 			}
-			uio_prep_rw(uio_sqe(u, idx + 2 * i),
+			uni_prep_rw(uni_sqe(u, idx + 2 * i),
 				    NVME_RING_IO_OP_READ, t->root_lba,
 				    t->node_lbas, off, t->node_size,
 				    1ULL << 32 | i, true);
-			prep_hop(uio_sqe(u, idx + 2 * i + 1), SLOT_BTREE, off,
+			prep_hop(uni_sqe(u, idx + 2 * i + 1), SLOT_BTREE, off,
 				 t->node_size, keys[first + i], t->depth - 1,
 				 i, false);
 		}
@@ -1006,13 +1006,13 @@ TEST_F(btree, lookups_match_the_model)
 /* A tree one level deeper than max_hops allows: ELOOP, not a wrong answer. */
 TEST_F(btree, too_deep_for_max_hops)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[2];
-	__u32 idx = uio_reserve(u, 2);
+	__u32 idx = uni_reserve(u, 2);
 
-	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_READ, self->t.root_lba,
+	uni_prep_rw(uni_sqe(u, idx), NVME_RING_IO_OP_READ, self->t.root_lba,
 		    self->t.node_lbas, 0, self->t.node_size, 1, true);
-	prep_hop(uio_sqe(u, idx + 1), SLOT_BTREE, 0, self->t.node_size,
+	prep_hop(uni_sqe(u, idx + 1), SLOT_BTREE, 0, self->t.node_size,
 		 self->t.keys[self->t.n / 2], self->t.depth - 2, 2, false);
 	ASSERT_EQ(0, run(u, 2, cqe));
 	EXPECT_EQ((int)self->t.node_size, cqe[0].res);

@@ -215,12 +215,12 @@ TEST_F(bpf, in_place)
 	nt_fill(b->data + 8192, 4096, 5);
 	for (i = 0; i < 4096; i++)
 		sum += b->data[8192 + i] ^ 0x5a;
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 77, false);
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 77, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(77, cqe[0].user_data);
 	EXPECT_EQ((int)(sum & 0x7fffffff), cqe[0].res);
 	/* XOR once more through the program: the data is back. */
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 78, false);
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 2, 8192, 4096, 0x5a, 78, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_LE(0, cqe[0].res);
 	EXPECT_EQ(0, nt_check(b->data + 8192, 4096, 5));
@@ -242,12 +242,12 @@ TEST_F(bpf, read_process_write_chain)
 	nt_fill(b->data, 4096, 9);
 	memset(b->data + MiB + 44, 0, 4096);
 	idx = bt_reserve(b, 4);
-	uio_prep_rw(bt_sqe(b, idx), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 8, 0,
+	uni_prep_rw(bt_sqe(b, idx), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 8, 0,
 		    4096, 1, true);
-	uio_prep_rw(bt_sqe(b, idx + 1), NVME_RING_IO_OP_READ, SCRATCH_LBA, 8,
+	uni_prep_rw(bt_sqe(b, idx + 1), NVME_RING_IO_OP_READ, SCRATCH_LBA, 8,
 		    MiB + 44, 4096, 2, true);
-	uio_prep_bpf(bt_sqe(b, idx + 2), 0, MiB + 44, 4096, 0xa5, 3, true);
-	uio_prep_rw(bt_sqe(b, idx + 3), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8,
+	uni_prep_bpf(bt_sqe(b, idx + 2), 0, MiB + 44, 4096, 0xa5, 3, true);
+	uni_prep_rw(bt_sqe(b, idx + 3), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8,
 		    8, MiB + 44, 4096, 4, false);
 	ASSERT_EQ(0, bt_run(b, 4, cqe));
 	for (i = 0; i < 4; i++) {
@@ -256,7 +256,7 @@ TEST_F(bpf, read_process_write_chain)
 	}
 	memset(b->data + 2 * MiB, 0, 4096);
 	idx = bt_reserve(b, 1);
-	uio_prep_rw(bt_sqe(b, idx), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
+	uni_prep_rw(bt_sqe(b, idx), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
 		    2 * MiB, 4096, 5, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	ASSERT_EQ(4096, cqe[0].res);
@@ -281,9 +281,9 @@ TEST_F(bpf, program_errors_cancel_the_chain)
 
 	/* res is the program's return value. */
 	idx = bt_reserve(b, 3);
-	uio_prep_bpf(bt_sqe(b, idx), 1, 0, 0, 1234, 10, true);
-	uio_prep_bpf(bt_sqe(b, idx + 1), 1, 0, 0, (__u64)-EPROTO, 11, true);
-	uio_prep_rw(bt_sqe(b, idx + 2), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
+	uni_prep_bpf(bt_sqe(b, idx), 1, 0, 0, 1234, 10, true);
+	uni_prep_bpf(bt_sqe(b, idx + 1), 1, 0, 0, (__u64)-EPROTO, 11, true);
+	uni_prep_rw(bt_sqe(b, idx + 2), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
 		    512, 12, false);
 	ASSERT_EQ(0, bt_run(b, 3, cqe));
 	EXPECT_EQ(1234, cqe[0].res);
@@ -291,27 +291,27 @@ TEST_F(bpf, program_errors_cancel_the_chain)
 	EXPECT_EQ(-ECANCELED, cqe[2].res);
 
 	/* The kfuncs refuse what lies past the data area... */
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 4, 0, 0, 0, 20, false);
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 4, 0, 0, 0, 20, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EFAULT, cqe[0].res);
 	/* ... and another context's handle. */
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 5, 0, 0, 0, 21, false);
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 5, 0, 0, 0, 21, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EACCES, cqe[0].res);
 
 	/* Descriptor errors: empty slot, bad slot, bad range, reserved. */
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 9, 0, 0, 0, 30, false);
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 9, 0, 0, 0, 30, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-ENOENT, cqe[0].res);
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 31,
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 31,
 	       false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
-	uio_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 1, DATA - 64, 128, 0, 32, false);
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 1, DATA - 64, 128, 0, 32, false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EFAULT, cqe[0].res);
 	idx = bt_reserve(b, 1);
-	uio_prep_bpf(bt_sqe(b, idx), 1, 0, 0, 0, 33, false);
+	uni_prep_bpf(bt_sqe(b, idx), 1, 0, 0, 0, 33, false);
 	bt_sqe(b, idx)->cmd.bpf.resv2[5] = 1;
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
@@ -348,7 +348,7 @@ TEST_F(bpf, detach_while_running)
 		__u32 idx = bt_reserve(b, 8);
 
 		for (i = 0; i < 8; i++)
-			uio_prep_bpf(bt_sqe(b, idx + i), 6, 0, 0, 7, i, false);
+			uni_prep_bpf(bt_sqe(b, idx + i), 6, 0, 0, 7, i, false);
 		ASSERT_EQ(0, bt_run(b, 8, cqe));
 		for (i = 0; i < 8; i++) {
 			if (cqe[i].res == 7)
@@ -597,25 +597,25 @@ TEST_F(bpf, uring_cmd_errors)
 
 /* --- the library's two engines, step for step the same -------------------- */
 
-FIXTURE(uio) {
+FIXTURE(uni) {
 	struct nrio_unified *u;
 	unsigned char *data;
 	struct bpf_object *obj;
 };
 
-FIXTURE_VARIANT(uio) {
+FIXTURE_VARIANT(uni) {
 	__u32 engine;
 };
 
-FIXTURE_VARIANT_ADD(uio, kernel) {
+FIXTURE_VARIANT_ADD(uni, kernel) {
 	.engine = NRIO_ENGINE_KERNEL,
 };
 
-FIXTURE_VARIANT_ADD(uio, passthru) {
+FIXTURE_VARIANT_ADD(uni, passthru) {
 	.engine = NRIO_ENGINE_PASSTHRU,
 };
 
-FIXTURE_SETUP(uio)
+FIXTURE_SETUP(uni)
 {
 	struct unified_io_info info;
 	struct nrio_unified_opts o;
@@ -638,14 +638,14 @@ FIXTURE_SETUP(uio)
 	ASSERT_EQ(0, nt_bpf_load("unified.bpf.o", &self->obj));
 }
 
-FIXTURE_TEARDOWN(uio)
+FIXTURE_TEARDOWN(uni)
 {
 	nrio_unified_close(self->u);
 	if (self->obj)
 		bpf_object__close(self->obj);
 }
 
-static int uio_attach(struct _test_data_uio *self, __u32 slot,
+static int uni_attach(struct _test_data_uni *self, __u32 slot,
 		      const char *name)
 {
 	struct bpf_program *p;
@@ -655,7 +655,7 @@ static int uio_attach(struct _test_data_uio *self, __u32 slot,
 		   -ENOENT;
 }
 
-static struct unified_io_sqe *uio_sqe(struct _test_data_uio *self)
+static struct unified_io_sqe *uni_sqe(struct _test_data_uni *self)
 {
 	struct unified_io_sqe *sqe = nrio_unified_get_sqe(self->u);
 
@@ -665,7 +665,7 @@ static struct unified_io_sqe *uio_sqe(struct _test_data_uio *self)
 }
 
 /* Submit what was got and reap exactly @n entries within 10 s. */
-static int uio_run(struct _test_data_uio *self, unsigned int n,
+static int uni_run(struct _test_data_uni *self, unsigned int n,
 		   struct nvme_ring_io_cqe *cqe)
 {
 	int ret = nrio_unified_submit_and_wait(self->u, n);
@@ -680,7 +680,7 @@ static int uio_run(struct _test_data_uio *self, unsigned int n,
  * Where the entry of @ud is among @n: chains post in order, independent
  * descriptors in the order they complete.  -1 if it is missing.
  */
-static int uio_pos(const struct nvme_ring_io_cqe *cqe, unsigned int n,
+static int uni_pos(const struct nvme_ring_io_cqe *cqe, unsigned int n,
 		   __u64 ud)
 {
 	unsigned int i;
@@ -692,7 +692,7 @@ static int uio_pos(const struct nvme_ring_io_cqe *cqe, unsigned int n,
 }
 
 #define UIO_RES(cqe, n, ud) \
-	(uio_pos(cqe, n, ud) < 0 ? INT_MIN : (cqe)[uio_pos(cqe, n, ud)].res)
+	(uni_pos(cqe, n, ud) < 0 ? INT_MIN : (cqe)[uni_pos(cqe, n, ud)].res)
 
 /*
  * The seed's pipeline as one chain: WRITE a block, READ it to a 4-byte
@@ -700,25 +700,25 @@ static int uio_pos(const struct nvme_ring_io_cqe *cqe, unsigned int n,
  * device holds the transformed bytes.  With the passthrough engine the
  * chain is one io_uring submission of linked NVMe and BPF commands.
  */
-TEST_F(uio, read_process_write_chain)
+TEST_F(uni, read_process_write_chain)
 {
 	struct nvme_ring_io_cqe cqe[4];
 	unsigned char *d = self->data;
 	__u32 sum = 0, i;
 
-	ASSERT_EQ(0, uio_attach(self, 0, "xor_range"));
+	ASSERT_EQ(0, uni_attach(self, 0, "xor_range"));
 	nt_fill(d, 4096, 19);
 	for (i = 0; i < 4096; i++)
 		sum += d[i] ^ 0x77;
 	memset(d + MiB + 44, 0, 4096);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 8, 0,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA, 8, 0,
 		    4096, 1, true);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 8,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 8,
 		    MiB + 44, 4096, 2, true);
-	uio_prep_bpf(uio_sqe(self), 0, MiB + 44, 4096, 0x77, 3, true);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8, 8,
+	uni_prep_bpf(uni_sqe(self), 0, MiB + 44, 4096, 0x77, 3, true);
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 8, 8,
 		    MiB + 44, 4096, 4, false);
-	ASSERT_EQ(0, uio_run(self, 4, cqe));
+	ASSERT_EQ(0, uni_run(self, 4, cqe));
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(i + 1, cqe[i].user_data);
 	EXPECT_EQ(4096, cqe[0].res);
@@ -728,9 +728,9 @@ TEST_F(uio, read_process_write_chain)
 	EXPECT_EQ(0, nrio_unified_inflight(self->u));
 
 	memset(d + 2 * MiB, 0, 4096);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 8, 8,
 		    2 * MiB, 4096, 5, false);
-	ASSERT_EQ(0, uio_run(self, 1, cqe));
+	ASSERT_EQ(0, uni_run(self, 1, cqe));
 	ASSERT_EQ(4096, cqe[0].res);
 	for (i = 0; i < 4096; i++)
 		d[2 * MiB + i] ^= 0x77;
@@ -754,26 +754,26 @@ static int xored(const unsigned char *got, const unsigned char *in,
  * process it in place in BPF, persist it, send the answer, all from the
  * bytes where the socket put them.
  */
-TEST_F(uio, net_recv_bpf_write_send_chain)
+TEST_F(uni, net_recv_bpf_write_send_chain)
 {
 	struct nvme_ring_io_cqe cqe[4];
 	unsigned char *d = self->data, req[4096], resp[4096];
 	int mine = -1, peer = -1;
 	__u32 sum = 0, i;
 
-	ASSERT_EQ(0, uio_attach(self, 0, "xor_range"));
+	ASSERT_EQ(0, uni_attach(self, 0, "xor_range"));
 	ASSERT_EQ(0, nt_sock_pair(SOCK_STREAM, &mine, &peer));
 	ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 3, mine));
 	nt_fill(req, sizeof(req), 23);
 	for (i = 0; i < sizeof(req); i++)
 		sum += req[i] ^ 0x5a;
 
-	uio_prep_net(uio_sqe(self), false, 3, MiB + 4, 4096, MSG_WAITALL, 1,
+	uni_prep_net(uni_sqe(self), false, 3, MiB + 4, 4096, MSG_WAITALL, 1,
 		     true);
-	uio_prep_bpf(uio_sqe(self), 0, MiB + 4, 4096, 0x5a, 2, true);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 64, 8,
+	uni_prep_bpf(uni_sqe(self), 0, MiB + 4, 4096, 0x5a, 2, true);
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 64, 8,
 		    MiB + 4, 4096, 3, true);
-	uio_prep_net(uio_sqe(self), true, 3, MiB + 4, 4096, 0, 4, false);
+	uni_prep_net(uni_sqe(self), true, 3, MiB + 4, 4096, 0, 4, false);
 	ASSERT_EQ(4, nrio_unified_submit(self->u));
 	/* Nothing can run before the request arrives. */
 	ASSERT_EQ(0, nrio_unified_reap(self->u, cqe, 4, 0, 0));
@@ -791,9 +791,9 @@ TEST_F(uio, net_recv_bpf_write_send_chain)
 
 	/* What was persisted is the processed request. */
 	memset(d, 0, 4096);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 64, 8,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 64, 8,
 		    0, 4096, 5, false);
-	ASSERT_EQ(0, uio_run(self, 1, cqe));
+	ASSERT_EQ(0, uni_run(self, 1, cqe));
 	ASSERT_EQ(4096, cqe[0].res);
 	EXPECT_EQ(0, xored(d, req, sizeof(req), 0x5a));
 	close(mine);
@@ -801,28 +801,28 @@ TEST_F(uio, net_recv_bpf_write_send_chain)
 }
 
 /* Storage to network: NVMe READ -> BPF -> NET_SEND of one UDP datagram. */
-TEST_F(uio, nvme_read_bpf_send_chain)
+TEST_F(uni, nvme_read_bpf_send_chain)
 {
 	struct nvme_ring_io_cqe cqe[3];
 	unsigned char *d = self->data, want[2048], got[4096];
 	int mine = -1, peer = -1;
 
-	ASSERT_EQ(0, uio_attach(self, 2, "xor_range"));
+	ASSERT_EQ(0, uni_attach(self, 2, "xor_range"));
 	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &mine, &peer));
 	ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 0, mine));
 	nt_fill(d, sizeof(want), 29);
 	memcpy(want, d, sizeof(want));
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 80, 4,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_WRITE, SCRATCH_LBA + 80, 4,
 		    0, 2048, 1, false);
-	ASSERT_EQ(0, uio_run(self, 1, cqe));
+	ASSERT_EQ(0, uni_run(self, 1, cqe));
 	ASSERT_EQ(2048, cqe[0].res);
 
 	memset(d + 2 * MiB + 44, 0, 2048);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 80, 4,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA + 80, 4,
 		    2 * MiB + 44, 2048, 2, true);
-	uio_prep_bpf(uio_sqe(self), 2, 2 * MiB + 44, 2048, 0xc3, 3, true);
-	uio_prep_net(uio_sqe(self), true, 0, 2 * MiB + 44, 2048, 0, 4, false);
-	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	uni_prep_bpf(uni_sqe(self), 2, 2 * MiB + 44, 2048, 0xc3, 3, true);
+	uni_prep_net(uni_sqe(self), true, 0, 2 * MiB + 44, 2048, 0, 4, false);
+	ASSERT_EQ(0, uni_run(self, 3, cqe));
 	EXPECT_EQ(2048, cqe[0].res);
 	EXPECT_LE(0, cqe[1].res);
 	EXPECT_EQ(2048, cqe[2].res);
@@ -833,48 +833,48 @@ TEST_F(uio, nvme_read_bpf_send_chain)
 }
 
 /* Program results and every step error, the same errno on both engines. */
-TEST_F(uio, step_errors)
+TEST_F(uni, step_errors)
 {
 	struct nvme_ring_io_cqe cqe[4];
 	struct unified_io_sqe *sqe;
 
-	ASSERT_EQ(0, uio_attach(self, 1, "ret_arg"));
+	ASSERT_EQ(0, uni_attach(self, 1, "ret_arg"));
 	/* res is the program's value; a negative one cancels the chain. */
-	uio_prep_bpf(uio_sqe(self), 1, 0, 0, 1234, 10, true);
-	uio_prep_bpf(uio_sqe(self), 1, 0, 0, (__u64)-EPROTO, 11, true);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
+	uni_prep_bpf(uni_sqe(self), 1, 0, 0, 1234, 10, true);
+	uni_prep_bpf(uni_sqe(self), 1, 0, 0, (__u64)-EPROTO, 11, true);
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
 		    512, 12, false);
-	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	ASSERT_EQ(0, uni_run(self, 3, cqe));
 	EXPECT_EQ(1234, cqe[0].res);
 	EXPECT_EQ(-EPROTO, cqe[1].res);
 	EXPECT_EQ(-ECANCELED, cqe[2].res);
 
 	/* The program's checks: empty slot, bad slot, range. */
-	uio_prep_bpf(uio_sqe(self), 9, 0, 0, 0, 20, true);
-	uio_prep_bpf(uio_sqe(self), 1, 0, 0, 0, 21, false);
-	ASSERT_EQ(0, uio_run(self, 2, cqe));
+	uni_prep_bpf(uni_sqe(self), 9, 0, 0, 0, 20, true);
+	uni_prep_bpf(uni_sqe(self), 1, 0, 0, 0, 21, false);
+	ASSERT_EQ(0, uni_run(self, 2, cqe));
 	EXPECT_EQ(-ENOENT, cqe[0].res);
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
-	uio_prep_bpf(uio_sqe(self), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 22, false);
-	uio_prep_bpf(uio_sqe(self), 1, DATA - 64, 128, 0, 23, false);
-	ASSERT_EQ(0, uio_run(self, 2, cqe));
+	uni_prep_bpf(uni_sqe(self), UNIFIED_IO_BPF_SLOTS, 0, 0, 0, 22, false);
+	uni_prep_bpf(uni_sqe(self), 1, DATA - 64, 128, 0, 23, false);
+	ASSERT_EQ(0, uni_run(self, 2, cqe));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 2, 22));
 	EXPECT_EQ(-EFAULT, UIO_RES(cqe, 2, 23));
 
 	/* The descriptor's: reserved bits, types, NVMe fields. */
-	sqe = uio_sqe(self);
-	uio_prep_bpf(sqe, 1, 0, 0, 0, 30, false);
+	sqe = uni_sqe(self);
+	uni_prep_bpf(sqe, 1, 0, 0, 0, 30, false);
 	sqe->cmd.bpf.resv2[3] = 1;
-	sqe = uio_sqe(self);
-	uio_prep_bpf(sqe, 1, 0, 0, 0, 31, false);
+	sqe = uni_sqe(self);
+	uni_prep_bpf(sqe, 1, 0, 0, 0, 31, false);
 	sqe->flags |= 0x80;
-	sqe = uio_sqe(self);
-	uio_prep_bpf(sqe, 1, 0, 0, 0, 32, false);
+	sqe = uni_sqe(self);
+	uni_prep_bpf(sqe, 1, 0, 0, 0, 32, false);
 	sqe->type = UNIFIED_IO_TYPE_NET_SEND;
-	sqe = uio_sqe(self);
-	uio_prep_bpf(sqe, 1, 0, 0, 0, 33, false);
+	sqe = uni_sqe(self);
+	uni_prep_bpf(sqe, 1, 0, 0, 0, 33, false);
 	sqe->type = 77;
-	ASSERT_EQ(0, uio_run(self, 4, cqe));
+	ASSERT_EQ(0, uni_run(self, 4, cqe));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 30));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 4, 31));
 	/* A socket step of length 0, checked by both engines. */
@@ -885,34 +885,34 @@ TEST_F(uio, step_errors)
 	 * A bad step in the middle of a chain: the READ before it runs, it
 	 * fails with its errno, the step after it is cancelled.
 	 */
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0,
 		    512, 40, true);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 2,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 2,
 		    512, 41, true);		/* not 4-byte aligned */
-	uio_prep_bpf(uio_sqe(self), 1, 0, 0, 5, 42, false);
-	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	uni_prep_bpf(uni_sqe(self), 1, 0, 0, 5, 42, false);
+	ASSERT_EQ(0, uni_run(self, 3, cqe));
 	EXPECT_EQ(512, cqe[0].res);
 	EXPECT_EQ(-EINVAL, cqe[1].res);
 	EXPECT_EQ(-ECANCELED, cqe[2].res);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, ~0ULL >> 1, 1, 0,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, ~0ULL >> 1, 1, 0,
 		    512, 43, true);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1,
 		    DATA - 256, 512, 44, false);
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 2, 0,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 2, 0,
 		    512, 45, false);
-	ASSERT_EQ(0, uio_run(self, 3, cqe));
+	ASSERT_EQ(0, uni_run(self, 3, cqe));
 	EXPECT_EQ(-ERANGE, UIO_RES(cqe, 3, 43));
 	EXPECT_EQ(-ECANCELED, UIO_RES(cqe, 3, 44));
-	EXPECT_LT(uio_pos(cqe, 3, 43), uio_pos(cqe, 3, 44));
+	EXPECT_LT(uni_pos(cqe, 3, 43), uni_pos(cqe, 3, 44));
 	/* data_len is not NLB * 512 */
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 3, 45));
-	uio_prep_rw(uio_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1,
+	uni_prep_rw(uni_sqe(self), NVME_RING_IO_OP_READ, SCRATCH_LBA, 1,
 		    DATA - 256, 512, 46, false);
-	sqe = uio_sqe(self);
-	uio_prep_rw(sqe, NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0, 512, 47,
+	sqe = uni_sqe(self);
+	uni_prep_rw(sqe, NVME_RING_IO_OP_READ, SCRATCH_LBA, 1, 0, 512, 47,
 		    false);
 	sqe->cmd.nvme.nsid = 77;
-	ASSERT_EQ(0, uio_run(self, 2, cqe));
+	ASSERT_EQ(0, uni_run(self, 2, cqe));
 	EXPECT_EQ(-EFAULT, UIO_RES(cqe, 2, 46));
 	EXPECT_EQ(-EINVAL, UIO_RES(cqe, 2, 47));
 	EXPECT_EQ(0, nrio_unified_inflight(self->u));
@@ -923,22 +923,22 @@ TEST_F(uio, step_errors)
  * slots and nothing reaped, the fifth chain of eight waits; an SQ ring
  * filled by one chain without an end completes all of it with EINVAL.
  */
-TEST_F(uio, cq_room_and_endless_chains)
+TEST_F(uni, cq_room_and_endless_chains)
 {
 	struct nvme_ring_io_cqe cqe[40];
 	int last[5] = { -1, -1, -1, -1, -1 };
 	unsigned int c, i, got;
 
-	ASSERT_EQ(0, uio_attach(self, 1, "ret_arg"));
+	ASSERT_EQ(0, uni_attach(self, 1, "ret_arg"));
 	/* Chain c's step i: user_data and result 8 * c + i. */
 	for (c = 0; c < 4; c += 2) {
 		for (i = 0; i < 16; i++)
-			uio_prep_bpf(uio_sqe(self), 1, 0, 0, 8 * c + i,
+			uni_prep_bpf(uni_sqe(self), 1, 0, 0, 8 * c + i,
 				     8 * c + i, i % 8 != 7);
 		ASSERT_EQ(16, nrio_unified_submit(self->u));
 	}
 	for (i = 0; i < 8; i++)
-		uio_prep_bpf(uio_sqe(self), 1, 0, 0, 32 + i, 32 + i, i != 7);
+		uni_prep_bpf(uni_sqe(self), 1, 0, 0, 32 + i, 32 + i, i != 7);
 	EXPECT_EQ(0, nrio_unified_submit(self->u));	/* the CQ is full */
 	got = nrio_unified_reap(self->u, cqe, 8, 8, 10LL * 1000 * 1000 * 1000);
 	ASSERT_EQ(8, got);
@@ -951,13 +951,13 @@ TEST_F(uio, cq_room_and_endless_chains)
 
 		ASSERT_GT(40, ud);
 		EXPECT_EQ((int)ud, cqe[i].res);
-		EXPECT_EQ(i, uio_pos(cqe, 40, ud));
+		EXPECT_EQ(i, uni_pos(cqe, 40, ud));
 		EXPECT_EQ(last[ud / 8] + 1, (int)(ud % 8));
 		last[ud / 8] = ud % 8;
 	}
 
 	for (i = 0; i < 16; i++)
-		uio_prep_bpf(uio_sqe(self), 1, 0, 0, 0, 200 + i, true);
+		uni_prep_bpf(uni_sqe(self), 1, 0, 0, 0, 200 + i, true);
 	/* The SQ is full. */
 	EXPECT_EQ(NULL, nrio_unified_get_sqe(self->u));
 	ASSERT_EQ(16, nrio_unified_submit(self->u));

@@ -29,7 +29,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "nrio_uio_test.h"
+#include "nrio_unified_test.h"
 #include "nrio_bpf_test.h"
 
 #include "kselftest_harness.h"
@@ -170,12 +170,12 @@ static long long now_ms(void)
 }
 
 /* Publish @n descriptors, submit them, reap @n into @cqe. */
-static int run(struct uio *u, __u32 n, struct nvme_ring_io_cqe *cqe)
+static int run(struct uni *u, __u32 n, struct nvme_ring_io_cqe *cqe)
 {
 	nrio_ring_submit(&u->sq, n);
-	if (uio_submit(u) != (int)n)
+	if (uni_submit(u) != (int)n)
 		return -EIO;
-	return uio_reap(u, cqe, n);
+	return uni_reap(u, cqe, n);
 }
 
 /* The entry of @cqe[0..n) with @ud. */
@@ -201,16 +201,16 @@ TEST_F(cg, io_stat_counts_second_step)
 {
 	struct nvme_ring_io_cqe cqe[2];
 	long long before, after;
-	struct uio u;
+	struct uni u;
 	__u32 idx;
 
-	ASSERT_EQ(0, uio_open(&u, NS1_BLK, O_RDONLY, 8, 16, REGION));
+	ASSERT_EQ(0, uni_open(&u, NS1_BLK, O_RDONLY, 8, 16, REGION));
 	before = io_rbytes(self->path, NS1_BLK);
 	ASSERT_LE(0, before);
-	idx = uio_reserve(&u, 2);
-	uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_READ, 0,
+	idx = uni_reserve(&u, 2);
+	uni_prep_rw(uni_sqe(&u, idx), NVME_RING_IO_OP_READ, 0,
 		    4096 / u.lba, 0, 4096, 1, true);
-	uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, 1024,
+	uni_prep_rw(uni_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, 1024,
 		    4 * MiB / u.lba, 0, 4 * MiB, 2, false);
 	ASSERT_EQ(0, run(&u, 2, cqe));
 	EXPECT_EQ(4096, by_ud(cqe, 2, 1)->res);
@@ -220,7 +220,7 @@ TEST_F(cg, io_stat_counts_second_step)
 		TH_LOG("io.stat of the submitter's cgroup counted %lld bytes of the chain's %llu: its second step ran outside it",
 		       after - before, 4 * MiB + 4096);
 	}
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /*
@@ -235,14 +235,14 @@ TEST_F(cg, io_stat_counts_hop_reads)
 	struct bpf_object *obj = NULL;
 	long long before, after;
 	__u32 idx, nlb;
-	struct uio u;
+	struct uni u;
 
-	ASSERT_EQ(0, uio_open(&u, NS1_BLK, O_RDONLY, 8, 16, REGION));
-	ASSERT_EQ(0, uio_info(u.fd, &info));
+	ASSERT_EQ(0, uni_open(&u, NS1_BLK, O_RDONLY, 8, 16, REGION));
+	ASSERT_EQ(0, uni_info(u.fd, &info));
 	if (!(info.features & UNIFIED_IO_FEAT_BPF_READ_NEXT)) {
 		/* Only a kernel without BTF may lack it. */
 		ASSERT_NE(0, access("/sys/kernel/btf/vmlinux", F_OK));
-		uio_close(&u);
+		uni_close(&u);
 		SKIP(return, "no BTF in this kernel: the module runs no BPF");
 	}
 	ASSERT_EQ(0, nt_bpf_load("deferred.bpf.o", &obj));
@@ -253,9 +253,9 @@ TEST_F(cg, io_stat_counts_hop_reads)
 	nlb = MiB / u.lba;
 	before = io_rbytes(self->path, NS1_BLK);
 	ASSERT_LE(0, before);
-	idx = uio_reserve(&u, 1);
-	uio_prep_bpf(uio_sqe(&u, idx), 0, 0, 0, 4ULL << 32 | nlb, 7, false);
-	uio_sqe(&u, idx)->cmd.bpf.max_hops = 4;
+	idx = uni_reserve(&u, 1);
+	uni_prep_bpf(uni_sqe(&u, idx), 0, 0, 0, 4ULL << 32 | nlb, 7, false);
+	uni_sqe(&u, idx)->cmd.bpf.max_hops = 4;
 	ASSERT_EQ(0, run(&u, 1, &cqe));
 	EXPECT_EQ(4, cqe.res);
 	EXPECT_EQ(4, cqe.result0);
@@ -264,7 +264,7 @@ TEST_F(cg, io_stat_counts_hop_reads)
 		TH_LOG("io.stat of the submitter's cgroup counted %lld bytes of the step's 4 reads of 1 MiB: the hops ran outside it",
 		       after - before);
 	}
-	uio_close(&u);
+	uni_close(&u);
 	bpf_object__close(obj);
 }
 
@@ -279,7 +279,7 @@ TEST_F(cg, io_max_throttles_second_step)
 	char path[192], pre[32], limit[96];
 	struct nvme_ring_io_cqe cqe[2];
 	long long t0, ms;
-	struct uio u;
+	struct uni u;
 	__u32 idx;
 
 	snprintf(path, sizeof(path), "%s/io.max", self->path);
@@ -289,11 +289,11 @@ TEST_F(cg, io_max_throttles_second_step)
 	snprintf(limit, sizeof(limit), "%srbps=%llu", pre, 2 * MiB);
 	ASSERT_EQ(0, nt_write_file(path, limit));
 
-	ASSERT_EQ(0, uio_open(&u, NS1_BLK, O_RDONLY, 8, 16, REGION));
-	idx = uio_reserve(&u, 2);
-	uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_READ, 0,
+	ASSERT_EQ(0, uni_open(&u, NS1_BLK, O_RDONLY, 8, 16, REGION));
+	idx = uni_reserve(&u, 2);
+	uni_prep_rw(uni_sqe(&u, idx), NVME_RING_IO_OP_READ, 0,
 		    4096 / u.lba, 0, 4096, 1, true);
-	uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, 2048,
+	uni_prep_rw(uni_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, 2048,
 		    4 * MiB / u.lba, 0, 4 * MiB, 2, false);
 	t0 = now_ms();
 	ASSERT_EQ(0, run(&u, 2, cqe));
@@ -306,7 +306,7 @@ TEST_F(cg, io_max_throttles_second_step)
 	}
 	snprintf(limit, sizeof(limit), "%srbps=max", pre);
 	nt_write_file(path, limit);
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* --- memory cgroup ------------------------------------------------------- */
@@ -329,22 +329,22 @@ TEST_F(cg, memcg_charges_deferred_net_step)
 	struct unified_io_sock_attach a = { .slot = 0 };
 	struct nvme_ring_io_cqe *cqe;
 	int mine = -1, peer = -1, i;
-	struct uio u;
+	struct uni u;
 	__u32 idx;
 
 	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &mine, &peer));
-	ASSERT_EQ(0, uio_open(&u, NS1_BLK, O_RDONLY, 2 * NCHAINS,
+	ASSERT_EQ(0, uni_open(&u, NS1_BLK, O_RDONLY, 2 * NCHAINS,
 			      4 * NCHAINS, REGION));
 	a.sock_fd = mine;
 	ASSERT_EQ(0, ioctl(u.fd, UNIFIED_IO_SOCK_ATTACH, &a));
 	cqe = calloc(NCHAINS, sizeof(*cqe));
 	ASSERT_NE(NULL, cqe);
 
-	idx = uio_reserve(&u, 2 * NCHAINS);
+	idx = uni_reserve(&u, 2 * NCHAINS);
 	for (i = 0; i < NCHAINS; i++) {
-		uio_prep_rw(uio_sqe(&u, idx + 2 * i), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 2 * i), NVME_RING_IO_OP_READ,
 			    0, 4096 / u.lba, 2 * MiB, 4096, 2 * i, true);
-		uio_prep_net(uio_sqe(&u, idx + 2 * i + 1), false, 0, NET_OFF,
+		uni_prep_net(uni_sqe(&u, idx + 2 * i + 1), false, 0, NET_OFF,
 			     UNIFIED_IO_NET_MAX, 0, 2 * i + 1, false);
 	}
 	want = (long long)NCHAINS *
@@ -352,9 +352,9 @@ TEST_F(cg, memcg_charges_deferred_net_step)
 	before = mem_current(self->path);
 	ASSERT_LT(0, before);
 	nrio_ring_submit(&u.sq, 2 * NCHAINS);
-	ASSERT_EQ(2 * NCHAINS, uio_submit(&u));
+	ASSERT_EQ(2 * NCHAINS, uni_submit(&u));
 	/* The READs complete; their NET steps start after them and wait. */
-	ASSERT_EQ(0, uio_reap(&u, cqe, NCHAINS));
+	ASSERT_EQ(0, uni_reap(&u, cqe, NCHAINS));
 	for (i = 0; i < NCHAINS && cqe[i].res == 4096; i++)
 		;
 	ASSERT_EQ(NCHAINS, i) {
@@ -375,7 +375,7 @@ TEST_F(cg, memcg_charges_deferred_net_step)
 	}
 	/* Nothing arrived: every NET step still waits. */
 	EXPECT_EQ(0, nrio_ring_peek(&u.cq, 1, &idx));
-	uio_close(&u);
+	uni_close(&u);
 	close(mine);
 	close(peer);
 	free(cqe);
@@ -406,7 +406,7 @@ static int drop_sys_admin(void)
 #define GOT_FD		1000	/* as bpf/deferred.bpf.c */
 
 FIXTURE(creds) {
-	struct uio u;
+	struct uni u;
 	struct bpf_object *obj;
 	int map_fd;
 	__u32 map_id;
@@ -434,7 +434,7 @@ FIXTURE_SETUP(creds)
 		SKIP(return, "no %s", NS1_BLK);
 	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, uio_info(fd, &uinfo));
+	ASSERT_EQ(0, uni_info(fd, &uinfo));
 	close(fd);
 	if (!(uinfo.features & UNIFIED_IO_FEAT_BPF_READ_NEXT)) {
 		ASSERT_NE(0, access("/sys/kernel/btf/vmlinux", F_OK));
@@ -452,19 +452,19 @@ FIXTURE_SETUP(creds)
 	memset(&info, 0, sizeof(info));
 	ASSERT_EQ(0, bpf_obj_get_info_by_fd(self->map_fd, &info, &len));
 	self->map_id = info.id;
-	ASSERT_EQ(0, uio_open(&self->u, NS1_BLK, O_RDONLY, 8, 16, REGION));
+	ASSERT_EQ(0, uni_open(&self->u, NS1_BLK, O_RDONLY, 8, 16, REGION));
 }
 
 FIXTURE_TEARDOWN(creds)
 {
-	uio_close(&self->u);
+	uni_close(&self->u);
 	if (self->map_fd >= 0)
 		close(self->map_fd);
 	if (self->obj)
 		bpf_object__close(self->obj);
 }
 
-static int attach_prog(struct uio *u, __u32 slot, struct bpf_object *obj,
+static int attach_prog(struct uni *u, __u32 slot, struct bpf_object *obj,
 		       const char *name)
 {
 	struct unified_io_bpf_attach a = { .slot = slot };
@@ -486,15 +486,15 @@ TEST_F(creds, map_fd_by_id_in_deferred_step)
 {
 	int want = variant->sys_admin ? GOT_FD : EPERM;
 	struct nvme_ring_io_cqe cqe[3];
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u32 idx;
 
 	ASSERT_EQ(0, attach_prog(u, 0, self->obj, "get_fd"));
-	idx = uio_reserve(u, 3);
-	uio_prep_bpf(uio_sqe(u, idx), 0, 0, 0, self->map_id, 1, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, 0,
+	idx = uni_reserve(u, 3);
+	uni_prep_bpf(uni_sqe(u, idx), 0, 0, 0, self->map_id, 1, true);
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_READ, 0,
 		    4096 / u->lba, 0, 4096, 2, true);
-	uio_prep_bpf(uio_sqe(u, idx + 2), 0, 0, 0, self->map_id, 3, false);
+	uni_prep_bpf(uni_sqe(u, idx + 2), 0, 0, 0, self->map_id, 3, false);
 	ASSERT_EQ(0, run(u, 3, cqe));
 	EXPECT_EQ(want, by_ud(cqe, 3, 1)->res) {
 		TH_LOG("inline step (in SUBMIT): %d", by_ud(cqe, 3, 1)->res);
@@ -513,14 +513,14 @@ TEST_F(creds, map_fd_by_id_in_deferred_step)
 TEST_F(creds, map_fd_by_id_in_hop)
 {
 	int want = variant->sys_admin ? GOT_FD : EPERM;
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe;
 	__u32 idx;
 
 	ASSERT_EQ(0, attach_prog(u, 1, self->obj, "get_fd_hop"));
-	idx = uio_reserve(u, 1);
-	uio_prep_bpf(uio_sqe(u, idx), 1, 0, 0, self->map_id, 9, false);
-	uio_sqe(u, idx)->cmd.bpf.max_hops = 1;
+	idx = uni_reserve(u, 1);
+	uni_prep_bpf(uni_sqe(u, idx), 1, 0, 0, self->map_id, 9, false);
+	uni_sqe(u, idx)->cmd.bpf.max_hops = 1;
 	ASSERT_EQ(0, run(u, 1, &cqe));
 	EXPECT_EQ(1, cqe.result0);
 	EXPECT_EQ(want, cqe.res >> 16) {

@@ -836,12 +836,12 @@ static int unet_run(struct _test_data_unet *self, unsigned int n,
  */
 static void unet_prep_round_trip(struct _test_data_unet *self, __u64 slba)
 {
-	uio_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
+	uni_prep_net(unet_sqe(self), false, 0, 4, 4096, MSG_WAITALL, 1, true);
+	uni_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, slba, 8, 4, 4096, 2,
 		    true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
+	uni_prep_rw(unet_sqe(self), NVME_RING_IO_OP_READ, slba, 8, MiB, 4096,
 		    3, true);
-	uio_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
+	uni_prep_net(unet_sqe(self), true, 0, MiB, 4096, 0, 4, false);
 }
 
 /* NET_RECV -> NVMe WRITE -> NVMe READ -> NET_SEND in one submission. */
@@ -910,10 +910,10 @@ TEST_F(unet, short_step_ends_chain)
 
 	nt_fill(buf, sizeof(buf), 5);
 	ASSERT_EQ(100, send(self->peer, buf, sizeof(buf), 0));
-	uio_prep_net(unet_sqe(self), false, 0, 0, 4096, 0, 1, true);
-	uio_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, 330 * MiB / 512, 8,
+	uni_prep_net(unet_sqe(self), false, 0, 0, 4096, 0, 1, true);
+	uni_prep_rw(unet_sqe(self), NVME_RING_IO_OP_WRITE, 330 * MiB / 512, 8,
 		    0, 4096, 2, true);
-	uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 3, false);
+	uni_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 3, false);
 	ASSERT_EQ(0, unet_run(self, 3, cqe));
 	EXPECT_EQ(100, cqe[0].res);
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
@@ -939,15 +939,15 @@ TEST_F(unet, descriptor_errors)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uio_prep_net(unet_sqe(self), bad[i].send, bad[i].sock,
+		uni_prep_net(unet_sqe(self), bad[i].send, bad[i].sock,
 			     bad[i].off, bad[i].len, bad[i].flags, 10 + i, true);
-		uio_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 20 + i, false);
+		uni_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 20 + i, false);
 		ASSERT_EQ(0, unet_run(self, 2, cqe));
 		EXPECT_EQ(bad[i].err, cqe[0].res) TH_LOG("case %u", i);
 		EXPECT_EQ(-ECANCELED, cqe[1].res) TH_LOG("case %u", i);
 	}
 	sqe = unet_sqe(self);
-	uio_prep_net(sqe, true, 0, 0, 64, 0, 30, false);
+	uni_prep_net(sqe, true, 0, 0, 64, 0, 30, false);
 	sqe->cmd.net.resv[6] = 1;
 	ASSERT_EQ(0, unet_run(self, 1, cqe));
 	EXPECT_EQ(-EINVAL, cqe[0].res);
@@ -962,7 +962,7 @@ TEST_F(unet, descriptor_errors)
 		ASSERT_EQ(0, listen(l, 1));
 		ASSERT_EQ(0, nrio_unified_attach_sock(self->u, 1, l));
 		/* ...but a step on it is. */
-		uio_prep_net(unet_sqe(self), false, 1, 0, 64, 0, 31, false);
+		uni_prep_net(unet_sqe(self), false, 1, 0, 64, 0, 31, false);
 		ASSERT_EQ(0, unet_run(self, 1, cqe));
 		EXPECT_EQ(-ENOTCONN, cqe[0].res);
 		close(l);
@@ -977,8 +977,8 @@ TEST_F(unet, truncated_and_closed)
 
 	if (variant->type == SOCK_DGRAM) {
 		ASSERT_EQ(300, send(self->peer, buf, sizeof(buf), 0));
-		uio_prep_net(unet_sqe(self), false, 0, 0, 100, 0, 1, true);
-		uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 2, false);
+		uni_prep_net(unet_sqe(self), false, 0, 0, 100, 0, 1, true);
+		uni_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 2, false);
 		ASSERT_EQ(0, unet_run(self, 2, cqe));
 		EXPECT_EQ(-EMSGSIZE, cqe[0].res);
 		EXPECT_EQ(-ECANCELED, cqe[1].res);
@@ -987,16 +987,16 @@ TEST_F(unet, truncated_and_closed)
 	close(self->peer);
 	self->peer = -1;
 	/* End of stream: 0 bytes, which ends the chain. */
-	uio_prep_net(unet_sqe(self), false, 0, 0, 100, 0, 1, true);
-	uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 2, false);
+	uni_prep_net(unet_sqe(self), false, 0, 0, 100, 0, 1, true);
+	uni_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 2, false);
 	ASSERT_EQ(0, unet_run(self, 2, cqe));
 	EXPECT_EQ(0, cqe[0].res);
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
 	/* Sending to a closed peer: EPIPE, or ECONNRESET once it reset. */
-	uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 3, false);
+	uni_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 3, false);
 	ASSERT_EQ(0, unet_run(self, 1, cqe));
 	if (cqe[0].res == 100) {	/* the first send may still go */
-		uio_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 4, false);
+		uni_prep_net(unet_sqe(self), true, 0, 0, 100, 0, 4, false);
 		ASSERT_EQ(0, unet_run(self, 1, cqe));
 	}
 	EXPECT_TRUE(cqe[0].res == -EPIPE || cqe[0].res == -ECONNRESET)
@@ -1015,7 +1015,7 @@ TEST_F(unet, attach_detach)
 						    self->mine));
 	EXPECT_EQ(0, nrio_unified_attach_sock(self->u, 0, -1));
 	EXPECT_EQ(-ENOENT, nrio_unified_attach_sock(self->u, 0, -1));
-	uio_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 1, false);
+	uni_prep_net(unet_sqe(self), true, 0, 0, 64, 0, 1, false);
 	ASSERT_EQ(0, unet_run(self, 1, cqe));
 	EXPECT_EQ(-ENOENT, cqe[0].res);
 }

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "nrio_uio_test.h"
+#include "nrio_unified_test.h"
 
 #include "kselftest_harness.h"
 
@@ -60,7 +60,7 @@ TEST(sock_attach_errors)
 	struct unified_io_sock_attach a = { 0 };
 	struct unified_io_info info;
 	int fd, mine, peer, pfd[2], un, raw;
-	struct uio u;
+	struct uni u;
 
 	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -68,8 +68,8 @@ TEST(sock_attach_errors)
 	EXPECT_EQ(-EBADFD, sock_attach(fd, 0, mine));
 	close(fd);
 
-	ASSERT_EQ(0, uio_open(&u, NULL, 0, 8, 0, DATA));
-	ASSERT_EQ(0, uio_info(u.fd, &info));
+	ASSERT_EQ(0, uni_open(&u, NULL, 0, 8, 0, DATA));
+	ASSERT_EQ(0, uni_info(u.fd, &info));
 	EXPECT_TRUE(info.features & UNIFIED_IO_FEAT_NET);
 	EXPECT_EQ(-EINVAL, sock_attach(u.fd, UNIFIED_IO_SOCK_SLOTS, mine));
 	a.sock_fd = mine;
@@ -112,13 +112,13 @@ TEST(sock_attach_errors)
 	close(pfd[1]);
 	close(mine);
 	close(peer);
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* --- data, TCP and UDP ---------------------------------------------------- */
 
 FIXTURE(net) {
-	struct uio u;
+	struct uni u;
 	int mine;
 	int peer;
 	unsigned char buf[8192];
@@ -136,14 +136,14 @@ FIXTURE_SETUP(net)
 	self->mine = self->peer = -1;
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
-	ASSERT_EQ(0, uio_open(&self->u, NS1_BLK, O_RDWR, 16, 0, DATA));
+	ASSERT_EQ(0, uni_open(&self->u, NS1_BLK, O_RDWR, 16, 0, DATA));
 	ASSERT_EQ(0, nt_sock_pair(variant->type, &self->mine, &self->peer));
 	ASSERT_EQ(0, sock_attach(self->u.fd, 1, self->mine));
 }
 
 FIXTURE_TEARDOWN(net)
 {
-	uio_close(&self->u);
+	uni_close(&self->u);
 	if (self->mine >= 0)
 		close(self->mine);
 	if (self->peer >= 0)
@@ -153,16 +153,16 @@ FIXTURE_TEARDOWN(net)
 /* Bytes at a UDP payload's offset (42) go out as they are. */
 TEST_F(net, send)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct unified_io_sqe sqe;
 	struct unified_io_info info;
 
 	nt_fill(u->data, 8192, 7);
-	uio_prep_net(&sqe, true, 1, 42, 3000, 0, 1, false);
-	EXPECT_EQ(3000, uio_sync(u, &sqe));
+	uni_prep_net(&sqe, true, 1, 42, 3000, 0, 1, false);
+	EXPECT_EQ(3000, uni_sync(u, &sqe));
 	ASSERT_EQ(3000, recv_all(self->peer, self->buf, 3000));
 	EXPECT_EQ(0, memcmp(self->buf, u->data + 42, 3000));
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(3000, info.bytes_copied);
 	EXPECT_EQ(0, info.bytes_zero_copy);
 	EXPECT_EQ(0, info.chains);
@@ -171,23 +171,23 @@ TEST_F(net, send)
 /* A receive waits for its data without holding SUBMIT or the ring. */
 TEST_F(net, recv_waits)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u32 flags = variant->type == SOCK_STREAM ? MSG_WAITALL : 0;
 	struct nvme_ring_io_cqe cqe;
 	struct unified_io_sqe sqe;
 	struct unified_io_info info;
-	__u32 idx = uio_reserve(u, 1);
+	__u32 idx = uni_reserve(u, 1);
 
-	uio_prep_net(uio_sqe(u, idx), false, 1, 4096 + 2, 3000, flags, 2,
+	uni_prep_net(uni_sqe(u, idx), false, 1, 4096 + 2, 3000, flags, 2,
 		     false);
 	nrio_ring_submit(&u->sq, 1);
-	ASSERT_EQ(1, uio_submit(u));
-	EXPECT_EQ(-ETIME, uio_wait(u, 1, SEC / 20));
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(1, uni_submit(u));
+	EXPECT_EQ(-ETIME, uni_wait(u, 1, SEC / 20));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(1, info.inflight);
 	/* Other descriptors go on meanwhile. */
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 3, false);
-	EXPECT_EQ(u->lba, uio_sync(u, &sqe));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 3, false);
+	EXPECT_EQ(u->lba, uni_sync(u, &sqe));
 
 	nt_fill(self->buf, 3000, 8);
 	if (variant->type == SOCK_STREAM) {
@@ -198,7 +198,7 @@ TEST_F(net, recv_waits)
 	} else {
 		ASSERT_EQ(3000, send(self->peer, self->buf, 3000, 0));
 	}
-	ASSERT_EQ(0, uio_reap(u, &cqe, 1));
+	ASSERT_EQ(0, uni_reap(u, &cqe, 1));
 	EXPECT_EQ(2, cqe.user_data);
 	EXPECT_EQ(3000, cqe.res);
 	EXPECT_EQ(0, memcmp(self->buf, u->data + 4096 + 2, 3000));
@@ -210,34 +210,34 @@ TEST_F(net, recv_waits)
  */
 TEST_F(net, recv_write_read_send_chain)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u32 flags = variant->type == SOCK_STREAM ? MSG_WAITALL : 0;
 	__u64 slba = 200 * MiB / u->lba;
 	struct nvme_ring_io_cqe cqe[4];
 	struct unified_io_info info;
-	__u32 idx = uio_reserve(u, 4), i;
+	__u32 idx = uni_reserve(u, 4), i;
 
 	memset(u->data, 0, 2 * MiB);
-	uio_prep_net(uio_sqe(u, idx), false, 1, 0, 4096, flags, 10, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_WRITE, slba,
+	uni_prep_net(uni_sqe(u, idx), false, 1, 0, 4096, flags, 10, true);
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_WRITE, slba,
 		    4096 / u->lba, 0, 4096, 11, true);
-	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba,
+	uni_prep_rw(uni_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba,
 		    4096 / u->lba, MiB, 4096, 12, true);
-	uio_prep_net(uio_sqe(u, idx + 3), true, 1, MiB, 4096, 0, 13, false);
+	uni_prep_net(uni_sqe(u, idx + 3), true, 1, MiB, 4096, 0, 13, false);
 	nrio_ring_submit(&u->sq, 4);
-	ASSERT_EQ(4, uio_submit(u));
+	ASSERT_EQ(4, uni_submit(u));
 
 	nt_fill(self->buf, 4096, 9);
 	ASSERT_EQ(4096, send(self->peer, self->buf, 4096, 0));
 	ASSERT_EQ(4096, recv_all(self->peer, self->buf + 4096, 4096));
-	ASSERT_EQ(0, uio_reap(u, cqe, 4));
+	ASSERT_EQ(0, uni_reap(u, cqe, 4));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(10 + i, cqe[i].user_data);
 		EXPECT_EQ(4096, cqe[i].res);
 	}
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 4096, 4096));
 	EXPECT_EQ(0, nt_check(u->data + MiB, 4096, 9));
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(8192, info.bytes_copied);
 	EXPECT_EQ(8192, info.bytes_zero_copy);
 	EXPECT_EQ(1, info.chains);
@@ -246,17 +246,17 @@ TEST_F(net, recv_write_read_send_chain)
 /* Fewer bytes than asked end the chain: nothing unreceived is written. */
 TEST_F(net, short_step_ends_chain)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[2];
-	__u32 idx = uio_reserve(u, 2);
+	__u32 idx = uni_reserve(u, 2);
 
-	uio_prep_net(uio_sqe(u, idx), false, 1, 0, 4096, 0, 20, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_WRITE,
+	uni_prep_net(uni_sqe(u, idx), false, 1, 0, 4096, 0, 20, true);
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_WRITE,
 		    201 * MiB / u->lba, 4096 / u->lba, 0, 4096, 21, false);
 	nrio_ring_submit(&u->sq, 2);
-	ASSERT_EQ(2, uio_submit(u));
+	ASSERT_EQ(2, uni_submit(u));
 	ASSERT_EQ(100, send(self->peer, self->buf, 100, 0));
-	ASSERT_EQ(0, uio_reap(u, cqe, 2));
+	ASSERT_EQ(0, uni_reap(u, cqe, 2));
 	EXPECT_EQ(20, cqe[0].user_data);
 	EXPECT_EQ(100, cqe[0].res);
 	EXPECT_EQ(21, cqe[1].user_data);
@@ -266,47 +266,47 @@ TEST_F(net, short_step_ends_chain)
 /* Every descriptor error, each exact; the ring goes on after them. */
 TEST_F(net, descriptor_errors)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct unified_io_sqe sqe;
 	int i;
 
-	uio_prep_net(&sqe, true, 2, 0, 100, 0, 1, false);
-	EXPECT_EQ(-ENOENT, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, true, UNIFIED_IO_SOCK_SLOTS, 0, 100, 0, 1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, false, 1, 0, 0, 0, 1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, false, 1, 0, UNIFIED_IO_NET_MAX + 1, 0, 1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, false, 1, DATA - 99, 100, 0, 1, false);
-	EXPECT_EQ(-EFAULT, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, true, 1, ~0ULL, 100, 0, 1, false);
-	EXPECT_EQ(-EFAULT, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, true, 1, 0, 100, MSG_WAITALL, 1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, false, 1, 0, 100, MSG_MORE, 1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, false, 1, 0, 100, MSG_PEEK, 1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, true, 1, 0, 100, 0, 1, false);
+	uni_prep_net(&sqe, true, 2, 0, 100, 0, 1, false);
+	EXPECT_EQ(-ENOENT, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, true, UNIFIED_IO_SOCK_SLOTS, 0, 100, 0, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, false, 1, 0, 0, 0, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, false, 1, 0, UNIFIED_IO_NET_MAX + 1, 0, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, false, 1, DATA - 99, 100, 0, 1, false);
+	EXPECT_EQ(-EFAULT, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, true, 1, ~0ULL, 100, 0, 1, false);
+	EXPECT_EQ(-EFAULT, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, true, 1, 0, 100, MSG_WAITALL, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, false, 1, 0, 100, MSG_MORE, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, false, 1, 0, 100, MSG_PEEK, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, true, 1, 0, 100, 0, 1, false);
 	sqe.cmd.net.resv[6] = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_net(&sqe, true, 1, 0, 100, 0, 1, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_net(&sqe, true, 1, 0, 100, 0, 1, false);
 	sqe.resv2 = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 
 	if (variant->type == SOCK_DGRAM) {
 		int un;
 
 		/* A longer datagram is dropped, and said so. */
-		uio_prep_net(&sqe, false, 1, 0, 100, 0, 1, false);
+		uni_prep_net(&sqe, false, 1, 0, 100, 0, 1, false);
 		ASSERT_EQ(101, send(self->peer, self->buf, 101, 0));
-		EXPECT_EQ(-EMSGSIZE, uio_sync(u, &sqe));
+		EXPECT_EQ(-EMSGSIZE, uni_sync(u, &sqe));
 		/* Unconnected: no address to send to. */
 		un = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		ASSERT_EQ(0, sock_attach(u->fd, 4, un));
-		uio_prep_net(&sqe, true, 4, 0, 100, 0, 1, false);
-		EXPECT_EQ(-EDESTADDRREQ, uio_sync(u, &sqe));
+		uni_prep_net(&sqe, true, 4, 0, 100, 0, 1, false);
+		EXPECT_EQ(-EDESTADDRREQ, uni_sync(u, &sqe));
 		close(un);
 	} else {
 		struct sockaddr_in a = { .sin_family = AF_INET };
@@ -316,10 +316,10 @@ TEST_F(net, descriptor_errors)
 		ASSERT_EQ(0, bind(l, (struct sockaddr *)&a, sizeof(a)));
 		ASSERT_EQ(0, listen(l, 1));
 		ASSERT_EQ(0, sock_attach(u->fd, 4, l));
-		uio_prep_net(&sqe, false, 4, 0, 100, 0, 1, false);
-		EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe));
-		uio_prep_net(&sqe, true, 4, 0, 100, 0, 1, false);
-		EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe));
+		uni_prep_net(&sqe, false, 4, 0, 100, 0, 1, false);
+		EXPECT_EQ(-ENOTCONN, uni_sync(u, &sqe));
+		uni_prep_net(&sqe, true, 4, 0, 100, 0, 1, false);
+		EXPECT_EQ(-ENOTCONN, uni_sync(u, &sqe));
 		close(l);
 		/*
 		 * Never connected, bound or not, or disconnected again
@@ -347,12 +347,12 @@ TEST_F(net, descriptor_errors)
 							SO_ERROR, &m, &el));
 			}
 			ASSERT_EQ(0, sock_attach(u->fd, 5, l));
-			uio_prep_net(&sqe, true, 5, 0, 100, 0, 1, false);
-			EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe)) {
+			uni_prep_net(&sqe, true, 5, 0, 100, 0, 1, false);
+			EXPECT_EQ(-ENOTCONN, uni_sync(u, &sqe)) {
 				TH_LOG("NET_SEND, case %d", i);
 			}
-			uio_prep_net(&sqe, false, 5, 0, 100, 0, 1, false);
-			EXPECT_EQ(-ENOTCONN, uio_sync(u, &sqe)) {
+			uni_prep_net(&sqe, false, 5, 0, 100, 0, 1, false);
+			EXPECT_EQ(-ENOTCONN, uni_sync(u, &sqe)) {
 				TH_LOG("NET_RECV, case %d", i);
 			}
 			close(l);
@@ -360,8 +360,8 @@ TEST_F(net, descriptor_errors)
 	}
 	/* The ring and the socket go on. */
 	nt_fill(u->data, 100, 3);
-	uio_prep_net(&sqe, true, 1, 0, 100, 0, 2, false);
-	EXPECT_EQ(100, uio_sync(u, &sqe));
+	uni_prep_net(&sqe, true, 1, 0, 100, 0, 2, false);
+	EXPECT_EQ(100, uni_sync(u, &sqe));
 	ASSERT_EQ(100, recv_all(self->peer, self->buf, 100));
 	EXPECT_EQ(0, nt_check(self->buf, 100, 3));
 }
@@ -369,7 +369,7 @@ TEST_F(net, descriptor_errors)
 /* TCP: a peer that has gone ends receives and fails sends. */
 TEST_F(net, peer_closed)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_cqe cqe[2];
 	struct unified_io_sqe sqe;
 	__u32 idx;
@@ -380,19 +380,19 @@ TEST_F(net, peer_closed)
 	close(self->peer);
 	self->peer = -1;
 	/* End of stream: res 0, and the chain goes no further. */
-	idx = uio_reserve(u, 2);
-	uio_prep_net(uio_sqe(u, idx), false, 1, 0, 100, MSG_WAITALL, 30,
+	idx = uni_reserve(u, 2);
+	uni_prep_net(uni_sqe(u, idx), false, 1, 0, 100, MSG_WAITALL, 30,
 		     true);
-	uio_prep_net(uio_sqe(u, idx + 1), true, 1, 0, 100, 0, 31, false);
+	uni_prep_net(uni_sqe(u, idx + 1), true, 1, 0, 100, 0, 31, false);
 	nrio_ring_submit(&u->sq, 2);
-	ASSERT_EQ(2, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 2));
+	ASSERT_EQ(2, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 2));
 	EXPECT_EQ(0, cqe[0].res);
 	EXPECT_EQ(-ECANCELED, cqe[1].res);
 	/* The first send may still be taken; the reset fails the next. */
-	uio_prep_net(&sqe, true, 1, 0, 100, 0, 32, false);
+	uni_prep_net(&sqe, true, 1, 0, 100, 0, 32, false);
 	for (i = 0, res = 100; i < 10 && res == 100; i++) {
-		res = uio_sync(u, &sqe);
+		res = uni_sync(u, &sqe);
 		usleep(10000);
 	}
 	EXPECT_TRUE(res == -EPIPE || res == -ECONNRESET) {
@@ -404,27 +404,27 @@ TEST_F(net, peer_closed)
 TEST_F(net, no_namespace)
 {
 	struct unified_io_sqe sqe;
-	struct uio n;
+	struct uni n;
 
-	ASSERT_EQ(0, uio_open(&n, NULL, 0, 8, 0, 2 * MiB));
+	ASSERT_EQ(0, uni_open(&n, NULL, 0, 8, 0, 2 * MiB));
 	ASSERT_EQ(0, sock_attach(n.fd, 0, self->mine));
 	nt_fill(n.data + 8, 1000, 11);
-	uio_prep_net(&sqe, true, 0, 8, 1000, 0, 1, false);
-	EXPECT_EQ(1000, uio_sync(&n, &sqe));
+	uni_prep_net(&sqe, true, 0, 8, 1000, 0, 1, false);
+	EXPECT_EQ(1000, uni_sync(&n, &sqe));
 	ASSERT_EQ(1000, recv_all(self->peer, self->buf, 1000));
 	EXPECT_EQ(0, nt_check(self->buf, 1000, 11));
-	uio_close(&n);
+	uni_close(&n);
 }
 
 /* --- teardown ------------------------------------------------------------- */
 
 /* Queue a chain that waits for data on slot 1: RECV -> WRITE. */
-static void queue_waiting_chain(struct uio *u)
+static void queue_waiting_chain(struct uni *u)
 {
-	__u32 idx = uio_reserve(u, 2);
+	__u32 idx = uni_reserve(u, 2);
 
-	uio_prep_net(uio_sqe(u, idx), false, 1, 0, 4096, 0, 40, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_WRITE,
+	uni_prep_net(uni_sqe(u, idx), false, 1, 0, 4096, 0, 40, true);
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_WRITE,
 		    202 * MiB / u->lba, 4096 / u->lba, 0, 4096, 41, false);
 	nrio_ring_submit(&u->sq, 2);
 }
@@ -432,18 +432,18 @@ static void queue_waiting_chain(struct uio *u)
 /* Closing with a step waiting cancels it and lets the context go. */
 TEST_F(net, close_while_waiting)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	int base;
 
-	uio_close(u);
+	uni_close(u);
 	base = nt_refcnt_settled();
 	ASSERT_LE(0, base);
-	ASSERT_EQ(0, uio_open(u, NS1_BLK, O_RDWR, 16, 0, DATA));
+	ASSERT_EQ(0, uni_open(u, NS1_BLK, O_RDWR, 16, 0, DATA));
 	ASSERT_EQ(0, sock_attach(u->fd, 1, self->mine));
 	queue_waiting_chain(u);
-	ASSERT_EQ(2, uio_submit(u));
+	ASSERT_EQ(2, uni_submit(u));
 	EXPECT_LT(base, nt_mod_refcnt());
-	uio_close(u);
+	uni_close(u);
 	EXPECT_TRUE(nt_refcnt_settles(base, 2000)) {
 		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
@@ -455,28 +455,28 @@ TEST_F(net, close_while_waiting)
 /* A process killed mid-chain leaves nothing behind. */
 TEST_F(net, killed_mid_chain)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	int base, status, pfd[2];
 	char c;
 	pid_t pid;
 
-	uio_close(u);
+	uni_close(u);
 	base = nt_refcnt_settled();
 	ASSERT_LE(0, base);
 	ASSERT_EQ(0, pipe(pfd));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		struct uio k;
+		struct uni k;
 
-		if (uio_open(&k, NS1_BLK, O_RDWR, 16, 0, DATA) ||
+		if (uni_open(&k, NS1_BLK, O_RDWR, 16, 0, DATA) ||
 		    sock_attach(k.fd, 1, self->mine))
 			_exit(1);
 		queue_waiting_chain(&k);
-		if (uio_submit(&k) != 2 || write(pfd[1], "r", 1) != 1)
+		if (uni_submit(&k) != 2 || write(pfd[1], "r", 1) != 1)
 			_exit(1);
 		/* Wait in COMPLETE: the signal ends it. */
-		uio_wait(&k, 2, -1);
+		uni_wait(&k, 2, -1);
 		_exit(2);
 	}
 	close(pfd[1]);
@@ -490,7 +490,7 @@ TEST_F(net, killed_mid_chain)
 		TH_LOG("module refcnt %d, want %d", nt_mod_refcnt(), base);
 	}
 	/* Reopen: a fresh context works. */
-	ASSERT_EQ(0, uio_open(u, NS1_BLK, O_RDWR, 16, 0, DATA));
+	ASSERT_EQ(0, uni_open(u, NS1_BLK, O_RDWR, 16, 0, DATA));
 }
 
 TEST_HARNESS_MAIN

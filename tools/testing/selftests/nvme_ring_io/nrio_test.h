@@ -273,7 +273,7 @@ static inline int nt_check(const void *buf, size_t len, __u64 seed)
 }
 
 /* Unified descriptors: an NVMe READ/WRITE of @nlb blocks at @slba. */
-static inline void uio_prep_rw(struct unified_io_sqe *sqe, __u8 op, __u64 slba,
+static inline void uni_prep_rw(struct unified_io_sqe *sqe, __u8 op, __u64 slba,
 			__u32 nlb, __u64 off, __u32 len, __u64 ud, bool link)
 {
 	memset(sqe, 0, sizeof(*sqe));
@@ -289,7 +289,7 @@ static inline void uio_prep_rw(struct unified_io_sqe *sqe, __u8 op, __u64 slba,
 }
 
 /* A BPF step: the program in @slot over [@off, @off + @len). */
-static inline void uio_prep_bpf(struct unified_io_sqe *sqe, __u32 slot,
+static inline void uni_prep_bpf(struct unified_io_sqe *sqe, __u32 slot,
 				__u64 off, __u32 len, __u64 arg, __u64 ud,
 				bool link)
 {
@@ -350,7 +350,7 @@ static inline bool nt_refcnt_settles(int want, int ms)
 }
 
 /* A socket step on the socket in slot @sock over [@off, @off + @len). */
-static inline void uio_prep_net(struct unified_io_sqe *sqe, bool send,
+static inline void uni_prep_net(struct unified_io_sqe *sqe, bool send,
 				__u32 sock, __u64 off, __u32 len,
 				__u32 msg_flags, __u64 ud, bool link)
 {

@@ -10,7 +10,7 @@
 #include <liburing.h>
 #include <linux/unified_io_region.h>
 
-#include "nrio_uio_test.h"
+#include "nrio_unified_test.h"
 
 #include "kselftest_harness.h"
 
@@ -29,7 +29,7 @@ TEST(device_node)
 
 	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, uio_info(fd, &info));
+	ASSERT_EQ(0, uni_info(fd, &info));
 	EXPECT_EQ(UNIFIED_IO_ABI_VERSION, info.abi_version);
 	EXPECT_EQ(0, info.flags);
 	EXPECT_EQ(UNIFIED_IO_FEAT_NVME | UNIFIED_IO_FEAT_LINK |
@@ -117,7 +117,7 @@ FIXTURE_SETUP(bad_setup)
 	ASSERT_LE(0, self->nvme_fd);
 	self->fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	uio_args(&self->s, self->nvme_fd, 16, 0, DATA);
+	uni_args(&self->s, self->nvme_fd, 16, 0, DATA);
 }
 
 FIXTURE_TEARDOWN(bad_setup)
@@ -135,9 +135,9 @@ TEST_F(bad_setup, rejected)
 	EXPECT_EQ(-1, ioctl(self->fd, UNIFIED_IO_SETUP, &self->s));
 	EXPECT_EQ(variant->err, errno);
 	/* A failed SETUP leaves the context as it was. */
-	ASSERT_EQ(0, uio_info(self->fd, &info));
+	ASSERT_EQ(0, uni_info(self->fd, &info));
 	EXPECT_EQ(0, info.flags);
-	uio_args(&self->s, self->nvme_fd, 16, 0, DATA);
+	uni_args(&self->s, self->nvme_fd, 16, 0, DATA);
 	EXPECT_EQ(0, ioctl(self->fd, UNIFIED_IO_SETUP, &self->s));
 }
 
@@ -150,7 +150,7 @@ TEST(not_a_namespace)
 	fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, nfd);
 	ASSERT_LE(0, fd);
-	uio_args(&s, nfd, 16, 0, DATA);
+	uni_args(&s, nfd, 16, 0, DATA);
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, UNIFIED_IO_SETUP, &s));
 	EXPECT_EQ(ENODEV, errno);
@@ -162,18 +162,18 @@ TEST(not_a_namespace)
 TEST(region_without_namespace)
 {
 	struct unified_io_sqe sqe;
-	struct uio u;
+	struct uni u;
 
 	memset(&u, 0, sizeof(u));
 	u.nvme_fd = -1;
 	u.fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, u.fd);
-	uio_args(&u.s, -1, 8, 0, 8 * MiB);
+	uni_args(&u.s, -1, 8, 0, 8 * MiB);
 	u.s.net_ifindex = if_nametoindex("lo");
 	ASSERT_NE(0, u.s.net_ifindex);
 	u.s.frame_size = 4096;
 	u.s.frame_headroom = 256;
-	ASSERT_EQ(0, uio_start(&u));
+	ASSERT_EQ(0, uni_start(&u));
 	EXPECT_EQ(UNIFIED_IO_INFO_F_SETUP | UNIFIED_IO_INFO_F_NET,
 		  u.info.flags);
 	EXPECT_EQ(u.s.net_ifindex, u.info.net_ifindex);
@@ -192,13 +192,13 @@ TEST(region_without_namespace)
 	       (unsigned long long)u.info.huge_bytes,
 	       (unsigned long long)u.info.region_size);
 	/* An NVMe descriptor has no namespace to go to. */
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, 512, 1, false);
-	EXPECT_EQ(-ENXIO, uio_sync(&u, &sqe));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, 512, 1, false);
+	EXPECT_EQ(-ENXIO, uni_sync(&u, &sqe));
 	/* A second SETUP: EBUSY. */
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(u.fd, UNIFIED_IO_SETUP, &u.s));
 	EXPECT_EQ(EBUSY, errno);
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* --- io_uring commands -------------------------------------------------- */
@@ -254,7 +254,7 @@ TEST(uring_unknown_cmd_op)
 		.count = 1, .flags = ~0U, .resv = ~0ULL,
 	};
 	const char *devs[] = { UNIFIED_IO_DEVPATH, NVME_RING_IO_DEVPATH };
-	struct uio u;
+	struct uni u;
 	unsigned int d, i;
 	int fd;
 
@@ -273,7 +273,7 @@ TEST(uring_unknown_cmd_op)
 	}
 
 	/* A set-up unified context (no namespace needed). */
-	ASSERT_EQ(0, uio_open(&u, NULL, 0, 8, 0, 2 * MiB));
+	ASSERT_EQ(0, uni_open(&u, NULL, 0, 8, 0, 2 * MiB));
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		EXPECT_EQ(-EOPNOTSUPP, uring_cmd_res(ops[i], u.fd, &junk)) {
 			TH_LOG("set up, cmd_op %#x, payload not zero", ops[i]);
@@ -288,13 +288,13 @@ TEST(uring_unknown_cmd_op)
 	EXPECT_EQ(-EINVAL, uring_cmd_res(NVME_RING_IO_URING_WAIT, u.fd,
 					 &junk));
 	EXPECT_EQ(0, uring_cmd_res(NVME_RING_IO_URING_SUBMIT, u.fd, &zero));
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* --- NVMe descriptors ---------------------------------------------------- */
 
 FIXTURE(nvme) {
-	struct uio u;
+	struct uni u;
 	const char *dev;
 };
 
@@ -310,7 +310,7 @@ FIXTURE_SETUP(nvme)
 {
 	if (!nt_have(variant->dev))
 		SKIP(return, "no %s", variant->dev);
-	ASSERT_EQ(0, uio_open(&self->u, variant->dev, O_RDWR, 64, 0, DATA));
+	ASSERT_EQ(0, uni_open(&self->u, variant->dev, O_RDWR, 64, 0, DATA));
 	ASSERT_EQ(UNIFIED_IO_INFO_F_SETUP | UNIFIED_IO_INFO_F_NVME |
 		  UNIFIED_IO_INFO_F_READ | UNIFIED_IO_INFO_F_WRITE,
 		  self->u.info.flags);
@@ -318,10 +318,10 @@ FIXTURE_SETUP(nvme)
 
 FIXTURE_TEARDOWN(nvme)
 {
-	uio_close(&self->u);
+	uni_close(&self->u);
 }
 
-static __u64 slba_of(const struct uio *u, __u64 base, __u64 byte)
+static __u64 slba_of(const struct uni *u, __u64 base, __u64 byte)
 {
 	return (base + byte) / u->lba;
 }
@@ -332,7 +332,7 @@ static __u64 slba_of(const struct uio *u, __u64 base, __u64 byte)
  */
 TEST_F(nvme, dma_aligned_offsets)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u64 slba = slba_of(u, variant->base, 0);
 	__u32 len = 2 * u->lba;
 	struct unified_io_sqe sqe;
@@ -342,12 +342,12 @@ TEST_F(nvme, dma_aligned_offsets)
 
 	EXPECT_EQ(4, u->info.dma_alignment);
 	nt_fill(u->data + 44, len, 11);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, 2, 44, len, 1, false);
-	ASSERT_EQ(len, uio_sync(u, &sqe));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, 2, 44, len, 1, false);
+	ASSERT_EQ(len, uni_sync(u, &sqe));
 	memset(u->data + MiB + 4, 0, len);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 2, MiB + 4, len, 2,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 2, MiB + 4, len, 2,
 		    false);
-	ASSERT_EQ(len, uio_sync(u, &sqe));
+	ASSERT_EQ(len, uni_sync(u, &sqe));
 	EXPECT_EQ(0, nt_check(u->data + MiB + 4, len, 11));
 
 	bfd = open(variant->dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
@@ -360,27 +360,27 @@ TEST_F(nvme, dma_aligned_offsets)
 
 	/* Across a huge folio: the last 44 bytes of the first 2 MiB on. */
 	nt_fill(u->data + 2 * MiB - 44, len, 12);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba + 2, 2, 2 * MiB - 44,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba + 2, 2, 2 * MiB - 44,
 		    len, 3, false);
-	ASSERT_EQ(len, uio_sync(u, &sqe));
+	ASSERT_EQ(len, uni_sync(u, &sqe));
 	memset(u->data + 12, 0, len);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba + 2, 2, 12, len, 4,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba + 2, 2, 12, len, 4,
 		    false);
-	ASSERT_EQ(len, uio_sync(u, &sqe));
+	ASSERT_EQ(len, uni_sync(u, &sqe));
 	EXPECT_EQ(0, nt_check(u->data + 12, len, 12));
 
 	/* Below the DMA alignment: refused, never bounced. */
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 2, u->lba, 5, false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, 1, 4097, u->lba, 6,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 2, u->lba, 5, false);
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, 1, 4097, u->lba, 6,
 		    false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	/* The length stays a multiple of the LBA size. */
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 44, u->lba - 4, 7,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 44, u->lba - 4, 7,
 		    false);
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(4 * len, info.bytes_zero_copy);
 	EXPECT_EQ(0, info.bytes_copied);
 	EXPECT_EQ(3, info.counters.sq_invalid);
@@ -390,91 +390,91 @@ TEST_F(nvme, dma_aligned_offsets)
 /* Descriptor fields of the unified layout, each with its errno. */
 TEST_F(nvme, bad_descriptors)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct unified_io_sqe sqe, good;
 
-	uio_prep_rw(&good, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 9, false);
-	ASSERT_EQ(u->lba, uio_sync(u, &good));
+	uni_prep_rw(&good, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 9, false);
+	ASSERT_EQ(u->lba, uni_sync(u, &good));
 
 	sqe = good;
 	sqe.type = 0;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.type = 9;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.flags = 2;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.resv1 = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.resv2 = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.resv1[2] = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.resv2 = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.raw[8] = 1;		/* past every type's struct */
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.raw[11] = 1;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.timeout_ms = 10;
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.opcode = 0x05;		/* Compare: passthrough only */
-	EXPECT_EQ(-EOPNOTSUPP, uio_sync(u, &sqe));
+	EXPECT_EQ(-EOPNOTSUPP, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.data_off = DATA;
-	EXPECT_EQ(-EFAULT, uio_sync(u, &sqe));
+	EXPECT_EQ(-EFAULT, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.cmd.nvme.cdw10 = ~0U;
 	sqe.cmd.nvme.cdw11 = ~0U;
-	EXPECT_EQ(-ERANGE, uio_sync(u, &sqe));
+	EXPECT_EQ(-ERANGE, uni_sync(u, &sqe));
 	/*
 	 * An NVMe command under a NET type is read as the socket step it
 	 * now is: slot 2 (the READ opcode's byte) holds no socket.
 	 */
 	sqe = good;
 	sqe.type = UNIFIED_IO_TYPE_NET_SEND;
-	EXPECT_EQ(-ENOENT, uio_sync(u, &sqe));
+	EXPECT_EQ(-ENOENT, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.type = UNIFIED_IO_TYPE_NET_RECV;
-	EXPECT_EQ(-ENOENT, uio_sync(u, &sqe));
+	EXPECT_EQ(-ENOENT, uni_sync(u, &sqe));
 	sqe = good;
 	sqe.type = 5;				/* no such type */
-	EXPECT_EQ(-EINVAL, uio_sync(u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(u, &sqe));
 	/* The ring goes on. */
-	EXPECT_EQ(u->lba, uio_sync(u, &good));
+	EXPECT_EQ(u->lba, uni_sync(u, &good));
 }
 
 /* WRITE -> READ -> FLUSH in one SUBMIT: in order, the data round-trips. */
 TEST_F(nvme, chain_runs_in_order)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u64 slba = slba_of(u, variant->base, 1 * MiB);
 	struct nvme_ring_io_cqe cqe[3];
 	struct unified_io_info info;
-	__u32 idx = uio_reserve(u, 3);
+	__u32 idx = uni_reserve(u, 3);
 
 	nt_fill(u->data, 4096, 21);
 	memset(u->data + MiB, 0, 4096);
-	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_WRITE, slba,
+	uni_prep_rw(uni_sqe(u, idx), NVME_RING_IO_OP_WRITE, slba,
 		    4096 / u->lba, 0, 4096, 100, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba,
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba,
 		    4096 / u->lba, MiB, 4096, 101, true);
-	memset(uio_sqe(u, idx + 2), 0, sizeof(struct unified_io_sqe));
-	uio_sqe(u, idx + 2)->type = UNIFIED_IO_TYPE_NVME;
-	uio_sqe(u, idx + 2)->cmd.nvme.opcode = NVME_RING_IO_OP_FLUSH;
-	uio_sqe(u, idx + 2)->user_data = 102;
+	memset(uni_sqe(u, idx + 2), 0, sizeof(struct unified_io_sqe));
+	uni_sqe(u, idx + 2)->type = UNIFIED_IO_TYPE_NVME;
+	uni_sqe(u, idx + 2)->cmd.nvme.opcode = NVME_RING_IO_OP_FLUSH;
+	uni_sqe(u, idx + 2)->user_data = 102;
 	nrio_ring_submit(&u->sq, 3);
-	ASSERT_EQ(3, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 3));
+	ASSERT_EQ(3, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 3));
 	EXPECT_EQ(100, cqe[0].user_data);
 	EXPECT_EQ(4096, cqe[0].res);
 	EXPECT_EQ(101, cqe[1].user_data);
@@ -482,7 +482,7 @@ TEST_F(nvme, chain_runs_in_order)
 	EXPECT_EQ(102, cqe[2].user_data);
 	EXPECT_EQ(0, cqe[2].res);
 	EXPECT_EQ(0, nt_check(u->data + MiB, 4096, 21));
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(1, info.chains);
 	EXPECT_EQ(0, info.canceled);
 	EXPECT_EQ(0, info.inflight);
@@ -491,29 +491,29 @@ TEST_F(nvme, chain_runs_in_order)
 /* A failure in the middle cancels the rest; the ring goes on. */
 TEST_F(nvme, chain_failure_cancels_the_rest)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u64 slba = slba_of(u, variant->base, 2 * MiB);
 	struct nvme_ring_io_cqe cqe[5];
 	struct unified_io_info info;
 	struct unified_io_sqe sqe;
-	__u32 idx = uio_reserve(u, 5), i;
+	__u32 idx = uni_reserve(u, 5), i;
 
 	nt_fill(u->data, u->lba, 31);
-	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_WRITE, slba, 1, 0,
+	uni_prep_rw(uni_sqe(u, idx), NVME_RING_IO_OP_WRITE, slba, 1, 0,
 		    u->lba, 200, true);
 	/* Past the end of the namespace: ERANGE. */
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, ~0ULL >> 1, 1,
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_READ, ~0ULL >> 1, 1,
 		    0, u->lba, 201, true);
-	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
+	uni_prep_rw(uni_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
 		    u->lba, 202, true);
-	uio_prep_rw(uio_sqe(u, idx + 3), NVME_RING_IO_OP_WRITE, slba, 1, 0,
+	uni_prep_rw(uni_sqe(u, idx + 3), NVME_RING_IO_OP_WRITE, slba, 1, 0,
 		    u->lba, 203, false);
 	/* A single descriptor after the chain is not part of it. */
-	uio_prep_rw(uio_sqe(u, idx + 4), NVME_RING_IO_OP_READ, slba, 1,
+	uni_prep_rw(uni_sqe(u, idx + 4), NVME_RING_IO_OP_READ, slba, 1,
 		    u->lba, u->lba, 204, false);
 	nrio_ring_submit(&u->sq, 5);
-	ASSERT_EQ(5, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 5));
+	ASSERT_EQ(5, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 5));
 	/* The single read may finish before the chain: sort by user_data. */
 	for (i = 0; i < 5; i++) {
 		switch (cqe[i].user_data) {
@@ -526,23 +526,23 @@ TEST_F(nvme, chain_failure_cancels_the_rest)
 				(unsigned long long)cqe[i].user_data);
 		}
 	}
-	ASSERT_EQ(0, uio_info(u->fd, &info));
+	ASSERT_EQ(0, uni_info(u->fd, &info));
 	EXPECT_EQ(2, info.canceled);
 	EXPECT_EQ(1, info.counters.sq_invalid);
 	EXPECT_EQ(0, info.inflight);
 
 	/* A bad descriptor of another type fails a chain just the same. */
-	idx = uio_reserve(u, 3);
-	uio_prep_rw(uio_sqe(u, idx), NVME_RING_IO_OP_READ, slba, 1, 0,
+	idx = uni_reserve(u, 3);
+	uni_prep_rw(uni_sqe(u, idx), NVME_RING_IO_OP_READ, slba, 1, 0,
 		    u->lba, 300, true);
-	uio_prep_rw(uio_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba, 1, 0,
+	uni_prep_rw(uni_sqe(u, idx + 1), NVME_RING_IO_OP_READ, slba, 1, 0,
 		    u->lba, 301, true);
-	uio_sqe(u, idx + 1)->type = UNIFIED_IO_TYPE_NET_SEND;
-	uio_prep_rw(uio_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
+	uni_sqe(u, idx + 1)->type = UNIFIED_IO_TYPE_NET_SEND;
+	uni_prep_rw(uni_sqe(u, idx + 2), NVME_RING_IO_OP_READ, slba, 1, 0,
 		    u->lba, 302, false);
 	nrio_ring_submit(&u->sq, 3);
-	ASSERT_EQ(3, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 3));
+	ASSERT_EQ(3, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 3));
 	EXPECT_EQ(300, cqe[0].user_data);
 	EXPECT_EQ(u->lba, cqe[0].res);
 	EXPECT_EQ(301, cqe[1].user_data);
@@ -550,33 +550,33 @@ TEST_F(nvme, chain_failure_cancels_the_rest)
 	EXPECT_EQ(302, cqe[2].user_data);
 	EXPECT_EQ(-ECANCELED, cqe[2].res);
 
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 0, u->lba, 9, false);
-	EXPECT_EQ(u->lba, uio_sync(u, &sqe));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 1, 0, u->lba, 9, false);
+	EXPECT_EQ(u->lba, uni_sync(u, &sqe));
 	EXPECT_EQ(0, nt_check(u->data, u->lba, 31));
 }
 
 /* A chain whose end is not published yet stays in the SQ. */
 TEST_F(nvme, chain_waits_for_its_end)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u64 slba = slba_of(u, variant->base, 3 * MiB);
 	struct nvme_ring_io_cqe cqe[4];
-	__u32 idx = uio_reserve(u, 4), i;
+	__u32 idx = uni_reserve(u, 4), i;
 
 	for (i = 0; i < 4; i++)
-		uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(u, idx + i), NVME_RING_IO_OP_READ,
 			    slba + i, 1, i * u->lba, u->lba, 400 + i, i < 3);
 	/* One single read, then two steps of a three-step chain. */
-	uio_sqe(u, idx)->flags = 0;
+	uni_sqe(u, idx)->flags = 0;
 	nrio_ring_submit(&u->sq, 3);
-	EXPECT_EQ(1, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 1));
+	EXPECT_EQ(1, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 1));
 	EXPECT_EQ(400, cqe[0].user_data);
-	EXPECT_EQ(0, uio_submit(u));
+	EXPECT_EQ(0, uni_submit(u));
 	EXPECT_EQ(1, *u->sq.consumer);
 	nrio_ring_submit(&u->sq, 1);
-	EXPECT_EQ(3, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 3));
+	EXPECT_EQ(3, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 3));
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(401 + i, cqe[i].user_data);
 		EXPECT_EQ(u->lba, cqe[i].res);
@@ -589,42 +589,42 @@ TEST_F(nvme, chain_needs_cq_room)
 	struct nvme_ring_io_cqe cqe[8];
 	struct unified_io_info info;
 	__u64 cq_full;
-	struct uio u;
+	struct uni u;
 	__u32 idx, i;
 
-	uio_close(&self->u);
-	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, 8, 8, DATA));
+	uni_close(&self->u);
+	ASSERT_EQ(0, uni_open(&u, variant->dev, O_RDWR, 8, 8, DATA));
 	/* Six completions left in the CQ: two slots free. */
-	idx = uio_reserve(&u, 6);
+	idx = uni_reserve(&u, 6);
 	for (i = 0; i < 6; i++)
-		uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+		uni_prep_rw(uni_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
 			    i * u.lba, u.lba, i, false);
 	nrio_ring_submit(&u.sq, 6);
-	ASSERT_EQ(6, uio_submit(&u));
-	ASSERT_EQ(6, uio_wait(&u, 6, 10LL * 1000 * 1000 * 1000));
-	ASSERT_EQ(0, uio_info(u.fd, &info));
+	ASSERT_EQ(6, uni_submit(&u));
+	ASSERT_EQ(6, uni_wait(&u, 6, 10LL * 1000 * 1000 * 1000));
+	ASSERT_EQ(0, uni_info(u.fd, &info));
 	cq_full = info.counters.cq_full;
 
 	/* A chain of three does not fit: none of it is consumed. */
-	idx = uio_reserve(&u, 3);
+	idx = uni_reserve(&u, 3);
 	for (i = 0; i < 3; i++)
-		uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+		uni_prep_rw(uni_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
 			    i * u.lba, u.lba, 10 + i, i < 2);
 	nrio_ring_submit(&u.sq, 3);
-	EXPECT_EQ(0, uio_submit(&u));
-	ASSERT_EQ(0, uio_info(u.fd, &info));
+	EXPECT_EQ(0, uni_submit(&u));
+	ASSERT_EQ(0, uni_info(u.fd, &info));
 	EXPECT_EQ(cq_full + 1, info.counters.cq_full);
 	EXPECT_EQ(6, *u.sq.consumer);
 
 	/* Reaping makes room for all of it. */
-	ASSERT_EQ(0, uio_reap(&u, cqe, 6));
-	EXPECT_EQ(3, uio_submit(&u));
-	ASSERT_EQ(0, uio_reap(&u, cqe, 3));
+	ASSERT_EQ(0, uni_reap(&u, cqe, 6));
+	EXPECT_EQ(3, uni_submit(&u));
+	ASSERT_EQ(0, uni_reap(&u, cqe, 3));
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(10 + i, cqe[i].user_data);
 		EXPECT_EQ(u.lba, cqe[i].res);
 	}
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* Linked descriptors that fill the whole ring and never end: EINVAL. */
@@ -632,45 +632,45 @@ TEST_F(nvme, endless_chain_fills_the_ring)
 {
 	struct nvme_ring_io_cqe cqe[8];
 	struct unified_io_sqe sqe;
-	struct uio u;
+	struct uni u;
 	__u32 idx, i;
 
-	uio_close(&self->u);
-	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, 8, 0, DATA));
-	idx = uio_reserve(&u, 8);
+	uni_close(&self->u);
+	ASSERT_EQ(0, uni_open(&u, variant->dev, O_RDWR, 8, 0, DATA));
+	idx = uni_reserve(&u, 8);
 	for (i = 0; i < 8; i++)
-		uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+		uni_prep_rw(uni_sqe(&u, idx + i), NVME_RING_IO_OP_READ, i, 1,
 			    0, u.lba, 50 + i, true);
 	nrio_ring_submit(&u.sq, 7);
-	EXPECT_EQ(0, uio_submit(&u));	/* it may still end */
+	EXPECT_EQ(0, uni_submit(&u));	/* it may still end */
 	nrio_ring_submit(&u.sq, 1);
-	EXPECT_EQ(8, uio_submit(&u));
-	ASSERT_EQ(0, uio_reap(&u, cqe, 8));
+	EXPECT_EQ(8, uni_submit(&u));
+	ASSERT_EQ(0, uni_reap(&u, cqe, 8));
 	for (i = 0; i < 8; i++) {
 		EXPECT_EQ(50 + i, cqe[i].user_data);
 		EXPECT_EQ(-EINVAL, cqe[i].res);
 	}
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u.lba, 9, false);
-	EXPECT_EQ(u.lba, uio_sync(&u, &sqe));
-	uio_close(&u);
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u.lba, 9, false);
+	EXPECT_EQ(u.lba, uni_sync(&u, &sqe));
+	uni_close(&u);
 }
 
 /* to_submit counts where chains start: a chain is consumed whole. */
 TEST_F(nvme, to_submit_takes_whole_chains)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct nvme_ring_io_submit sub = { .to_submit = 1 };
 	struct nvme_ring_io_cqe cqe[4];
-	__u32 idx = uio_reserve(u, 4), i;
+	__u32 idx = uni_reserve(u, 4), i;
 
 	for (i = 0; i < 4; i++)
-		uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ, i, 1,
+		uni_prep_rw(uni_sqe(u, idx + i), NVME_RING_IO_OP_READ, i, 1,
 			    0, u->lba, 60 + i, i < 2);
 	nrio_ring_submit(&u->sq, 4);
 	/* The three-step chain, then (budget spent) not the single read. */
 	EXPECT_EQ(3, ioctl(u->fd, UNIFIED_IO_SUBMIT, &sub));
 	EXPECT_EQ(1, ioctl(u->fd, UNIFIED_IO_SUBMIT, &sub));
-	ASSERT_EQ(0, uio_reap(u, cqe, 4));
+	ASSERT_EQ(0, uni_reap(u, cqe, 4));
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(u->lba, cqe[i].res);
 }
@@ -684,50 +684,50 @@ TEST_F(nvme, misaligned_data_fits_one_bio)
 {
 	__u64 slba = slba_of(&self->u, variant->base, 8 * MiB);
 	struct unified_io_sqe sqe;
-	struct uio u;
+	struct uni u;
 	__u32 len;
 
-	uio_close(&self->u);
+	uni_close(&self->u);
 	/* Under 2 MiB: small pages. */
-	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, 8, 0, 1536 * 1024));
+	ASSERT_EQ(0, uni_open(&u, variant->dev, O_RDWR, 8, 0, 1536 * 1024));
 	len = MiB + u.lba;
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 4, len,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 4, len,
 		    1, false);
-	EXPECT_EQ(-EINVAL, uio_sync(&u, &sqe));
+	EXPECT_EQ(-EINVAL, uni_sync(&u, &sqe));
 	nt_fill(u.data, len, 71);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 0, len,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 0, len,
 		    2, false);
-	EXPECT_EQ(len, uio_sync(&u, &sqe));
+	EXPECT_EQ(len, uni_sync(&u, &sqe));
 	memset(u.data + 4, 0, len);
 	/* Misaligned but within one bio: fine. */
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 256 * 1024 / u.lba, 4,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, 256 * 1024 / u.lba, 4,
 		    256 * 1024, 3, false);
-	EXPECT_EQ(256 * 1024, uio_sync(&u, &sqe));
+	EXPECT_EQ(256 * 1024, uni_sync(&u, &sqe));
 	nt_fill(u.data + 512 * 1024, 256 * 1024, 71);
 	EXPECT_EQ(0, memcmp(u.data + 4, u.data + 512 * 1024, 256 * 1024));
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* A chain as long as the ring: write and read back 32 blocks, in order. */
 TEST_F(nvme, long_chain)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	__u64 slba = slba_of(u, variant->base, 4 * MiB);
 	struct nvme_ring_io_cqe cqe[64];
-	__u32 idx = uio_reserve(u, 64), i;
+	__u32 idx = uni_reserve(u, 64), i;
 
 	nt_fill(u->data, 32 * u->lba, 41);
 	memset(u->data + MiB, 0, 32 * u->lba);
 	for (i = 0; i < 32; i++) {
-		uio_prep_rw(uio_sqe(u, idx + 2 * i), NVME_RING_IO_OP_WRITE,
+		uni_prep_rw(uni_sqe(u, idx + 2 * i), NVME_RING_IO_OP_WRITE,
 			    slba + i, 1, i * u->lba, u->lba, 2 * i, true);
-		uio_prep_rw(uio_sqe(u, idx + 2 * i + 1), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(u, idx + 2 * i + 1), NVME_RING_IO_OP_READ,
 			    slba + i, 1, MiB + i * u->lba, u->lba, 2 * i + 1,
 			    i < 31);
 	}
 	nrio_ring_submit(&u->sq, 64);
-	ASSERT_EQ(64, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 64));
+	ASSERT_EQ(64, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 64));
 	for (i = 0; i < 64; i++) {
 		EXPECT_EQ(i, cqe[i].user_data);
 		EXPECT_EQ(u->lba, cqe[i].res);
@@ -735,14 +735,14 @@ TEST_F(nvme, long_chain)
 	EXPECT_EQ(0, nt_check(u->data + MiB, 32 * u->lba, 41));
 
 	/* Failing at its second step: 62 ECANCELED, posted from the work. */
-	idx = uio_reserve(u, 64);
+	idx = uni_reserve(u, 64);
 	for (i = 0; i < 64; i++)
-		uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(u, idx + i), NVME_RING_IO_OP_READ,
 			    i == 1 ? ~0ULL >> 1 : slba, 1, 0, u->lba, i,
 			    i < 63);
 	nrio_ring_submit(&u->sq, 64);
-	ASSERT_EQ(64, uio_submit(u));
-	ASSERT_EQ(0, uio_reap(u, cqe, 64));
+	ASSERT_EQ(64, uni_submit(u));
+	ASSERT_EQ(0, uni_reap(u, cqe, 64));
 	EXPECT_EQ(u->lba, cqe[0].res);
 	EXPECT_EQ(-ERANGE, cqe[1].res);
 	for (i = 2; i < 64; i++)
@@ -752,56 +752,56 @@ TEST_F(nvme, long_chain)
 /* Close and exit with chains in flight: nothing hangs, the next works. */
 TEST_F(nvme, close_with_chains_in_flight)
 {
-	struct uio *u = &self->u;
+	struct uni *u = &self->u;
 	struct unified_io_sqe sqe;
 	__u32 n, i, idx;
 	int status;
 	pid_t pid;
 
 	for (n = 0; n < 4; n++) {
-		idx = uio_reserve(u, 16);
+		idx = uni_reserve(u, 16);
 		for (i = 0; i < 16; i++)
-			uio_prep_rw(uio_sqe(u, idx + i), NVME_RING_IO_OP_READ,
+			uni_prep_rw(uni_sqe(u, idx + i), NVME_RING_IO_OP_READ,
 				    i * 8, 8, 0, 8 * u->lba, i, i < 15);
 		nrio_ring_submit(&u->sq, 16);
-		ASSERT_EQ(16, uio_submit(u));
+		ASSERT_EQ(16, uni_submit(u));
 	}
-	uio_close(u);
+	uni_close(u);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct uio c;
+		struct uni c;
 
-		if (uio_open(&c, variant->dev, O_RDWR, 64, 0, DATA))
+		if (uni_open(&c, variant->dev, O_RDWR, 64, 0, DATA))
 			_exit(2);
 		for (n = 0; n < 4; n++) {
-			idx = uio_reserve(&c, 16);
+			idx = uni_reserve(&c, 16);
 			for (i = 0; i < 16; i++)
-				uio_prep_rw(uio_sqe(&c, idx + i),
+				uni_prep_rw(uni_sqe(&c, idx + i),
 					    NVME_RING_IO_OP_READ, i * 8, 8, 0,
 					    8 * c.lba, i, i < 15);
 			nrio_ring_submit(&c.sq, 16);
-			uio_submit(&c);
+			uni_submit(&c);
 		}
 		_exit(0);	/* mapped, in flight */
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 
-	ASSERT_EQ(0, uio_open(u, variant->dev, O_RDWR, 64, 0, DATA));
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 1, false);
-	EXPECT_EQ(u->lba, uio_sync(u, &sqe));
+	ASSERT_EQ(0, uni_open(u, variant->dev, O_RDWR, 64, 0, DATA));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, 0, 1, 0, u->lba, 1, false);
+	EXPECT_EQ(u->lba, uni_sync(u, &sqe));
 }
 
 /* Reap @n entries and check that each user_data in [@ud, @ud + @n) came. */
-static int reap_by_ud(struct __test_metadata *_metadata, struct uio *u,
+static int reap_by_ud(struct __test_metadata *_metadata, struct uni *u,
 		      __u32 n, __u64 ud, const int *res)
 {
 	struct nvme_ring_io_cqe cqe[8];
 	__u32 i;
 
-	if (n > 8 || uio_reap(u, cqe, n))
+	if (n > 8 || uni_reap(u, cqe, n))
 		return -1;
 	for (i = 0; i < n; i++) {
 		__u64 k = cqe[i].user_data - ud;
@@ -832,11 +832,11 @@ TEST_F(nvme, polled_context_chains)
 	__u64 slba = slba_of(&self->u, variant->base, 10 * MiB);
 	struct unified_io_sqe sqe;
 	__u32 idx, round, nlb, len, big;
-	struct uio u;
+	struct uni u;
 	int res[3];
 
-	uio_close(&self->u);
-	ASSERT_EQ(0, uio_open_flags(&u, variant->dev, O_RDWR, 64, 0, DATA,
+	uni_close(&self->u);
+	ASSERT_EQ(0, uni_open_flags(&u, variant->dev, O_RDWR, 64, 0, DATA,
 				    UNIFIED_IO_SETUP_F_IOPOLL));
 	ASSERT_TRUE(u.info.flags & UNIFIED_IO_INFO_F_POLLED);
 	nlb = 16384 / u.lba;
@@ -844,21 +844,21 @@ TEST_F(nvme, polled_context_chains)
 
 	/* Alone, polled. */
 	nt_fill(u.data, len, 81);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, nlb, 0, len, 1, false);
-	ASSERT_EQ(len, uio_sync(&u, &sqe));
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, nlb, 0, len, 1, false);
+	ASSERT_EQ(len, uni_sync(&u, &sqe));
 
 	/* READ -> READ, and a polled READ alone after it, many times. */
 	for (round = 0; round < 64; round++) {
 		memset(u.data + MiB, 0, 3 * len);
-		idx = uio_reserve(&u, 3);
-		uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_READ, slba, nlb,
+		idx = uni_reserve(&u, 3);
+		uni_prep_rw(uni_sqe(&u, idx), NVME_RING_IO_OP_READ, slba, nlb,
 			    MiB, len, 100, true);
-		uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, slba,
+		uni_prep_rw(uni_sqe(&u, idx + 1), NVME_RING_IO_OP_READ, slba,
 			    nlb, MiB + len, len, 101, false);
-		uio_prep_rw(uio_sqe(&u, idx + 2), NVME_RING_IO_OP_READ, slba,
+		uni_prep_rw(uni_sqe(&u, idx + 2), NVME_RING_IO_OP_READ, slba,
 			    nlb, MiB + 2 * len, len, 102, false);
 		nrio_ring_submit(&u.sq, 3);
-		ASSERT_EQ(3, uio_submit(&u));
+		ASSERT_EQ(3, uni_submit(&u));
 		res[0] = res[1] = res[2] = len;
 		ASSERT_EQ(0, reap_by_ud(_metadata, &u, 3, 100, res));
 		ASSERT_EQ(0, nt_check(u.data + MiB, len, 81));
@@ -870,13 +870,13 @@ TEST_F(nvme, polled_context_chains)
 	for (round = 0; round < 16; round++) {
 		nt_fill(u.data + 2 * MiB, len, 82 + round);
 		memset(u.data + 3 * MiB, 0, len);
-		idx = uio_reserve(&u, 2);
-		uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_WRITE, slba + nlb,
+		idx = uni_reserve(&u, 2);
+		uni_prep_rw(uni_sqe(&u, idx), NVME_RING_IO_OP_WRITE, slba + nlb,
 			    nlb, 2 * MiB, len, 200, true);
-		uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 1), NVME_RING_IO_OP_READ,
 			    slba + nlb, nlb, 3 * MiB, len, 201, false);
 		nrio_ring_submit(&u.sq, 2);
-		ASSERT_EQ(2, uio_submit(&u));
+		ASSERT_EQ(2, uni_submit(&u));
 		res[0] = res[1] = len;
 		ASSERT_EQ(0, reap_by_ud(_metadata, &u, 2, 200, res));
 		ASSERT_EQ(0, nt_check(u.data + 3 * MiB, len, 82 + round));
@@ -888,30 +888,30 @@ TEST_F(nvme, polled_context_chains)
 	TH_LOG("max_transfer %llu: a polled READ of %u bytes",
 	       (unsigned long long)u.info.max_transfer, big);
 	nt_fill(u.data, big, 83);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, big / u.lba, 0, big, 3,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, big / u.lba, 0, big, 3,
 		    false);
-	ASSERT_EQ(big, uio_sync(&u, &sqe));
+	ASSERT_EQ(big, uni_sync(&u, &sqe));
 	memset(u.data + 2 * MiB, 0, big);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, big / u.lba, 2 * MiB, big,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, big / u.lba, 2 * MiB, big,
 		    4, false);
-	ASSERT_EQ(big, uio_sync(&u, &sqe));
+	ASSERT_EQ(big, uni_sync(&u, &sqe));
 	ASSERT_EQ(0, nt_check(u.data + 2 * MiB, big, 83));
-	uio_close(&u);
+	uni_close(&u);
 
 	/* Small pages: more runs than one bio holds, so two bios. */
-	ASSERT_EQ(0, uio_open_flags(&u, variant->dev, O_RDWR, 8, 0,
+	ASSERT_EQ(0, uni_open_flags(&u, variant->dev, O_RDWR, 8, 0,
 				    1536 * 1024, UNIFIED_IO_SETUP_F_IOPOLL));
 	len = MiB + 4096;
 	nt_fill(u.data, len, 84);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 0, len, 5,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, slba, len / u.lba, 0, len, 5,
 		    false);
-	ASSERT_EQ(len, uio_sync(&u, &sqe));
+	ASSERT_EQ(len, uni_sync(&u, &sqe));
 	memset(u.data, 0, len);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, len / u.lba, 0, len, 6,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_READ, slba, len / u.lba, 0, len, 6,
 		    false);
-	ASSERT_EQ(len, uio_sync(&u, &sqe));
+	ASSERT_EQ(len, uni_sync(&u, &sqe));
 	ASSERT_EQ(0, nt_check(u.data, len, 84));
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /*
@@ -954,7 +954,7 @@ static int uring_submit_all(struct io_uring *ring, int fd)
 }
 
 /* Reap @n CQ entries; each user_data in [0, @n) once, res @res[ud]. */
-static int reap_all(struct __test_metadata *_metadata, struct uio *u,
+static int reap_all(struct __test_metadata *_metadata, struct uni *u,
 		    __u32 n, const int *res)
 {
 	unsigned char *seen = calloc(n, 1);
@@ -965,7 +965,7 @@ static int reap_all(struct __test_metadata *_metadata, struct uio *u,
 	if (!seen)
 		return -1;
 	for (i = 0; i < n && !bad; i++) {
-		if (uio_reap(u, &cqe, 1)) {
+		if (uni_reap(u, &cqe, 1)) {
 			TH_LOG("%u of %u entries came", i, n);
 			bad = 1;
 			break;
@@ -1003,25 +1003,25 @@ TEST_F(nvme, uring_submit_nonblock)
 	__u32 i, idx, lba, done, big;
 	void *ref;
 	int bfd;
-	struct uio u;
+	struct uni u;
 
-	uio_close(&self->u);
-	ASSERT_EQ(0, uio_open(&u, variant->dev, O_RDWR, n, 2 * n, 4 * MiB));
+	uni_close(&self->u);
+	ASSERT_EQ(0, uni_open(&u, variant->dev, O_RDWR, n, 2 * n, 4 * MiB));
 	lba = u.lba;
 	res = calloc(n, sizeof(*res));
 	ASSERT_NE(NULL, res);
 	/* The pattern: lbas LBAs, written by the ioctl path. */
 	nt_fill(u.data, lbas * lba, 91);
 	for (i = 0; i < lbas; i += 64) {
-		idx = uio_reserve(&u, 64);
+		idx = uni_reserve(&u, 64);
 		for (done = 0; done < 64; done++)
-			uio_prep_rw(uio_sqe(&u, idx + done),
+			uni_prep_rw(uni_sqe(&u, idx + done),
 				    NVME_RING_IO_OP_WRITE, slba + i + done, 1,
 				    (i + done) * lba, lba, done, false);
 		for (done = 0; done < 64; done++)
 			res[done] = lba;
 		nrio_ring_submit(&u.sq, 64);
-		ASSERT_EQ(64, uio_submit(&u));
+		ASSERT_EQ(64, uni_submit(&u));
 		ASSERT_EQ(0, reap_all(_metadata, &u, 64, res));
 	}
 	ASSERT_EQ(0, nt_sock_pair(SOCK_DGRAM, &mine, &peer));
@@ -1038,9 +1038,9 @@ TEST_F(nvme, uring_submit_nonblock)
 
 		/* 4096 READs of 1 LBA, in place, in one batch. */
 		memset(u.data + 2 * MiB, 0, lbas * lba);
-		idx = uio_reserve(&u, n);
+		idx = uni_reserve(&u, n);
 		for (i = 0; i < n; i++) {
-			uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
+			uni_prep_rw(uni_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
 				    slba + i % lbas, 1,
 				    2 * MiB + (i % lbas) * lba, lba, i, false);
 			res[i] = lba;
@@ -1065,24 +1065,24 @@ TEST_F(nvme, uring_submit_nonblock)
 		 */
 		memset(u.data + 3 * MiB, 0, 8 * lba);
 		nt_fill(u.data + 3 * MiB - 4 * lba, 4 * lba, 92 + sqpoll);
-		idx = uio_reserve(&u, 8);
-		uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_WRITE,
+		idx = uni_reserve(&u, 8);
+		uni_prep_rw(uni_sqe(&u, idx), NVME_RING_IO_OP_WRITE,
 			    slba + lbas, 4, 3 * MiB - 4 * lba, 4 * lba, 0,
 			    true);
-		uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 1), NVME_RING_IO_OP_READ,
 			    slba + lbas, 4, 3 * MiB, 4 * lba, 1, false);
-		uio_prep_net(uio_sqe(&u, idx + 2), true, 1, 0, 512, 0, 2,
+		uni_prep_net(uni_sqe(&u, idx + 2), true, 1, 0, 512, 0, 2,
 			     false);
-		uio_prep_rw(uio_sqe(&u, idx + 3), NVME_RING_IO_OP_READ, slba,
+		uni_prep_rw(uni_sqe(&u, idx + 3), NVME_RING_IO_OP_READ, slba,
 			    1, 3 * MiB + 4 * lba, lba, 3, false);
-		uio_prep_rw(uio_sqe(&u, idx + 4), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 4), NVME_RING_IO_OP_READ,
 			    slba + 1, 1, 3 * MiB + 5 * lba, lba, 4, true);
-		uio_prep_rw(uio_sqe(&u, idx + 5), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 5), NVME_RING_IO_OP_READ,
 			    slba + 2, 1, 3 * MiB + 6 * lba, lba, 5, false);
-		uio_prep_rw(uio_sqe(&u, idx + 6), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 6), NVME_RING_IO_OP_READ,
 			    slba + 3, 1, 3 * MiB + 7 * lba, lba, 6, false);
 		/* Past the namespace: fails its checks, sleeps for nothing. */
-		uio_prep_rw(uio_sqe(&u, idx + 7), NVME_RING_IO_OP_READ,
+		uni_prep_rw(uni_sqe(&u, idx + 7), NVME_RING_IO_OP_READ,
 			    ~0ULL >> 1, 1, 0, lba, 7, false);
 		for (i = 0; i < 7; i++)
 			res[i] = lba;
@@ -1107,11 +1107,11 @@ TEST_F(nvme, uring_submit_nonblock)
 		big = u.info.max_transfer < MiB / 2 ?
 		      2 * (__u32)u.info.max_transfer : MiB;
 		memset(u.data + 2 * MiB, 0, 2 * MiB);
-		idx = uio_reserve(&u, 12);
+		idx = uni_reserve(&u, 12);
 		for (i = 0; i < 12; i++) {
 			__u32 len = i % 3 == 1 ? big : lba;
 
-			uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
+			uni_prep_rw(uni_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
 				    slba, len / lba, i % 3 == 1 ? 3 * MiB :
 				    2 * MiB + (i % 3) * lba, len, i, false);
 			res[i] = len;
@@ -1145,9 +1145,9 @@ TEST_F(nvme, uring_submit_nonblock)
 		 * IOSQE_ASYNC: issued from io-wq only.  (6.1 dropped a
 		 * command that returned its count there: no CQE ever.)
 		 */
-		idx = uio_reserve(&u, 4);
+		idx = uni_reserve(&u, 4);
 		for (i = 0; i < 4; i++) {
-			uio_prep_rw(uio_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
+			uni_prep_rw(uni_sqe(&u, idx + i), NVME_RING_IO_OP_READ,
 				    slba + i, 1, 2 * MiB + i * lba, lba, i,
 				    false);
 			res[i] = lba;
@@ -1160,7 +1160,7 @@ TEST_F(nvme, uring_submit_nonblock)
 	free(res);
 	close(mine);
 	close(peer);
-	uio_close(&u);
+	uni_close(&u);
 }
 
 /* A read-only namespace fd never writes, in a chain or alone. */
@@ -1168,27 +1168,27 @@ TEST(readonly_fd)
 {
 	struct nvme_ring_io_cqe cqe[2];
 	struct unified_io_sqe sqe;
-	struct uio u;
+	struct uni u;
 	__u32 idx;
 
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
-	ASSERT_EQ(0, uio_open(&u, NS1_BLK, O_RDONLY, 8, 0, DATA));
+	ASSERT_EQ(0, uni_open(&u, NS1_BLK, O_RDONLY, 8, 0, DATA));
 	EXPECT_EQ(UNIFIED_IO_INFO_F_SETUP | UNIFIED_IO_INFO_F_NVME |
 		  UNIFIED_IO_INFO_F_READ, u.info.flags);
-	uio_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, 0, 1, 0, 512, 1, false);
-	EXPECT_EQ(-EBADF, uio_sync(&u, &sqe));
-	idx = uio_reserve(&u, 2);
-	uio_prep_rw(uio_sqe(&u, idx), NVME_RING_IO_OP_READ, 0, 1, 0, 512, 2,
+	uni_prep_rw(&sqe, NVME_RING_IO_OP_WRITE, 0, 1, 0, 512, 1, false);
+	EXPECT_EQ(-EBADF, uni_sync(&u, &sqe));
+	idx = uni_reserve(&u, 2);
+	uni_prep_rw(uni_sqe(&u, idx), NVME_RING_IO_OP_READ, 0, 1, 0, 512, 2,
 		    true);
-	uio_prep_rw(uio_sqe(&u, idx + 1), NVME_RING_IO_OP_WRITE, 0, 1, 0, 512,
+	uni_prep_rw(uni_sqe(&u, idx + 1), NVME_RING_IO_OP_WRITE, 0, 1, 0, 512,
 		    3, false);
 	nrio_ring_submit(&u.sq, 2);
-	ASSERT_EQ(2, uio_submit(&u));
-	ASSERT_EQ(0, uio_reap(&u, cqe, 2));
+	ASSERT_EQ(2, uni_submit(&u));
+	ASSERT_EQ(0, uni_reap(&u, cqe, 2));
 	EXPECT_EQ(512, cqe[0].res);
 	EXPECT_EQ(-EBADF, cqe[1].res);
-	uio_close(&u);
+	uni_close(&u);
 }
 
 TEST_HARNESS_MAIN

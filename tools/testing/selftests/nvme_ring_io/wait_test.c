@@ -33,7 +33,7 @@
 #include <liburing.h>
 
 #include "nrio_target.h"
-#include "nrio_uio_test.h"
+#include "nrio_unified_test.h"
 
 #include "kselftest_harness.h"
 
@@ -693,32 +693,32 @@ static void prep_uring_cmd(struct io_uring_sqe *sqe, int fd, __u32 op,
  * @sock, a TCP socket whose peer sends nothing: it completes only when the
  * peer closes or the context goes.
  */
-static int open_with_idle_recv(struct uio *u, const char *dev, int sock)
+static int open_with_idle_recv(struct uni *u, const char *dev, int sock)
 {
 	__u32 idx;
 	int ret;
 
-	ret = uio_open(u, dev, O_RDWR, 16, 0, DATA);
+	ret = uni_open(u, dev, O_RDWR, 16, 0, DATA);
 	if (ret)
 		return ret;
 	ret = sock_attach(u->fd, RECV_SLOT, sock);
 	if (ret)
 		return ret;
-	idx = uio_reserve(u, 1);
-	uio_prep_net(uio_sqe(u, idx), false, RECV_SLOT, DATA - 4096, 4096, 0,
+	idx = uni_reserve(u, 1);
+	uni_prep_net(uni_sqe(u, idx), false, RECV_SLOT, DATA - 4096, 4096, 0,
 		     99, false);
 	nrio_ring_submit(&u->sq, 1);
-	ret = uio_submit(u);
+	ret = uni_submit(u);
 	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
 }
 
 /* One unified descriptor on the SQ: a 4 KiB READ, or one that fails. */
-static void queue_one(struct uio *u, bool read, __u64 ud)
+static void queue_one(struct uni *u, bool read, __u64 ud)
 {
-	struct unified_io_sqe *sqe = uio_sqe(u, uio_reserve(u, 1));
+	struct unified_io_sqe *sqe = uni_sqe(u, uni_reserve(u, 1));
 
 	if (read) {
-		uio_prep_rw(sqe, NVME_RING_IO_OP_READ, (ud % 64) * 8192 / u->lba,
+		uni_prep_rw(sqe, NVME_RING_IO_OP_READ, (ud % 64) * 8192 / u->lba,
 			    4096 / u->lba, 0, 4096, ud, false);
 	} else {
 		memset(sqe, 0, sizeof(*sqe));
@@ -752,7 +752,7 @@ TEST_F_TIMEOUT(uring_wait, from_iowq_races_completion, 300)
 	struct nvme_ring_io_cqe c;
 	double t0 = 0;
 	struct timespec ts;
-	struct uio u;
+	struct uni u;
 
 	if (!nt_have(NS1_BLK))
 		SKIP(return, "no %s", NS1_BLK);
@@ -771,7 +771,7 @@ TEST_F_TIMEOUT(uring_wait, from_iowq_races_completion, 300)
 
 		if (kind == 3) {
 			queue_one(&u, true, rounds);
-			ASSERT_EQ(1, uio_submit(&u));
+			ASSERT_EQ(1, uni_submit(&u));
 			want = NOPS + 1;
 		} else {
 			queue_one(&u, kind != 0, rounds);
@@ -822,7 +822,7 @@ TEST_F_TIMEOUT(uring_wait, from_iowq_races_completion, 300)
 				TH_LOG("round %d (kind %d): URING_SUBMIT res %d",
 				       rounds, kind, submit_res);
 			}
-		ASSERT_EQ(0, uio_reap(&u, &c, 1));
+		ASSERT_EQ(0, uni_reap(&u, &c, 1));
 		ASSERT_EQ(kind == 0 ? -EINVAL : 4096, c.res) {
 			TH_LOG("round %d (kind %d): descriptor res %d",
 			       rounds, kind, c.res);
@@ -844,7 +844,7 @@ TEST_F_TIMEOUT(uring_wait, from_iowq_races_completion, 300)
 	usleep(50000);
 	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&ring, &cqe));
 	io_uring_queue_exit(&ring);
-	uio_close(&u);
+	uni_close(&u);
 	close(mine);
 	close(peer);
 	EXPECT_TRUE(nt_refcnt_settles(base, 5000)) {
@@ -877,7 +877,7 @@ static void parked_wait_teardown(struct __test_metadata *_metadata,
 	if (!pid) {
 		struct io_uring_cqe *cqe;
 		struct io_uring ring;
-		struct uio u;
+		struct uni u;
 
 		close(pfd[0]);
 		close(peer);
@@ -896,7 +896,7 @@ static void parked_wait_teardown(struct __test_metadata *_metadata,
 		close(mine);			/* the context holds it */
 		if (close_only) {
 			io_uring_queue_exit(&ring);
-			uio_close(&u);
+			uni_close(&u);
 		}
 		if (write(pfd[1], "p", 1) != 1)
 			_exit(14);

@@ -287,7 +287,7 @@ static int ns1_write(uint64_t slba, const void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-static int uio_open_net(struct nrio_unified **u, uint32_t engine)
+static int uni_open_net(struct nrio_unified **u, uint32_t engine)
 {
 	struct nrio_unified_opts o;
 
@@ -358,7 +358,7 @@ FIXTURE_SETUP(xsk)
 
 	self->base_refcnt = nt_mod_refcnt();
 	ASSERT_EQ(0, net_up()) TH_LOG("ip(8) could not make the veth pair");
-	ASSERT_EQ(0, uio_open_net(&self->u, variant->engine));
+	ASSERT_EQ(0, uni_open_net(&self->u, variant->engine));
 	ASSERT_EQ(0, xprog_load(&self->p));
 	nrio_xsk_opts_init(&o);
 	o.flags = NRIO_XSK_F_OWN_PROG;
@@ -798,7 +798,7 @@ TEST_F(xsk, killed_in_flight)
 		struct nrio_xsk *x;
 		unsigned int i;
 
-		if (uio_open_net(&u, NRIO_ENGINE_KERNEL))
+		if (uni_open_net(&u, NRIO_ENGINE_KERNEL))
 			_exit(1);
 		nrio_xsk_opts_init(&o);
 		o.flags = NRIO_XSK_F_OWN_PROG;

@@ -3,14 +3,14 @@
  * Helpers of the /dev/unified_io_region kselftests that drive the device
  * through its rings directly (unified_test, net_test).
  */
-#ifndef NRIO_UIO_TEST_H
-#define NRIO_UIO_TEST_H
+#ifndef NRIO_UNIFIED_TEST_H
+#define NRIO_UNIFIED_TEST_H
 
 #include "nrio_test.h"
 
 #define DATA	(4 * MiB)
 
-struct uio {
+struct uni {
 	int fd;
 	int nvme_fd;
 	struct unified_io_setup s;
@@ -22,7 +22,7 @@ struct uio {
 	__u32 lba;
 };
 
-static inline void uio_args(struct unified_io_setup *s, int nvme_fd,
+static inline void uni_args(struct unified_io_setup *s, int nvme_fd,
 			    __u32 sq, __u32 cq, __u64 size)
 {
 	memset(s, 0, sizeof(*s));
@@ -34,7 +34,7 @@ static inline void uio_args(struct unified_io_setup *s, int nvme_fd,
 	s->numa_node = -1;
 }
 
-static inline int uio_info(int fd, struct unified_io_info *info)
+static inline int uni_info(int fd, struct unified_io_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
@@ -42,7 +42,7 @@ static inline int uio_info(int fd, struct unified_io_info *info)
 }
 
 /* SETUP with @s (nvme_fd already in it), map, bind the rings. */
-static inline int uio_start(struct uio *u)
+static inline int uni_start(struct uni *u)
 {
 	if (ioctl(u->fd, UNIFIED_IO_SETUP, &u->s))
 		return -errno;
@@ -55,14 +55,14 @@ static inline int uio_start(struct uio *u)
 	u->data = (unsigned char *)u->region + u->s.off.data;
 	nrio_ring_init(&u->sq, u->region, &u->s.off.sq);
 	nrio_ring_init(&u->cq, u->region, &u->s.off.cq);
-	if (uio_info(u->fd, &u->info))
+	if (uni_info(u->fd, &u->info))
 		return -errno;
 	u->lba = u->info.lba_size;
 	return 0;
 }
 
-/* As uio_open(), with SETUP flags @flags (UNIFIED_IO_SETUP_F_*). */
-static inline int uio_open_flags(struct uio *u, const char *dev, int oflags,
+/* As uni_open(), with SETUP flags @flags (UNIFIED_IO_SETUP_F_*). */
+static inline int uni_open_flags(struct uni *u, const char *dev, int oflags,
 				 __u32 sq, __u32 cq, __u64 size, __u32 flags)
 {
 	memset(u, 0, sizeof(*u));
@@ -75,18 +75,18 @@ static inline int uio_open_flags(struct uio *u, const char *dev, int oflags,
 	u->fd = open(UNIFIED_IO_DEVPATH, O_RDWR | O_CLOEXEC);
 	if (u->fd < 0)
 		return -errno;
-	uio_args(&u->s, u->nvme_fd, sq, cq, size);
+	uni_args(&u->s, u->nvme_fd, sq, cq, size);
 	u->s.flags = flags;
-	return uio_start(u);
+	return uni_start(u);
 }
 
-static inline int uio_open(struct uio *u, const char *dev, int oflags,
+static inline int uni_open(struct uni *u, const char *dev, int oflags,
 			   __u32 sq, __u32 cq, __u64 size)
 {
-	return uio_open_flags(u, dev, oflags, sq, cq, size, 0);
+	return uni_open_flags(u, dev, oflags, sq, cq, size, 0);
 }
 
-static inline void uio_close(struct uio *u)
+static inline void uni_close(struct uni *u)
 {
 	if (u->region)
 		munmap(u->region, u->s.off.region_size);
@@ -98,13 +98,13 @@ static inline void uio_close(struct uio *u)
 	u->fd = u->nvme_fd = -1;
 }
 
-static inline struct unified_io_sqe *uio_sqe(struct uio *u, __u32 idx)
+static inline struct unified_io_sqe *uni_sqe(struct uni *u, __u32 idx)
 {
 	return (struct unified_io_sqe *)nrio_ring_desc(&u->sq, idx);
 }
 
 /* Reserve @n SQ slots and return the first index. */
-static inline __u32 uio_reserve(struct uio *u, __u32 n)
+static inline __u32 uni_reserve(struct uni *u, __u32 n)
 {
 	__u32 idx = 0;
 
@@ -113,7 +113,7 @@ static inline __u32 uio_reserve(struct uio *u, __u32 n)
 	return idx;
 }
 
-static inline int uio_submit(struct uio *u)
+static inline int uni_submit(struct uni *u)
 {
 	struct nvme_ring_io_submit s = { 0 };
 	int ret = ioctl(u->fd, UNIFIED_IO_SUBMIT, &s);
@@ -121,7 +121,7 @@ static inline int uio_submit(struct uio *u)
 	return ret < 0 ? -errno : ret;
 }
 
-static inline int uio_wait(struct uio *u, __u32 min, __s64 timeout_ns)
+static inline int uni_wait(struct uni *u, __u32 min, __s64 timeout_ns)
 {
 	struct nvme_ring_io_complete c = {
 		.min_complete = min, .timeout_ns = timeout_ns,
@@ -132,7 +132,7 @@ static inline int uio_wait(struct uio *u, __u32 min, __s64 timeout_ns)
 }
 
 /* Reap exactly @n CQ entries into @cqe, waiting up to 10 s for them. */
-static inline int uio_reap(struct uio *u, struct nvme_ring_io_cqe *cqe,
+static inline int uni_reap(struct uni *u, struct nvme_ring_io_cqe *cqe,
 			   __u32 n)
 {
 	__u32 got = 0, idx;
@@ -143,26 +143,26 @@ static inline int uio_reap(struct uio *u, struct nvme_ring_io_cqe *cqe,
 			nrio_ring_release(&u->cq, 1);
 			continue;
 		}
-		if (uio_wait(u, 1, 10LL * 1000 * 1000 * 1000) <= 0)
+		if (uni_wait(u, 1, 10LL * 1000 * 1000 * 1000) <= 0)
 			return -ETIMEDOUT;
 	}
 	return 0;
 }
 
 /* One descriptor alone: submit, reap, return res. */
-static inline int uio_sync(struct uio *u,
+static inline int uni_sync(struct uni *u,
 			   const struct unified_io_sqe *in)
 {
 	struct nvme_ring_io_cqe cqe;
-	__u32 idx = uio_reserve(u, 1);
+	__u32 idx = uni_reserve(u, 1);
 
-	*uio_sqe(u, idx) = *in;
+	*uni_sqe(u, idx) = *in;
 	nrio_ring_submit(&u->sq, 1);
-	if (uio_submit(u) != 1)
+	if (uni_submit(u) != 1)
 		return -1000;
-	if (uio_reap(u, &cqe, 1))
+	if (uni_reap(u, &cqe, 1))
 		return -1001;
 	return cqe.res;
 }
 
-#endif /* NRIO_UIO_TEST_H */
+#endif /* NRIO_UNIFIED_TEST_H */
