@@ -437,6 +437,32 @@ static void nrio_pt_advance(struct nrio_pt *pt, uint32_t ci)
 /* --- consuming the SQ ring ------------------------------------------------ */
 
 /*
+ * The io_uring SQE of step @si: SQE number si, queued at the SQ ring's
+ * tail through the SQ array.  A step keeps its SQE until its CQE comes,
+ * so a command io_uring issues late finds it as it was written: a linked
+ * command that is not its link's head, or one that said -EAGAIN and is
+ * issued again from io-wq, which 6.12 reads from the SQE itself, not a
+ * copy (the kernel copies it at prep only for IOSQE_ASYNC).  liburing
+ * fills the SQ array 1:1 once, at setup, and never writes it again; this
+ * engine is the only one queueing SQEs on its ring, and there is an SQE
+ * for every step (the ring has as many entries as the CQ ring).
+ */
+static inline struct io_uring_sqe *nrio_pt_sqe(struct nrio_ctx *c,
+					       uint32_t si)
+{
+	struct io_uring_sq *sq = &c->ring.sq;
+	unsigned int tail = sq->sqe_tail;
+
+	if (tail - io_uring_smp_load_acquire(sq->khead) >= sq->ring_entries) {
+		io_uring_submit(&c->ring);	/* cannot happen: see above */
+		tail = sq->sqe_tail;
+	}
+	sq->array[tail & sq->ring_mask] = si;
+	sq->sqe_tail = tail + 1;
+	return &sq->sqes[(size_t)si << 1];	/* IORING_SETUP_SQE128 */
+}
+
+/*
  * A chain of one step that is not a NET step (every /dev/nvme_ring_io
  * descriptor) needs no chain record: it is posted when it ends, and at
  * once when its check failed (@err).
@@ -460,7 +486,7 @@ static inline void nrio_pt_take_solo(struct nrio_ctx *c,
 	s->status = 0;
 	s->result = 0;
 	s->state = NRIO_STEP_QUEUED;
-	nrio_pt_prep(c, io_uring_get_sqe(&c->ring), d, si);
+	nrio_pt_prep(c, nrio_pt_sqe(c, si), d, si);
 	pt->issued++;
 }
 
@@ -482,11 +508,7 @@ static inline void nrio_pt_take_plain(struct nrio_ctx *c, uint32_t idx)
 		nrio_pt_post_cqe(pt, d.user_data, err, 0, 0);
 		return;
 	}
-	sqe = io_uring_get_sqe(&c->ring);
-	if (!sqe) {		/* cannot happen: a step per SQ entry */
-		io_uring_submit(&c->ring);
-		sqe = io_uring_get_sqe(&c->ring);
-	}
+	sqe = nrio_pt_sqe(c, si);
 	pt->free_step = s->next;
 	s->user_data = d.user_data;
 	s->type = UNIFIED_IO_TYPE_NVME;
@@ -533,16 +555,9 @@ static uint32_t nrio_pt_take(struct nrio_ctx *c, const struct unified_io_sqe *d,
 			s->state = NRIO_STEP_HELD;
 			s->res = 0;
 		} else if (j < k) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+			struct io_uring_sqe *sqe = nrio_pt_sqe(c, si);
 
 			nrio_pt_prep(c, sqe, &d[j], si);
-			/*
-			 * Not its link's head: 6.12 would read it from its SQ
-			 * slot when it is issued, after the slot was reused;
-			 * IOSQE_ASYNC has the kernel copy it at submission.
-			 */
-			if (j)
-				sqe->flags |= IOSQE_ASYNC;
 			net = nrio_is_net(d[j].type);
 			if (j + 1 < k && !net)
 				sqe->flags |= IOSQE_IO_LINK;
@@ -652,14 +667,10 @@ static void nrio_pt_net_done(struct nrio_ctx *c, uint32_t si)
 		}
 		if (h->state == NRIO_STEP_REFUSED)
 			break;
-		if (!io_uring_sq_space_left(&c->ring))
-			io_uring_submit(&c->ring);
-		sqe = io_uring_get_sqe(&c->ring);
+		sqe = nrio_pt_sqe(c, i);
 		nrio_pt_prep(c, sqe, &pt->held[i], i);
-		if (prev) {	/* not the head: as in nrio_pt_take() */
+		if (prev)
 			prev->flags |= IOSQE_IO_LINK;
-			sqe->flags |= IOSQE_ASYNC;
-		}
 		prev = sqe;
 		h->state = NRIO_STEP_QUEUED;
 		pt->issued++;

@@ -181,9 +181,9 @@ const char *nrio_strerror(int err);
  *   NRIO_ENGINE_KERNEL    the module's kernel engine (UNIFIED_IO_SUBMIT)
  *   NRIO_ENGINE_PASSTHRU  the library consumes the SQ ring and runs each
  *                         chain as linked io_uring SQEs (IOSQE_IO_LINK;
- *                         IOSQE_ASYNC on each step after the first, which
- *                         6.12 would otherwise read from a reused SQ
- *                         slot), submitted in one io_uring_enter(): NVMe
+ *                         each step keeps its own SQE until it completes,
+ *                         as 6.12 may read a command from it late),
+ *                         submitted in one io_uring_enter(): NVMe
  *                         steps as NVME_URING_CMD_IO on the namespace's
  *                         /dev/ngXnY with the data area as fixed buffers,
  *                         BPF steps as UNIFIED_IO_URING_BPF commands on
