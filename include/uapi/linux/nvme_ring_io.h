@@ -2,137 +2,21 @@
 /*
  * nvme_ring_io: zero-copy, batch-oriented NVMe I/O through shared rings.
  *
- * Model
- * -----
- * /dev/nvme_ring_io is a misc character device created with mode 0600.
- * Every open file is an independent context.  NVME_RING_IO_SETUP binds the
- * context to one NVMe namespace, given as a file descriptor the caller
- * opened (/dev/nvmeXnY or /dev/ngXnY), and creates the context's region:
- * memory that the caller maps with mmap(2) at offset 0 and whose layout is
- * described by struct nvme_ring_io_offsets.  The region holds
+ * /dev/nvme_ring_io is a misc device (mode 0600); every open file is a
+ * context.  NVME_RING_IO_SETUP binds it to one NVMe namespace, an fd of
+ * /dev/nvmeXnY or /dev/ngXnY whose open mode decides what descriptors may
+ * do (a read or write it forbids: EBADF), and creates its region, mapped
+ * with mmap(2): an SQ ring of struct nvme_ring_io_sqe, a CQ ring of struct
+ * nvme_ring_io_cqe, struct nvme_ring_io_counters and the data area that
+ * descriptors address by byte offset.  Each ring index has one writer:
+ * fill entries, then store-release the producer; load-acquire the
+ * producer before reading entries, then store-release the consumer.
  *
- *   - the submission (SQ) ring: struct nvme_ring_io_sqe descriptors that
- *     userspace produces and the kernel consumes,
- *   - the completion (CQ) ring: struct nvme_ring_io_cqe descriptors that
- *     the kernel produces and userspace consumes,
- *   - struct nvme_ring_io_counters, written by the kernel,
- *   - the data area: descriptors address data by byte offset into it and
- *     the device transfers data directly to and from it.
- *
- * mmap(2) must be MAP_SHARED (MAP_PRIVATE: EINVAL), at offset 0 (else
- * EINVAL), of off.region_size bytes; the length is rounded up to the page
- * size first, as for any mapping, so any length that rounds to
- * region_size is that length.  PROT_EXEC is refused (EPERM) and cannot be
- * added with mprotect(2) (EACCES): the region is data (a process with the
- * READ_IMPLIES_EXEC personality gets its implied PROT_EXEC dropped).  A PROT_READ-only
- * mapping is allowed (an observer of the rings and counters); the
- * device file's own open mode limits the mapping as for any file
- * (MAP_SHARED needs it readable, PROT_WRITE writable: else EACCES;
- * the ioctls check no open mode of it).  The
- * mapping cannot grow: mremap(2) to a larger size fails with EFAULT.
- * MADV_REMOVE and fallocate(2) on it fail with EOPNOTSUPP.  Before SETUP,
- * mmap fails with EBADFD.
- *
- * Access to the namespace is decided by the open mode of the namespace
- * file descriptor: a descriptor that needs write access fails with EBADF
- * if that file was not opened for writing, and one that reads fails with
- * EBADF if it was not opened for reading.
- *
- * Ring protocol
- * -------------
- * Both rings have a power-of-two number of entries and free-running __u32
- * producer and consumer indices; entry i lives at desc[i & (entries - 1)].
- * The number of filled entries is (producer - consumer), computed in
- * unsigned 32-bit arithmetic.  Each index has exactly one writer and sits
- * on its own cache line:
- *
- *   SQ producer: userspace.  Fill desc[], then store-release the producer.
- *   SQ consumer: the kernel.  It load-acquires the producer, reads each
- *                descriptor once into a private copy, then store-releases
- *                the consumer; entries below the consumer may be reused.
- *   CQ producer: the kernel.  It writes the entry, then store-releases the
- *                producer.
- *   CQ consumer: userspace.  Load-acquire the producer, read the entries,
- *                then store-release the consumer to hand the slots back.
- *
- * In C11 terms: __atomic_store_n(p, v, __ATOMIC_RELEASE) for a release and
- * __atomic_load_n(p, __ATOMIC_ACQUIRE) for an acquire.  After SETUP all
- * four indices are 0, both rings are empty, the counters are 0, and the SQ
- * flags word holds NVME_RING_IO_RING_F_NEED_WAKEUP.
- *
- * The kernel engine consumes the SQ only in a system call (SUBMIT, or the
- * io_uring command URING_SUBMIT) and posts CQ entries from the device's
- * completion, so a caller may spin on the CQ producer without any system
- * call, with one exception: a context set up with
- * NVME_RING_IO_SETUP_F_IOPOLL on a queue with poll queues raises no
- * completion interrupt, and its I/O completes only while COMPLETE (or
- * SUBMIT with F_WAIT) polls the device.
- *
- * The kernel never drops a completion: it consumes an SQ entry only when it
- * has reserved a CQ slot for it, so a full CQ ring stops submission (the
- * SUBMIT count is then smaller than asked; see counters.cq_full).
- *
- * Every descriptor is validated; a bad one completes at once with a
- * negative errno in its CQ entry, bumps counters.sq_invalid, and the ring
- * goes on.  Errors a descriptor can complete with (kernel engine):
- *
- *   EINVAL      a reserved field or unknown flag is set; nsid is neither 0
- *               nor the bound namespace; a command dword bit the opcode
- *               does not accept (see the SQ descriptor below: FUA on a
- *               READ or WRITE ZEROES, limited retry, PRINFO, DTYPE, DEAC
- *               on READ or WRITE, ...); data_len does not match the
- *               command (NLB * LBA size for READ/WRITE, 0 for FLUSH and
- *               WRITE ZEROES, 16 * ranges for DSM); data_off is not a
- *               multiple of the LBA size; metadata is given
- *   EOPNOTSUPP  an opcode the kernel engine does not handle, a DSM without
- *               the deallocate attribute, or a command the namespace does
- *               not support (WRITE ZEROES, deallocate)
- *   EFAULT      data_off/data_len reach outside the data area
- *   ERANGE      the LBA range reaches past the end of the namespace
- *   EBADF       the namespace fd's open mode forbids the access
- *   EROFS       a write to a read-only namespace
- *   EIO etc.    the device failed the command (from the block layer)
- *
- * ioctls
- * ------
- * NVME_RING_IO_SETUP, NVME_RING_IO_SUBMIT, NVME_RING_IO_COMPLETE and
- * NVME_RING_IO_INFO, below.  Any other request fails with ENOTTY.  Before
- * SETUP, SUBMIT and COMPLETE fail with EBADFD, as does mmap(2).
- * read(2) and write(2) are not supported (EINVAL); lseek(2) fails with
- * ESPIPE.  A bad argument pointer gives EFAULT.
- *
- * Waits and signals
- * -----------------
- * COMPLETE, and SUBMIT with NVME_RING_IO_SUBMIT_F_WAIT, sleep (or poll)
- * until their condition holds.  Task work that the kernel must run in
- * the waiting thread, such as io_uring's completion work for a ring of
- * the same thread, is no signal: the call lets it run and goes on, with
- * the time that was left, and consumes no descriptor twice; the caller
- * sees nothing of it.  A real signal ends the wait as its disposition
- * says: with a handler installed, COMPLETE fails with EINTR (a timed one
- * also under SA_RESTART, as poll(2) does; one without a time limit is
- * restarted under SA_RESTART).  Without a handler (a stop and continue,
- * a debugger attaching, the freezer) COMPLETE restarts transparently, a
- * timed one then with its full timeout.  SUBMIT with F_WAIT that has
- * consumed descriptors returns their number on any of these, so the
- * caller always learns it; when it consumed none it behaves as an
- * untimed COMPLETE.
- *
- * Extensibility
- * -------------
- * The argument structs of SETUP and INFO start with a size field: the
- * caller sets it to the sizeof() it was compiled with.  Structs only ever
- * grow at the end: later kernels keep accepting this ABI's sizes.  SETUP
- * given a larger struct than the kernel knows accepts it only if the
- * bytes the kernel does not know are zero and size is at most
- * NVME_RING_IO_MAX_STRUCT_SIZE (else E2BIG); INFO fills what it knows of
- * a larger one, of any size.  The command numbers of SETUP and
- * INFO never change: their size bits stay those of this first ABI (176
- * and 112 bytes) whatever the structs grow to, and the kernel ignores the
- * size bits of these two commands, so that the size field alone versions
- * them.  SUBMIT and COMPLETE have fixed structs and exact numbers.
- * Reserved fields must be zero (else EINVAL); unknown flags are refused
- * (EINVAL).  Fields never change meaning once released.
+ * ABI: structs only grow at the end and fields never change meaning;
+ * SETUP and INFO are versioned by their size field, reserved fields must
+ * be zero and unknown flags are refused (EINVAL).  NVME_RING_IO_ABI_VERSION
+ * grows with features.  Design, ordering, waits and signals, per-kernel
+ * differences: Documentation/block/nvme-ring-io.rst
  */
 #ifndef _UAPI_LINUX_NVME_RING_IO_H
 #define _UAPI_LINUX_NVME_RING_IO_H
@@ -158,36 +42,32 @@
 /* --- SQ descriptor ---------------------------------------------------- */
 
 /*
- * An NVMe I/O command.  opcode, nsid, cdw2, cdw3 and cdw10..cdw15 are the
- * command dwords as the NVMe specification defines them; the data and
- * metadata pointers are byte offsets into the data area instead of
- * addresses.  user_data is returned unchanged in the completion.
- *
- * The kernel engine executes these opcodes as block-layer bios; the bits
- * listed are the only ones it accepts in cdw10..cdw12 (any other: EINVAL),
- * and res in the CQ entry is the number of bytes transferred:
- *   NVME_RING_IO_OP_FLUSH         data_off, data_len, cdw10..12 zero;
- *                                 needs no write access; res 0
- *   NVME_RING_IO_OP_WRITE         SLBA cdw10/11, NLB-1 cdw12[15:0],
- *                                 FUA cdw12[30]; data_len = NLB * LBA size;
- *                                 data_off a multiple of the LBA size;
- *                                 res data_len
- *   NVME_RING_IO_OP_READ          SLBA, NLB-1 as WRITE, no FUA (the block
- *                                 layer has no FUA read); res data_len
- *   NVME_RING_IO_OP_WRITE_ZEROES  SLBA, NLB-1 as WRITE, DEAC cdw12[25]
- *                                 (deallocate allowed), no FUA; data_off
- *                                 and data_len 0; res 0
- *   NVME_RING_IO_OP_DSM           NR-1 cdw10[7:0]; cdw11: AD [2] must be
- *                                 set, IDW [1] and IDR [0] are accepted
- *                                 (hints the block layer does not pass
- *                                 on); cdw12 zero; the data area holds NR
- *                                 16-byte range descriptors (struct
- *                                 nvme_ring_io_dsm_range, cattr ignored),
- *                                 data_off a multiple of 16; res 0
- * Not accepted in cdw12 of READ, WRITE or WRITE ZEROES: limited retry
- * [31], PRINFO [29:26], DTYPE [23:20], DEAC on READ/WRITE, STC [24].
- * cdw2, cdw3, cdw13..cdw15, metadata_* and timeout_ms must be zero for the
- * kernel engine.
+ * An NVMe I/O command: opcode, nsid and cdw* are the NVMe command dwords;
+ * data and metadata are byte offsets into the data area.  What the kernel
+ * engine accepts in cdw10..cdw12 (any other bit: EINVAL) and its res:
+ *   FLUSH         nothing; data_off, data_len 0; res 0
+ *   WRITE         SLBA cdw10/11, NLB-1 cdw12[15:0], FUA cdw12[30];
+ *                 data_len = NLB * LBA size, data_off LBA aligned;
+ *                 res data_len
+ *   READ          as WRITE without FUA; res data_len
+ *   WRITE_ZEROES  SLBA, NLB-1, DEAC cdw12[25]; data_off, data_len 0; res 0
+ *   DSM           NR-1 cdw10[7:0]; cdw11 AD [2] required, IDW [1] and
+ *                 IDR [0] accepted; cdw12 0; data_len 16 * NR (struct
+ *                 nvme_ring_io_dsm_range), data_off a multiple of 16; res 0
+ * cdw2, cdw3, cdw13..cdw15, metadata_* and timeout_ms must be 0.
+ * Completion errors (res) of the kernel engine:
+ *   EINVAL      reserved field or unknown flag set; nsid neither 0 nor
+ *               the bound NSID; a cdw bit not listed above (limited
+ *               retry, PRINFO, DTYPE, STC, FUA on READ or WRITE ZEROES,
+ *               DEAC on READ or WRITE, ...); data_len not as above;
+ *               data_off misaligned; metadata given
+ *   EOPNOTSUPP  opcode not handled; DSM without AD; WRITE ZEROES or
+ *               deallocate on a namespace that does not support it
+ *   EFAULT      data_off/data_len reach outside the data area
+ *   ERANGE      the LBA range reaches past the end of the namespace
+ *   EBADF       the namespace fd's open mode forbids the access
+ *   EROFS       a write to a read-only namespace
+ *   EIO etc.    the device failed the command (from the block layer)
  */
 struct nvme_ring_io_sqe {
 	__u8	opcode;		/* NVMe opcode, NVME_RING_IO_OP_* */
@@ -237,8 +117,7 @@ struct nvme_ring_io_cqe {
 	__u64	user_data;	/* from the SQ descriptor */
 	__s32	res;		/* >= 0: bytes transferred; < 0: -errno */
 	__u16	status;		/* NVMe status field, phase bit stripped;
-				 * 0 from the kernel engine, which reports
-				 * device errors as res = -errno */
+				 * 0 from the kernel engine */
 	__u16	flags;		/* reserved: always 0 (no CQ flag is
 				 * defined) */
 	__u32	result0;	/* NVMe completion dword 0; kernel
@@ -260,11 +139,8 @@ struct nvme_ring_io_ring_offsets {
 };
 
 /*
- * SQ flag: the kernel consumes the SQ only when asked (NVME_RING_IO_SUBMIT
- * or NVME_RING_IO_URING_SUBMIT).  Set from SETUP on; the kernel engine
- * never clears it today.  A caller that finds it clear need not make a
- * call to have its entries consumed.  The CQ flags word is reserved and
- * 0: no CQ ring flag is defined.
+ * SQ flag: the kernel consumes the SQ only when asked (SUBMIT or
+ * URING_SUBMIT); set from SETUP on.  The CQ flags word is reserved, 0.
  */
 #define NVME_RING_IO_RING_F_NEED_WAKEUP	(1U << 0)
 
@@ -279,6 +155,14 @@ struct nvme_ring_io_counters {
 				 * ever dropped) */
 };
 
+/*
+ * The region's layout.  mmap(2) it MAP_SHARED at offset 0, off.region_size
+ * bytes (after rounding up to the page size); PROT_READ alone is allowed.
+ * Errors: EBADFD before SETUP; EINVAL MAP_PRIVATE, another offset or
+ * length; EPERM PROT_EXEC; EACCES mprotect(2) adding PROT_EXEC, or the
+ * device file's open mode (MAP_SHARED needs read, PROT_WRITE write);
+ * EFAULT mremap(2) to a larger size; EOPNOTSUPP MADV_REMOVE, fallocate(2).
+ */
 struct nvme_ring_io_offsets {
 	struct nvme_ring_io_ring_offsets sq;
 	struct nvme_ring_io_ring_offsets cq;
@@ -292,93 +176,45 @@ struct nvme_ring_io_offsets {
 /* --- NVME_RING_IO_SETUP ------------------------------------------------ */
 
 /*
- * In: size, flags, sq_entries, cq_entries, data_size, nvme_fd, numa_node.
- * Out: off.  The checks run in this order, and the first that fails gives
- * the error: the struct itself (EFAULT, EINVAL, E2BIG), then the context
- * (EINTR, EBUSY), then the namespace fd (EBADF, ENODEV, EPERM), then
- * direct mode (EPERM, EOPNOTSUPP), then the memory (ENOBUFS, ENOMEM).  So
- * a second SETUP with a bad struct fails with EINVAL, not EBUSY.  Errors:
- *   EINVAL     size below sizeof(struct nvme_ring_io_setup) of this ABI
- *              (176), unknown flags, resv not zero, entries zero or not a
- *              power of two, cq_entries < sq_entries, data_size zero or
- *              not a multiple of the page size (4096 on x86-64), numa_node
- *              not -1 and not a node with memory
- *   E2BIG      size above NVME_RING_IO_MAX_STRUCT_SIZE, non-zero bytes
- *              past the end of the struct this kernel knows, entries above
- *              NVME_RING_IO_MAX_ENTRIES (also cq_entries 0 with sq_entries
- *              32768, as the CQ would be 65536), or data_size above the
- *              module's max_data_mb parameter
- *   EINTR      a signal with a handler arrived while waiting for the
- *              context (nothing was done; without a handler, or with
- *              SA_RESTART, the call restarts)
+ * Bind the context to the namespace nvme_fd and create its region.
+ * In: everything but off; out: off.  Returns 0.  Checked in this order,
+ * the first failure giving the error: the struct (EFAULT, EINVAL, E2BIG),
+ * the context (EINTR, EBUSY), nvme_fd (EBADF, ENODEV, EPERM), direct mode
+ * (EPERM, EOPNOTSUPP), the memory (ENOBUFS, ENOMEM).  Errors:
+ *   EFAULT     the argument cannot be read, or off written back
+ *   EINVAL     size below 176, unknown flags, resv not zero, entries 0 or
+ *              not a power of two, cq_entries < sq_entries, data_size 0
+ *              or not a page multiple, numa_node not -1 and not a node
+ *              with memory
+ *   E2BIG      size above NVME_RING_IO_MAX_STRUCT_SIZE or unknown bytes
+ *              not zero; entries above NVME_RING_IO_MAX_ENTRIES (also a
+ *              default CQ of 65536); data_size above max_data_mb
+ *   EINTR      a signal with a handler while waiting for the context
  *   EBUSY      the context is already set up
- *   EBADF      nvme_fd is not an open file descriptor, or one opened with
- *              O_PATH
- *   ENODEV     nvme_fd is not an NVMe namespace (block or generic char
- *              device); partitions are refused
- *   EPERM      nvme_fd is /dev/ngXnY and the kernel's own policy would not
- *              let this caller do I/O through it (before Linux 6.2: without
- *              CAP_SYS_ADMIN); or NVME_RING_IO_SETUP_F_DIRECT without
- *              CAP_SYS_ADMIN (see the flag)
- *   EOPNOTSUPP NVME_RING_IO_SETUP_F_DIRECT on a namespace that cannot
- *              take it (see the flag)
- *   ENOBUFS    the region would exceed RLIMIT_MEMLOCK (callers without
- *              CAP_IPC_LOCK are charged like mlock(2))
+ *   EBADF      nvme_fd is not an open file descriptor (O_PATH included)
+ *   ENODEV     nvme_fd is not an NVMe namespace (partitions refused)
+ *   EPERM      /dev/ngXnY the kernel would not let the caller use
+ *              (before Linux 6.2: without CAP_SYS_ADMIN); F_DIRECT
+ *              without CAP_SYS_ADMIN
+ *   EOPNOTSUPP F_DIRECT on a namespace that cannot take it
+ *   ENOBUFS    the region would exceed RLIMIT_MEMLOCK (no CAP_IPC_LOCK)
  *   ENOMEM     no memory, or the caller's memory cgroup limit
  */
 /*
- * SETUP flag: polled completions.  Where the namespace's queue has poll
- * queues (nvme.poll_queues=N), the kernel engine issues READ and WRITE
- * bios as polled I/O: they raise no interrupt and complete only while
- * someone polls, which COMPLETE then always does (it never sleeps), and
- * closing the context polls until they are done.  INFO reports with
- * NVME_RING_IO_INFO_F_POLLED whether polling is in use; without poll
- * queues the flag is accepted and I/O completes by interrupt as usual.
- * With polling in use, spinning on the CQ ring alone never completes
- * anything: the caller must call COMPLETE (with min_complete 0 and
- * timeout_ns 0 for a single non-blocking poll) or SUBMIT with F_WAIT.
- * NVME_RING_IO_URING_WAIT is refused (EOPNOTSUPP) on a polled context.
+ * SETUP flag: polled completions for READ and WRITE where the queue has
+ * poll queues (INFO_F_POLLED); COMPLETE (or SUBMIT with F_WAIT) must then
+ * poll, as nothing raises an interrupt.  URING_WAIT: EOPNOTSUPP.
  */
 #define NVME_RING_IO_SETUP_F_IOPOLL	(1U << 0)
 /*
- * SETUP flag: direct mode (opt-in; the bio engine stays the default).
- * READ and WRITE descriptors become NVMe commands sent as passthrough
- * requests on the namespace's own queue (nvme_core's blk-mq queue), with
- * the data on the region's pages: no bio submission, no splitting, no
- * merging, no I/O scheduler.  Validation, a descriptor's permissions (the
- * namespace fd's open mode) and errnos are exactly those of the bio
- * engine; FLUSH, WRITE ZEROES and DSM still go as bios, and so does any
- * READ or WRITE that would not fit one command (above the device's
- * maximum transfer or segment count, or data the device's virt boundary
- * or DMA alignment cannot take): such I/O is never sent as one request.
- * What direct mode gives up: I/O statistics (iostat, /proc/diskstats),
- * cgroup I/O control (io.max, io.weight, io.latency, io.cost:
- * blk-throttle and iocost never see the requests), merging and the I/O
- * scheduler, and error logging unless the namespace's
- * passthru_err_log_enabled is set.  A command the device
- * fails completes with the errno the bio engine gives for the same NVMe
- * status (e.g. ENODATA for a media error, EOPNOTSUPP for Invalid Field,
- * EIO for most others).  NVMe retries of transient errors are kept where
- * nvme_core decides them (on 6.12 a failed command that completes in a
- * batch of completions is not retried; it fails with its errno).  With
- * NVME_RING_IO_SETUP_F_IOPOLL and poll queues the requests are polled.
- * INFO reports NVME_RING_IO_INFO_F_DIRECT.
- *
- * Who may use it: since its I/O escapes the cgroup I/O controllers and
- * the disk's statistics, direct mode needs CAP_SYS_ADMIN in the initial
- * user namespace (capable(), as raw NVMe passthrough on Linux 6.1),
- * whatever the namespace fd's open mode; opening the block device is not
- * enough.  It is checked once, at SETUP: a context set up in direct mode
- * stays so for whoever holds its fd afterwards, as a file's permission
- * is checked at open.  Errors (after the namespace fd's):
- *   EPERM       the caller lacks CAP_SYS_ADMIN; the context stays as it
- *               was, and a SETUP without the flag works
- *   EOPNOTSUPP  the namespace is reached through an NVMe multipath head
- *               (its queue is not blk-mq: there is no path to send a
- *               request on, and direct mode would lose failover), the
- *               disk is not nvme_core's, or it has integrity metadata or
- *               is zoned (or nvme_core's request data is not laid out as
- *               the module expects; the kernel log says so once)
+ * SETUP flag: direct mode (INFO_F_DIRECT): READ and WRITE go as NVMe
+ * passthrough requests on the namespace's blk-mq queue, skipping the I/O
+ * statistics, cgroup I/O control, merging and the scheduler; descriptor
+ * checks and errnos stay those of the bio engine.  Needs CAP_SYS_ADMIN
+ * in the initial user namespace, checked once at SETUP (else EPERM; the
+ * context stays as it was).  EOPNOTSUPP: an NVMe multipath head, a disk
+ * not nvme_core's, integrity metadata, zoned, or nvme_core's request
+ * layout not as the module expects.
  */
 #define NVME_RING_IO_SETUP_F_DIRECT	(1U << 1)
 
@@ -397,35 +233,23 @@ struct nvme_ring_io_setup {
 
 /* --- NVME_RING_IO_SUBMIT ----------------------------------------------- */
 
-/*
- * SUBMIT flags.  NVME_RING_IO_SUBMIT_F_WAIT: after consuming, wait as
- * NVME_RING_IO_COMPLETE does (no time limit) until the CQ ring holds at
- * least min_complete entries or nothing is in flight: submission and wait
- * in one system call.  NVME_RING_IO_SUBMIT_F_POLL (only with F_WAIT):
- * busy-poll instead of sleeping, like NVME_RING_IO_COMPLETE_F_POLL.
- */
+/* Wait after consuming, as COMPLETE with no time limit. */
 #define NVME_RING_IO_SUBMIT_F_WAIT	(1U << 0)
+/* With F_WAIT only: busy-poll instead of sleeping. */
 #define NVME_RING_IO_SUBMIT_F_POLL	(1U << 1)
 
 /*
- * Consume up to to_submit SQ descriptors (0: all that are ready), limited
- * by the free CQ slots.  Returns the number consumed (>= 0), including
- * descriptors that failed validation (they already have their CQ entry).
- * With F_WAIT, a wait cut short by a signal still returns the number
- * consumed; only when none was consumed does it fail with EINTR (see
- * "Waits and signals" above: task work never cuts it short).
- * min_complete must be 0 without F_WAIT and at most the CQ entries.
- * Errors:
- *   ENODEV     the namespace has gone away (removed, or its controller
- *              deleted): the context is dead for good.  Descriptors in
- *              flight complete with the device's error; COMPLETE and INFO
- *              keep working so the CQ can be drained, and INFO sets
- *              NVME_RING_IO_INFO_F_DEAD.
- *   EINTR      a signal with a handler arrived before anything was
- *              consumed (waiting for the context's lock, or with F_WAIT)
+ * Consume up to to_submit SQ descriptors (0: all ready), as far as the
+ * CQ has free slots; with F_WAIT then wait for min_complete CQ entries
+ * or nothing in flight.  Returns the number consumed (>= 0), failed ones
+ * included, also when a signal cuts the wait short.  Errors:
+ *   EBADFD     before SETUP
+ *   EFAULT     the argument cannot be read
+ *   ENODEV     the namespace has gone away for good (INFO_F_DEAD);
+ *              COMPLETE and INFO keep working to drain the CQ
+ *   EINTR      a signal with a handler before anything was consumed
  *   EINVAL     unknown flags, F_POLL without F_WAIT, min_complete set
  *              without F_WAIT or above the CQ entries, resv not zero
- *              (a module older than F_WAIT refuses the flag so)
  */
 struct nvme_ring_io_submit {
 	__u32	to_submit;
@@ -436,24 +260,19 @@ struct nvme_ring_io_submit {
 
 /* --- NVME_RING_IO_COMPLETE --------------------------------------------- */
 
-/*
- * COMPLETE flag: busy-poll the CQ ring (and, on a polled context, the
- * device) instead of sleeping.  A polled context always polls.
- */
+/* Busy-poll instead of sleeping (a polled context always polls). */
 #define NVME_RING_IO_COMPLETE_F_POLL	(1U << 0)
 
 /*
- * Wait until the CQ ring holds at least min_complete entries, or no
- * descriptor is in flight any more, or timeout_ns passes.  Returns the
- * number of CQ entries ready (>= 0), which can be below min_complete only
- * when nothing is in flight or timeout_ns is 0.  timeout_ns > 0 is
- * relative, in nanoseconds; timeout_ns < 0 waits without a time limit;
- * timeout_ns 0 or min_complete 0 never wait and never fail with ETIME:
- * they return the count ready at once (a polled context polls the device
- * once first).  Errors:
+ * Wait until the CQ holds min_complete entries, nothing is in flight, or
+ * timeout_ns (> 0: relative ns; < 0: no limit) passes; timeout_ns 0 or
+ * min_complete 0 never wait.  Returns the number of CQ entries ready.
+ * Errors:
+ *   EBADFD     before SETUP
+ *   EFAULT     the argument cannot be read
  *   ETIME      timeout_ns > 0 passed with fewer than min_complete ready
  *              and descriptors still in flight
- *   EINTR      a signal with a handler arrived (see "Waits and signals")
+ *   EINTR      a signal with a handler arrived
  *   EINVAL     min_complete > CQ entries, unknown flags, resv not zero
  */
 struct nvme_ring_io_complete {
@@ -475,12 +294,10 @@ struct nvme_ring_io_complete {
 #define NVME_RING_IO_INFO_F_DIRECT	(1U << 7)	/* direct mode */
 
 /*
- * Facts about the context.  The caller sets size, at least
- * sizeof(info.size) (4; else EINVAL); the kernel fills min(size, the
- * struct it knows) bytes and sets size to that, so an older, shorter
- * struct gets just its own fields and a newer, longer one keeps its
- * unknown tail as it was.  Before SETUP only size,
- * abi_version and flags are filled (the rest is zero).
+ * Facts about the context.  In: size (at least 4); the kernel fills
+ * min(size, its struct) bytes and sets size to that; before SETUP only
+ * size, abi_version and flags (the rest is zero).  Returns 0.  Errors: EFAULT (the argument),
+ * EINVAL (size below 4).
  */
 struct nvme_ring_io_info {
 	__u32	size;		/* in: sizeof(); out: bytes filled */
@@ -503,9 +320,9 @@ struct nvme_ring_io_info {
 };
 
 /*
- * The command numbers.  SETUP and INFO carry the sizes of this first ABI
- * (176 and 112) for good, however their structs grow (see
- * "Extensibility"): 0xc0b0ba01 and 0xc070ba04 on x86 and arm64.
+ * The command numbers.  SETUP and INFO keep the sizes of this first ABI
+ * (176, 112: 0xc0b0ba01, 0xc070ba04 on x86 and arm64) for good.  Any
+ * other request: ENOTTY.  read(2), write(2): EINVAL; lseek(2): ESPIPE.
  */
 #define NVME_RING_IO_SETUP	_IOC(_IOC_READ | _IOC_WRITE, \
 				     NVME_RING_IO_IOC_MAGIC, 0x01, 176)
@@ -519,48 +336,24 @@ struct nvme_ring_io_info {
 /* --- io_uring: IORING_OP_URING_CMD on /dev/nvme_ring_io --------------- */
 
 /*
- * The same SUBMIT and COMPLETE, as io_uring commands: sqe->opcode
- * IORING_OP_URING_CMD, sqe->fd the /dev/nvme_ring_io fd (or its registered
- * index; a /dev/unified_io_region fd takes them too, see
- * unified_io_region.h), sqe->cmd_op one of the two below, and struct
- * nvme_ring_io_uring_cmd at sqe->cmd (it fits a 64-byte SQE).  An
- * application can then wait on one io_uring for everything, and with
- * SQPOLL submit without any system call.
- *
- * NVME_RING_IO_URING_SUBMIT  consumes up to count descriptors (0: all),
- *                            as NVME_RING_IO_SUBMIT; the CQE's res is the
- *                            number consumed or -errno.  It completes as
- *                            soon as the descriptors are queued.  Issued
- *                            inline or by the SQPOLL thread it never
- *                            waits: what would (a busy context, a step
- *                            that sleeps, no free device tag) makes
- *                            io_uring issue it again from its worker,
- *                            or, after some descriptors were consumed,
- *                            leaves the rest in the SQ ring (res counts
- *                            what was consumed, as when the CQ is full).
- *                            A READ or WRITE so consumed whose bio the
- *                            block layer refuses only later (a multipath
- *                            requeue, blk-throttle) completes with
- *                            -EAGAIN in its CQ entry: submit it again.
- * NVME_RING_IO_URING_WAIT    completes when the CQ ring holds at least
- *                            count entries, or nothing is in flight; res
- *                            is the number ready.  Tearing down the
- *                            io_uring (closing its last reference, or
- *                            exit) cancels a parked WAIT (-ECANCELED), as
- *                            does exec of the task that issued it; on 6.1,
- *                            which has no io_uring command cancelation,
- *                            the module notices within about 100 ms (it
- *                            looks every 100 ms while a WAIT is parked),
- *                            and there the exit of that task cancels it
- *                            too.  A WAIT already completing (its task
- *                            work queued) ends when its task runs it.
- * Both may be issued with IOSQE_ASYNC and linked, on every kernel; on
- * 6.12, a linked one that is not the head of its link is read from its
- * SQ ring slot when io_uring issues it, later: give it IOSQE_ASYNC (the
- * SQE is then copied at submission) or keep the slot until it completes.
- * Errors in res: EINVAL (flags/resv not zero, count above the CQ size for
- * WAIT), EBADFD (before SETUP), EOPNOTSUPP (unknown cmd_op, checked first,
- * whatever its payload holds; WAIT on a context with polled I/O).
+ * SUBMIT and WAIT as io_uring commands: sqe->fd the context's fd or its
+ * registered index (also of /dev/unified_io_region), sqe->cmd_op below,
+ * this struct at sqe->cmd (a 64-byte SQE suffices); the result is res.
+ *   NVME_RING_IO_URING_SUBMIT  consume up to count descriptors (0: all)
+ *                              as SUBMIT; res the number consumed.  A
+ *                              READ or WRITE the block layer refuses
+ *                              after it was queued completes with -EAGAIN
+ *                              in its CQ entry: submit it again.
+ *   NVME_RING_IO_URING_WAIT    complete when the CQ holds count entries
+ *                              or nothing is in flight; res the number
+ *                              ready; -ECANCELED when its io_uring is
+ *                              torn down or its task execs.
+ * On 6.12 a linked one that is not its link's head needs IOSQE_ASYNC (or
+ * its SQ slot kept until it completes).  Errors in res:
+ *   EOPNOTSUPP  unknown cmd_op (checked first, whatever the payload);
+ *               WAIT on a context with polled I/O
+ *   EBADFD      before SETUP
+ *   EINVAL      flags or resv not zero; count above the CQ size for WAIT
  */
 struct nvme_ring_io_uring_cmd {
 	__u32	count;
