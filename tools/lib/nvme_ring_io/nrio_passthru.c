@@ -81,6 +81,7 @@ struct nrio_pt {
 	struct nrio_ring	esq;		/* consumer */
 	struct nrio_ring	ecq;		/* producer */
 	uint32_t		nr_steps;
+	bool			own_sqes;	/* SQE <step> per step: nrio_pt_sqe() */
 	uint32_t		free_step;
 	uint32_t		free_chain;
 	struct nrio_step	*steps;
@@ -442,20 +443,39 @@ static void nrio_pt_advance(struct nrio_pt *pt, uint32_t ci)
  * so a command io_uring issues late finds it as it was written: a linked
  * command that is not its link's head, or one that said -EAGAIN and is
  * issued again from io-wq, which 6.12 reads from the SQE itself, not a
- * copy (the kernel copies it at prep only for IOSQE_ASYNC).  liburing
- * fills the SQ array 1:1 once, at setup, and never writes it again; this
- * engine is the only one queueing SQEs on its ring, and there is an SQE
- * for every step (the ring has as many entries as the CQ ring).
+ * copy (the kernel copies it at prep only for IOSQE_ASYNC).  This needs
+ * what nrio_pt_setup() checks (pt->own_sqes): a ring with an SQ array
+ * (not IORING_SETUP_NO_SQARRAY, which liburing 2.6 and later ask for)
+ * that the library alone writes after setup (liburing 2.2 and later fill
+ * it 1:1 once; liburing itself queues no SQE where the kernel has
+ * IORING_FEAT_EXT_ARG), SQE128, and an SQE per step.  Without it, SQEs
+ * are liburing's, reused in ring order, and a step that is not its
+ * link's head gets IOSQE_ASYNC so that the kernel copies it at
+ * submission (*@late).
+ *
+ * The ring cannot be full: the SQEs the kernel has not consumed yet are
+ * steps in flight, and there is an SQE for every step.
  */
 static inline struct io_uring_sqe *nrio_pt_sqe(struct nrio_ctx *c,
-					       uint32_t si)
+					       uint32_t si, bool *late)
 {
 	struct io_uring_sq *sq = &c->ring.sq;
 	unsigned int tail = sq->sqe_tail;
 
-	if (tail - io_uring_smp_load_acquire(sq->khead) >= sq->ring_entries) {
-		io_uring_submit(&c->ring);	/* cannot happen: see above */
-		tail = sq->sqe_tail;
+	*late = !c->pt->own_sqes;
+	if (*late) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+
+		if (!sqe) {	/* cannot happen, as above */
+			io_uring_submit(&c->ring);
+			sqe = io_uring_get_sqe(&c->ring);
+		}
+		return sqe;
+	}
+	while (tail - io_uring_smp_load_acquire(sq->khead) >=
+	       sq->ring_entries) {
+		if (io_uring_submit(&c->ring) < 0)	/* cannot happen */
+			abort();
 	}
 	sq->array[tail & sq->ring_mask] = si;
 	sq->sqe_tail = tail + 1;
@@ -473,6 +493,7 @@ static inline void nrio_pt_take_solo(struct nrio_ctx *c,
 	struct nrio_pt *pt = c->pt;
 	uint32_t si = pt->free_step;
 	struct nrio_step *s = &pt->steps[si];
+	bool late;
 
 	if (err) {
 		nrio_pt_post_cqe(pt, d->user_data, err, 0, 0);
@@ -486,7 +507,7 @@ static inline void nrio_pt_take_solo(struct nrio_ctx *c,
 	s->status = 0;
 	s->result = 0;
 	s->state = NRIO_STEP_QUEUED;
-	nrio_pt_prep(c, nrio_pt_sqe(c, si), d, si);
+	nrio_pt_prep(c, nrio_pt_sqe(c, si, &late), d, si);
 	pt->issued++;
 }
 
@@ -503,12 +524,13 @@ static inline void nrio_pt_take_plain(struct nrio_ctx *c, uint32_t idx)
 	struct nrio_step *s = &pt->steps[si];
 	struct io_uring_sqe *sqe;
 	int err = nrio_pt_check_plain(c, &d);
+	bool late;
 
 	if (err) {
 		nrio_pt_post_cqe(pt, d.user_data, err, 0, 0);
 		return;
 	}
-	sqe = nrio_pt_sqe(c, si);
+	sqe = nrio_pt_sqe(c, si, &late);
 	pt->free_step = s->next;
 	s->user_data = d.user_data;
 	s->type = UNIFIED_IO_TYPE_NVME;
@@ -524,7 +546,7 @@ static uint32_t nrio_pt_take(struct nrio_ctx *c, const struct unified_io_sqe *d,
 {
 	struct nrio_pt *pt = c->pt;
 	uint32_t ci = pt->free_chain, prev = NRIO_NONE, j;
-	bool net = false;
+	bool net = false, late;
 
 	pt->free_chain = pt->chains[ci].next_free;
 	pt->chains[ci].failed = false;
@@ -555,9 +577,12 @@ static uint32_t nrio_pt_take(struct nrio_ctx *c, const struct unified_io_sqe *d,
 			s->state = NRIO_STEP_HELD;
 			s->res = 0;
 		} else if (j < k) {
-			struct io_uring_sqe *sqe = nrio_pt_sqe(c, si);
+			struct io_uring_sqe *sqe = nrio_pt_sqe(c, si, &late);
 
 			nrio_pt_prep(c, sqe, &d[j], si);
+			/* Not its link's head: see nrio_pt_sqe(). */
+			if (j && late)
+				sqe->flags |= IOSQE_ASYNC;
 			net = nrio_is_net(d[j].type);
 			if (j + 1 < k && !net)
 				sqe->flags |= IOSQE_IO_LINK;
@@ -579,14 +604,21 @@ static uint32_t nrio_pt_take(struct nrio_ctx *c, const struct unified_io_sqe *d,
 static uint32_t nrio_pt_queue(struct nrio_ctx *c)
 {
 	struct nrio_pt *pt = c->pt;
-	uint32_t entries = pt->esq.entries, done = 0, avail, room;
+	uint32_t entries = pt->esq.entries, done = 0, avail, room, promised;
 
 	avail = nrio_load_acquire(pt->esq.producer) - pt->esq.cached_cons;
 	if (avail > entries)		/* nonsense */
 		avail = 0;
-	/* CQ room: free slots not already promised to steps in flight. */
-	room = nrio_ring_free(&pt->ecq, pt->nr_steps) -
-	       (pt->consumed - pt->ecq.cached_prod);
+	/*
+	 * CQ room: free slots not already promised to steps in flight.  A
+	 * consumer index that lies about the ring means: full (as the
+	 * kernel engine takes it), so that no more steps are taken than
+	 * there are free ones.
+	 */
+	room = nrio_ring_free(&pt->ecq, pt->nr_steps);
+	promised = pt->consumed - pt->ecq.cached_prod;
+	room = room <= pt->ecq.entries && room > promised ? room - promised :
+							    0;
 	if (!pt->unified) {
 		done = avail < room ? avail : room;
 		for (uint32_t i = 0; i < done; i++)
@@ -653,6 +685,7 @@ static void nrio_pt_net_done(struct nrio_ctx *c, uint32_t si)
 	bool whole = s->res == (int32_t)s->len;
 	uint32_t i = s->next, queued = 0;
 	struct io_uring_sqe *prev = NULL;
+	bool late;
 
 	for (; i != NRIO_NONE; i = pt->steps[i].next) {
 		struct nrio_step *h = &pt->steps[i];
@@ -667,10 +700,13 @@ static void nrio_pt_net_done(struct nrio_ctx *c, uint32_t si)
 		}
 		if (h->state == NRIO_STEP_REFUSED)
 			break;
-		sqe = nrio_pt_sqe(c, i);
+		sqe = nrio_pt_sqe(c, i, &late);
 		nrio_pt_prep(c, sqe, &pt->held[i], i);
-		if (prev)
+		if (prev) {	/* not the head: see nrio_pt_sqe() */
 			prev->flags |= IOSQE_IO_LINK;
+			if (late)
+				sqe->flags |= IOSQE_ASYNC;
+		}
 		prev = sqe;
 		h->state = NRIO_STEP_QUEUED;
 		pt->issued++;
@@ -888,6 +924,18 @@ static void nrio_pt_destroy(struct nrio_ctx *c)
 	c->pt = NULL;
 }
 
+/* May steps queue SQE number <step> themselves?  See nrio_pt_sqe(). */
+static bool nrio_pt_own_sqes(const struct io_uring *ring, uint32_t steps)
+{
+#ifdef IORING_SETUP_NO_SQARRAY
+	if (ring->flags & IORING_SETUP_NO_SQARRAY)
+		return false;
+#endif
+	return ring->sq.array && (ring->flags & IORING_SETUP_SQE128) &&
+	       (ring->features & IORING_FEAT_EXT_ARG) &&
+	       ring->sq.ring_entries >= steps;
+}
+
 static int nrio_pt_setup(struct nrio_ctx *c, const struct nrio_pt_cfg *cfg)
 {
 	uint32_t entries = cfg->off->cq.entries, i, nsid = 0;
@@ -918,6 +966,7 @@ static int nrio_pt_setup(struct nrio_ctx *c, const struct nrio_pt_cfg *cfg)
 	    (cfg->unified && !pt->held))
 		return -ENOMEM;
 	pt->nr_steps = entries;
+	pt->own_sqes = nrio_pt_own_sqes(&c->ring, entries);
 	for (i = 0; i < entries; i++) {
 		pt->steps[i].next = i + 1 < entries ? i + 1 : NRIO_NONE;
 		pt->chains[i].next_free = i + 1 < entries ? i + 1 : NRIO_NONE;
