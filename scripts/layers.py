@@ -5,7 +5,10 @@ The module's layering, checked on its objects: every file may reference
 (call, or take the address of) functions and data of the files on lower
 floors only, never of its own floor or above.  A file's own header (X.h
 for X.c) counts as that file: including it from the same floor or above
-is a reference too, so static inline functions are covered.  Documentation/block/
+is a reference too, so a file's static inline functions count as its
+own (a header's inline that called up would still be charged to the
+file that includes it, so keep headers' inlines to their own file's
+data).  Every local header is on a floor, or listed as floorless.  Documentation/block/
 nvme-ring-io.rst, "Code layout", explains the floors.
 
 usage: scripts/layers.py DIR    (the built module's drivers/block/nvme_ring_io)
@@ -30,6 +33,11 @@ FLOORS = [
     ["ctx"],                            # context lifetime
     ["region", "ns"],                   # memory; the bound namespace
 ]
+
+
+# Headers of no file: definitions every floor may use.  compat.h's
+# inlines wrap kernel APIs only; they call nothing of the module's.
+FLOORLESS = ["compat"]
 
 
 def symbols(obj, defined):
@@ -73,8 +81,12 @@ def main():
     for o, name in srcs_h:
         with open(os.path.join(d, name)) as src:
             for line in src:
-                m = re.match(r'#include "([a-z_]+)\.h"', line)
+                m = re.match(r'\s*#\s*include\s*"(?:\./)?([^"/]+)\.h"',
+                             line)
                 t = m.group(1) if m else None
+                if t and t not in floor and t not in FLOORLESS:
+                    bad.append(f"{name} includes {t}.h, which is on no "
+                               "floor: add it to scripts/layers.py")
                 if t in floor and t != o and floor[t] <= floor[o]:
                     bad.append(f"{name} includes {t}.h (floor {floor[t]} "
                                f"is not below {floor[o]})")

@@ -34,7 +34,7 @@
 #include <linux/uaccess.h>
 
 #include "bpf.h"
-#include "ring.h"
+#include "region.h"
 
 static bool nrio_bpf_ok;
 

@@ -14,6 +14,7 @@ struct nrio_dev {
 	struct miscdevice		misc;
 	const struct nrio_dev_ops	*ops;
 };
+
 int nrio_dev_register(struct nrio_dev *dev, const struct nrio_dev_ops *ops);
 void nrio_dev_unregister(struct nrio_dev *dev);
 void nrio_dev_ready(void);

@@ -38,7 +38,6 @@ struct nrio_desc {
 	bool	nowait;		/* IO_URING_F_NONBLOCK: -EAGAIN, not a wait */
 };
 
-
 /*
  * Read the NVMe command fields both devices' descriptors have, by name,
  * each once, from shared memory @c into struct nrio_desc @d.

@@ -17,8 +17,9 @@
  * Close: nrio_release() sets ctx->closing and, through the unified
  * device's ops->release, calls nrio_net_cancel_all(), which takes every
  * armed step off its wait queue and queues its work, so that the step
- * completes with -ECANCELED and the chain lets go of the context.  A step arms only under socks->lock after checking closing,
- * so none can arm after the cancel walked the list.
+ * completes with -ECANCELED and the chain lets go of the context.  A
+ * step arms only under socks->lock after checking closing, so none can
+ * arm after the cancel walked the list.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,7 +36,7 @@
 #include <net/tcp_states.h>
 
 #include "net.h"
-#include "ring.h"
+#include "region.h"
 
 void nrio_net_ctx_init(struct nrio_net_socks *socks)
 {

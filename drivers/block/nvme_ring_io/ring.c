@@ -8,6 +8,7 @@
  * the SQ has one consumer at a time, under ctx->lock.
  */
 #include "ring.h"
+#include "wait.h"
 
 /* The slots up to the consumer index + @n are read: hand them back. */
 void nrio_sq_release(struct nrio_ctx *ctx, u32 n)

@@ -26,7 +26,6 @@
 #define _NRIO_RING_H
 
 #include "ctx.h"
-#include "wait.h"
 
 /* What a CQ entry's positive res counts, for INFO. */
 enum nrio_data {

@@ -9,6 +9,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include "compat.h"
+#include "ctx.h"
 #include "submit.h"
 #include "uring.h"
 #include "wait.h"

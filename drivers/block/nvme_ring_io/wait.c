@@ -36,6 +36,7 @@
 #include <linux/sched/signal.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "wait.h"
 
 /* What a parked WAIT keeps in the command's private area. */

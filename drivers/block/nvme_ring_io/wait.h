@@ -29,7 +29,6 @@ static inline bool nrio_cq_done_waiting(struct nrio_ctx *ctx, u32 min)
 	return nrio_cq_ready(ctx) >= min || !READ_ONCE(ctx->inflight);
 }
 
-
 void nrio_cq_wake_uring(struct nrio_ctx *ctx);
 
 /* Under cq_lock: complete the parked URING_WAITs whose condition holds. */
