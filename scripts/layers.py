@@ -35,9 +35,9 @@ FLOORS = [
 ]
 
 
-# Headers of no file: definitions every floor may use.  compat.h's
-# inlines wrap kernel APIs only; they call nothing of the module's.
-FLOORLESS = ["compat"]
+# Headers of no file: definitions every floor may use.  Their inlines
+# wrap kernel APIs only; they call nothing of the module's.
+FLOORLESS = ["compat", "nvme_req"]
 
 
 def symbols(obj, defined):

@@ -35,6 +35,7 @@
 #include <linux/slab.h>
 
 #include "io.h"
+#include "nvme_req.h"
 #include "region.h"
 #include "ring.h"
 #include "wait.h"

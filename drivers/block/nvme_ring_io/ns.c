@@ -27,6 +27,7 @@
 #include <linux/nvme_ioctl.h>
 
 #include "ns.h"
+#include "nvme_req.h"
 
 /*
  * The driver core's device_ktype, which is not exported: our own device
@@ -214,7 +215,7 @@ out_fput:
 
 /*
  * Direct mode reads the NVMe status from the request's driver data
- * (struct nrio_nvme_request, compat.h).  Check that layout once against
+ * (struct nrio_nvme_request, nvme_req.h).  Check that layout once against
  * nvme_init_request() itself, on a request of this queue that is never
  * sent: it copies the command to where ->cmd points and clears retries,
  * flags and status, which are set to a marker first.  What it did not
