@@ -28,6 +28,8 @@ FLOORS = [
     ["setup", "resume"],                # shared SETUP; restart records
     ["chain"],                          # chains and read-next hops
     ["io", "bpf", "net"],               # the engines
+    ["direct"],                         # NVMe: direct mode
+    ["inflight"],                       # NVMe: one descriptor in flight
     ["ring"],                           # SQ/CQ operations
     ["wait"],                           # CQ waiters and their wake-up
     ["ctx"],                            # context lifetime

@@ -17,7 +17,7 @@
 #include <linux/uaccess.h>
 
 #include "file.h"
-#include "io.h"
+#include "inflight.h"
 #include "region.h"
 #include "resume.h"
 #include "submit.h"

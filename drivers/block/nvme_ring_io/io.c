@@ -7,16 +7,13 @@
  * it into bios built directly on the region's pages: no pinning per I/O
  * (the region is pinned for its whole life), one bvec per physically
  * contiguous run (a whole 2 MiB folio can be one bvec), under the
- * consumer's plug.  The one allocation per I/O is
- * the bio from nrio_bio_set, front-padded with struct nrio_io.  Reads and
- * writes take it from the bio set's per-CPU cache where the kernel allows
- * (nrio_bio_cache_opf()), so that in the steady state nothing is
- * allocated at all; a bio with more than BIO_INLINE_VECS runs also takes
- * its bvec array from the bioset's pool, and DSM copies its range list.
- *
- * Direct mode (NVME_RING_IO_SETUP_F_DIRECT) sends a validated READ or
- * WRITE that fits one NVMe command as a passthrough request on the
- * namespace's own queue instead (nrio_rw_direct()); the rest stays bios.
+ * consumer's plug.  Reads and writes take their bio from the bio set's
+ * per-CPU cache where the kernel allows (nrio_bio_cache_opf()), so that
+ * in the steady state nothing is allocated at all; a bio with more than
+ * BIO_INLINE_VECS runs also takes its bvec array from the bioset's pool,
+ * and DSM copies its range list.  A READ or WRITE of a direct-mode
+ * context goes as one NVMe command where it can (direct.c); the I/O's
+ * life and end are inflight.c's.
  *
  * A CQ slot is reserved for every descriptor before it is consumed, so the
  * completion path (bio end_io, any context) always has room and never drops
@@ -29,122 +26,14 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/hrtimer.h>
 #include <linux/nvme.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "direct.h"
 #include "io.h"
-#include "nvme_req.h"
 #include "region.h"
 #include "ring.h"
-#include "wait.h"
-
-static struct bio_set nrio_bio_set;
-
-int nrio_io_init(void)
-{
-	return bioset_init(&nrio_bio_set, BIO_POOL_SIZE,
-			   offsetof(struct nrio_io, bio),
-			   BIOSET_NEED_BVECS | BIOSET_PERCPU_CACHE);
-}
-
-void nrio_io_exit(void)
-{
-	bioset_exit(&nrio_bio_set);
-}
-
-/*
- * Direct mode's preallocated I/O (struct nrio_dio): @nr of them, all free.
- * SETUP of a direct context, before the region is published.
- */
-int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr)
-{
-	u32 i;
-
-	ctx->dios = kvcalloc(nr, sizeof(*ctx->dios), GFP_KERNEL_ACCOUNT);
-	if (!ctx->dios)
-		return -ENOMEM;
-	init_llist_head(&ctx->dio_free);
-	ctx->dio_cache = NULL;
-	for (i = 0; i < nr; i++)
-		llist_add(&ctx->dios[i].node, &ctx->dio_free);
-	return 0;
-}
-
-/* The context is going: no I/O holds it, so none is in flight. */
-void nrio_dio_free(struct nrio_ctx *ctx)
-{
-	kvfree(ctx->dios);
-	ctx->dios = NULL;
-}
-
-/*
- * A free preallocated I/O, or NULL.  Only SUBMIT takes them, under
- * ctx->lock, so dio_cache needs no more; completions give them back to
- * dio_free, which is taken whole when dio_cache runs dry.
- */
-static struct nrio_dio *nrio_dio_get(struct nrio_ctx *ctx)
-{
-	struct llist_node *node = ctx->dio_cache;
-
-	lockdep_assert_held(&ctx->lock);
-	if (!node)
-		node = llist_del_all(&ctx->dio_free);
-	if (!node)
-		return NULL;
-	ctx->dio_cache = node->next;
-	return container_of(node, struct nrio_dio, node);
-}
-
-/* Give @io's struct nrio_dio back, from any context. */
-static void nrio_dio_put(struct nrio_ctx *ctx, struct nrio_io *io)
-{
-	struct nrio_dio *dio = container_of(io, struct nrio_dio, io);
-
-	bio_uninit(&io->bio);
-	llist_add(&dio->node, &ctx->dio_free);
-}
-
-/*
- * A descriptor's I/O is done with @status, whichever way it went (a bio,
- * or a direct-mode request): post it, or hand it to its owner's end_io
- * (a chain's step), then drop the bio and the context reference the I/O
- * held.
- */
-static void nrio_io_done(struct nrio_io *io, blk_status_t status)
-{
-	struct nrio_ctx *ctx = io->ctx;
-	int res = io->bytes;
-
-	if (status)
-		res = blk_status_to_errno(status);
-	if (io->end_io)
-		io->end_io(io->end_data, io->user_data, res);	/* never polled */
-	else
-		/* Off the poll list before the bio can go: a poller holds it. */
-		nrio_cq_post_full(ctx, io->user_data, res, false,
-				  io->polled ? &io->poll_node : NULL,
-				  NRIO_DATA_IN_PLACE, 0);
-	/* Before the reference: the context owns the preallocated I/O. */
-	if (io->dio)
-		nrio_dio_put(ctx, io);
-	else
-		nrio_bio_put(&io->bio);
-	nrio_ctx_put(ctx);
-}
-
-/*
- * io->nowait: a bio sent with REQ_NOWAIT (IO_URING_F_NONBLOCK) that the
- * block layer refuses rather than wait (no tag, a frozen queue, a split)
- * is ended with BLK_STS_AGAIN inside submit_bio(), before anything moved:
- * then the submitter takes it back and the descriptor stays in the SQ.
- */
-enum {
-	NRIO_NOWAIT_NONE,
-	NRIO_NOWAIT_SUBMITTING,	/* inside submit_bio() */
-	NRIO_NOWAIT_BOUNCED,	/* refused there: the submitter's again */
-};
 
 static void nrio_end_io(struct bio *bio)
 {
@@ -157,71 +46,12 @@ static void nrio_end_io(struct bio *bio)
 	nrio_io_done(io, bio->bi_status);
 }
 
-/*
- * A direct-mode request's end: the block layer has ended its bio already
- * (which has no end_io of its own) and frees the request when this
- * returns.  @status alone can say success for a failed command (6.12's
- * completion batches): nrio_rq_status() reads the NVMe status too.
- */
-static enum rq_end_io_ret nrio_rq_end_io(struct request *rq,
-					 blk_status_t status)
-{
-	nrio_io_done(rq->end_io_data, nrio_rq_status(rq, status));
-	return RQ_END_IO_FREE;
-}
-
-/*
- * bio_alloc_bioset() with GFP_KERNEL waits on the bio set's mempool rather
- * than fail, and nr_vecs never exceeds BIO_MAX_VECS.  With @nowait it
- * waits for nothing and may fail: NULL.
- */
-static struct bio *nrio_alloc(struct block_device *bdev,
-			      unsigned short nr_vecs, blk_opf_t opf,
-			      bool nowait)
-{
-	return bio_alloc_bioset(bdev, nr_vecs, opf,
-				nowait ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL,
-				&nrio_bio_set);
-}
-
-/* The I/O state of @bio: descriptor @d, the context's reference. */
-static struct nrio_io *nrio_io_start(struct nrio_ctx *ctx,
-				     const struct nrio_desc *d,
-				     struct bio *bio, u32 bytes)
-{
-	struct nrio_io *io = container_of(bio, struct nrio_io, bio);
-
-	io->ctx = ctx;
-	io->end_io = d->end_io;
-	io->end_data = d->end_data;
-	io->user_data = d->user_data;
-	io->bytes = bytes;
-	io->polled = false;
-	io->dio = false;
-	atomic_set(&io->nowait, NRIO_NOWAIT_NONE);
-	refcount_inc(&ctx->ref);
-	return io;
-}
-
 /* Make @bio the one whose completion completes descriptor @d. */
 static void nrio_own(struct nrio_ctx *ctx, const struct nrio_desc *d,
 		     struct bio *bio, u32 bytes)
 {
 	nrio_io_start(ctx, d, bio, bytes);
 	bio->bi_end_io = nrio_end_io;
-}
-
-/*
- * Put polled I/O on the poll list (oldest first) before it can complete,
- * so that a poller always finds the oldest I/O in flight.
- */
-static void nrio_add_polled(struct nrio_ctx *ctx, struct nrio_io *io)
-{
-	io->bio.bi_opf |= REQ_POLLED;
-	io->polled = true;
-	spin_lock_irq(&ctx->cq_lock);
-	list_add_tail(&io->poll_node, &ctx->poll_list);
-	spin_unlock_irq(&ctx->cq_lock);
 }
 
 /*
@@ -291,142 +121,6 @@ static int nrio_check_write(const struct nrio_ns *ns)
 	if (bdev_read_only(ns->bdev))
 		return -EROFS;
 	return 0;
-}
-
-/*
- * Direct mode: the folio runs of @data's walk if they fit one NVMe
- * command on @q as they are, else 0.  The block layer does not split a
- * passthrough request: its segments are the bio's bvecs as given (one per
- * run, __bio_add_page() merges nothing), and the driver maps each of them
- * whole.  So the transfer must be within max_hw_sectors, the runs within
- * max_segments (and one bio's BIO_MAX_VECS), each run within the segment
- * size and boundary (blk_rq_map_sg() would split it into more segments
- * than the request counts) and the DMA alignment, and only the first run
- * may start, and only the last end, off the virt boundary (the gaps a
- * PRP list cannot describe).  What does not fit goes as bios, which the
- * block layer splits.
- */
-static unsigned int nrio_direct_runs(const struct nrio_region_iter *data,
-				     struct request_queue *q)
-{
-	unsigned int max = min_t(unsigned int, queue_max_segments(q),
-				 BIO_MAX_VECS);
-	unsigned long vb = queue_virt_boundary(q);
-	unsigned long sb = queue_segment_boundary(q);
-	unsigned int align = queue_dma_alignment(q);
-	unsigned int seg = queue_max_segment_size(q);
-	struct nrio_region_iter it = *data;
-	unsigned int n = 0;
-	struct page *page;
-	u32 pg_off, run;
-
-	if (it.left > (u64)queue_max_hw_sectors(q) << SECTOR_SHIFT)
-		return 0;
-	while (nrio_region_next(&it, true, &page, &pg_off, &run)) {
-		phys_addr_t start = page_to_phys(page) + pg_off;
-
-		if (n == max || run > seg || ((start | run) & align) ||
-		    ((start ^ (start + run - 1)) & ~(phys_addr_t)sb) ||
-		    (n && (start & vb)) || (it.left && ((start + run) & vb)))
-			return 0;
-		n++;
-	}
-	return n;
-}
-
-/*
- * Send a validated READ or WRITE as one NVMe command: a request on the
- * namespace's own queue, the command built by nvme_init_request(), one
- * bio on the region's pages (a preallocated struct nrio_dio's, else from
- * the bio set, with struct nrio_io in front), inserted under the caller's
- * plug.  Returns false, having done nothing, where the bio engine must
- * take it.
- */
-static bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d,
-			   u64 slba, u32 nlb)
-{
-	struct nrio_ns *ns = &ctx->ns;
-	struct request_queue *q = bdev_get_queue(ns->bdev);
-	bool write = d->opcode == NVME_RING_IO_OP_WRITE;
-	blk_opf_t opf = write ? REQ_OP_DRV_OUT : REQ_OP_DRV_IN;
-	struct nvme_command cmd = {};
-	struct nrio_region_iter it;
-	struct nrio_dio *dio;
-	struct request *rq;
-	struct nrio_io *io;
-	struct page *page;
-	u32 pg_off, run;
-	struct bio *bio;
-	unsigned int nr;
-
-	nrio_region_iter_init(&it, ctx->region, d->data_off, d->data_len);
-	nr = nrio_direct_runs(&it, q);
-	if (!nr)
-		return false;
-	/*
-	 * A poll queue's request is found by polling its bio (bio_poll(),
-	 * through the cookie blk_mq_start_request() sets), as a bio's is.
-	 */
-	if (ctx->polled)
-		opf |= REQ_POLLED;
-	/* Without a tag now, the bio engine says -EAGAIN (nowait) too. */
-	rq = blk_mq_alloc_request(q, opf, d->nowait ? BLK_MQ_REQ_NOWAIT : 0);
-	if (IS_ERR(rq))
-		return false;	/* a dying queue: the bio fails the same way */
-
-	/*
-	 * A polled request's bio stays with its poller (nrio_poll_once()
-	 * holds a reference while it polls): only the bio set's bios can.
-	 */
-	dio = nr <= NRIO_DIO_VECS && !ctx->polled ? nrio_dio_get(ctx) : NULL;
-	if (dio) {
-		bio = &dio->io.bio;
-		bio_init(bio, NULL, dio->vecs, NRIO_DIO_VECS, opf);
-	} else {
-		bio = nrio_alloc(NULL, nr, opf | nrio_bio_cache_opf(ctx->polled),
-				 d->nowait);
-		if (!bio) {
-			blk_mq_free_request(rq);
-			return false;
-		}
-	}
-	/* For bio_poll(); no blkcg association, nothing would use it. */
-	bio->bi_bdev = ns->bdev;
-	bio->bi_iter.bi_sector = slba << (ns->lba_shift - SECTOR_SHIFT);
-	while (nrio_region_next(&it, true, &page, &pg_off, &run))
-		__bio_add_page(bio, page, run, pg_off);
-	/* The request's first bio: counted, never refused. */
-	if (WARN_ON_ONCE(blk_rq_append_bio(rq, bio))) {
-		if (dio)
-			nrio_dio_put(ctx, &dio->io);
-		else
-			bio_put(bio);
-		blk_mq_free_request(rq);
-		return false;
-	}
-
-	cmd.rw.opcode = write ? nvme_cmd_write : nvme_cmd_read;
-	cmd.rw.nsid = cpu_to_le32(ns->nsid);
-	cmd.rw.slba = cpu_to_le64(slba);
-	cmd.rw.length = cpu_to_le16(nlb - 1);
-	if (d->cdw12 & NVME_RING_IO_RW_FUA)
-		cmd.rw.control = cpu_to_le16(NVME_RW_FUA);
-	ns->init_rq(rq, &cmd);
-	/*
-	 * nvme_init_request() marks passthrough fail-fast; the bio engine's
-	 * I/O is retried on transient errors and waits out a controller
-	 * reset, and so is this (as nvme_core's own NVME_SUBMIT_RETRY).
-	 */
-	rq->cmd_flags &= ~REQ_FAILFAST_DRIVER;
-
-	io = nrio_io_start(ctx, d, bio, d->data_len);
-	io->dio = !!dio;
-	rq->end_io = nrio_rq_end_io;
-	rq->end_io_data = io;
-	if (ctx->polled)
-		nrio_add_polled(ctx, io);
-	blk_execute_rq_nowait(rq, false);
-	return true;
 }
 
 static int nrio_rw(struct nrio_ctx *ctx, const struct nrio_desc *d)
@@ -717,51 +411,5 @@ int nrio_issue(struct nrio_ctx *ctx, const struct nrio_desc *d)
 		return nrio_write_zeroes(ctx, d);
 	default:
 		return nrio_dsm(ctx, d);
-	}
-}
-
-/* Poll the queue of the oldest polled bio in flight, once. */
-static void nrio_poll_once(struct nrio_ctx *ctx)
-{
-	struct nrio_io *io;
-
-	spin_lock_irq(&ctx->cq_lock);
-	io = list_first_entry_or_null(&ctx->poll_list, struct nrio_io,
-				      poll_node);
-	if (io)
-		bio_get(&io->bio);
-	spin_unlock_irq(&ctx->cq_lock);
-	if (io) {
-		bio_poll(&io->bio, NULL, 0);
-		bio_put(&io->bio);
-	}
-}
-
-/* As nrio_cq_wait(), spinning on the CQ and polling the device. */
-int nrio_poll_cq(struct nrio_ctx *ctx, u32 min_complete, ktime_t deadline)
-{
-	for (;;) {
-		if (ctx->polled)
-			nrio_poll_once(ctx);
-		if (!deadline || nrio_cq_done_waiting(ctx, min_complete))
-			return nrio_cq_ready(ctx);
-		if (deadline != KTIME_MAX && ktime_after(ktime_get(), deadline))
-			return -ETIME;
-		if (signal_pending(current))
-			return -ERESTARTSYS;
-		cond_resched();
-	}
-}
-
-/*
- * Polled I/O raises no interrupt: before the context lets go of its file,
- * poll until nothing polled is in flight.  The block layer's timeout
- * handling bounds this.
- */
-void nrio_poll_drain(struct nrio_ctx *ctx)
-{
-	while (!list_empty_careful(&ctx->poll_list)) {
-		nrio_poll_once(ctx);
-		cond_resched();
 	}
 }

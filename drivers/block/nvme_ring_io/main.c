@@ -14,7 +14,7 @@
 
 #include "ctx.h"
 #include "file.h"
-#include "io.h"
+#include "inflight.h"
 #include "nvme_dev.h"
 #include "region.h"
 #include "unified.h"

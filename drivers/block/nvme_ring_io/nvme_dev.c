@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "direct.h"
 #include "io.h"
 #include "nvme_dev.h"
 #include "ring.h"

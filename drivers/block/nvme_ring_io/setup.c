@@ -15,7 +15,7 @@
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 
-#include "io.h"
+#include "direct.h"
 #include "setup.h"
 
 /* The checks both devices' SETUP make: EINVAL first, then E2BIG. */
