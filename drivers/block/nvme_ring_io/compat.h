@@ -7,7 +7,6 @@
 #define _NRIO_COMPAT_H
 
 #include <linux/bio.h>
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -16,7 +15,6 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/nvme.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
 #include <linux/version.h>

@@ -115,8 +115,9 @@ struct nrio_ctx {
 	struct nrio_chains	*chains;
 
 	/*
-	 * Direct mode's preallocated I/O (io.c): free ones on dio_free (any
-	 * context adds), taken all at once into dio_cache under ctx->lock.
+	 * Direct mode's preallocated I/O (direct.c; given back by
+	 * inflight.c): free ones on dio_free (any context adds), taken
+	 * all at once into dio_cache under ctx->lock.
 	 */
 	struct nrio_dio		*dios;
 	struct llist_head	dio_free;

@@ -14,6 +14,7 @@
 #include <linux/nvme.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "direct.h"
 #include "nvme_req.h"
 #include "region.h"

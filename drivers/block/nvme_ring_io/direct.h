@@ -7,6 +7,9 @@
 
 #include "inflight.h"
 
+/* Preallocated I/O a direct context keeps at most. */
+#define NRIO_DIO_MAX	1024
+
 int nrio_dio_alloc(struct nrio_ctx *ctx, u32 nr);
 void nrio_dio_free(struct nrio_ctx *ctx);
 bool nrio_rw_direct(struct nrio_ctx *ctx, const struct nrio_desc *d, u64 slba,

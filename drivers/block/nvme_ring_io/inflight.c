@@ -12,8 +12,10 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 #include <linux/sched/signal.h>
 
+#include "compat.h"
 #include "inflight.h"
 #include "ring.h"
 #include "wait.h"

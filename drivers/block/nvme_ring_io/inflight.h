@@ -50,7 +50,7 @@ struct nrio_io {
 	u32			bytes;
 	bool			polled;
 	bool			dio;		/* in a struct nrio_dio */
-	atomic_t		nowait;		/* NRIO_NOWAIT_*, io.c */
+	atomic_t		nowait;		/* NRIO_NOWAIT_* below; io.c's */
 	struct list_head	poll_node;	/* on ctx->poll_list, if polled */
 	struct bio		bio;		/* must be last */
 };
@@ -58,11 +58,11 @@ struct nrio_io {
 /*
  * A direct-mode READ or WRITE of at most NRIO_DIO_VECS folio runs, not
  * polled, takes its bio from these, preallocated per context (up to
- * NRIO_DIO_MAX of them): the request is then its only allocation.  The
- * rest, and all when they run out, take bios from the bio set.
+ * NRIO_DIO_MAX of them, direct.h): the request is then its only
+ * allocation.  The rest, and all when they run out, take bios from the
+ * bio set.
  */
 #define NRIO_DIO_VECS	4
-#define NRIO_DIO_MAX	1024
 
 struct nrio_dio {
 	struct llist_node	node;

@@ -23,17 +23,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bio.h>
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/nvme.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "direct.h"
 #include "io.h"
 #include "region.h"
-#include "ring.h"
 
 static void nrio_end_io(struct bio *bio)
 {
