@@ -826,7 +826,7 @@ TEST_F(uni, nvme_read_bpf_send_chain)
 	EXPECT_EQ(2048, cqe[0].res);
 	EXPECT_LE(0, cqe[1].res);
 	EXPECT_EQ(2048, cqe[2].res);
-	ASSERT_EQ(2048, recv(peer, got, sizeof(got), MSG_DONTWAIT));
+	ASSERT_EQ(2048, nt_recv_sent(peer, got, sizeof(got)));
 	EXPECT_EQ(0, xored(got, want, sizeof(want), 0xc3));
 	close(mine);
 	close(peer);

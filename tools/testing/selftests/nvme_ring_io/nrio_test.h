@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -373,6 +374,20 @@ static inline void nt_lo_up(void)
 		/* Already up, or no ip(8): the socket calls will tell. */
 	}
 	done = true;
+}
+
+/*
+ * Receive what a NET_SEND step sent to @fd.  Its CQE says the kernel took
+ * the bytes, not that the peer has them: on loopback the datagram may sit
+ * in a softirq backlog (ksoftirqd) for a while.  Wait up to 10 s.
+ */
+static inline ssize_t nt_recv_sent(int fd, void *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 10000) != 1)
+		return -1;
+	return recv(fd, buf, len, MSG_DONTWAIT);
 }
 
 /* A connected pair over 127.0.0.1: *mine for the context, *peer ours. */

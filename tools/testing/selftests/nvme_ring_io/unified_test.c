@@ -1096,7 +1096,7 @@ TEST_F(nvme, uring_submit_nonblock)
 				    u.data + 3 * MiB, 4 * lba));
 		EXPECT_EQ(0, memcmp(u.data + 3 * MiB + 4 * lba, u.data,
 				    4 * lba));
-		EXPECT_EQ(512, recv(peer, buf, sizeof(buf), MSG_DONTWAIT));
+		EXPECT_EQ(512, nt_recv_sent(peer, buf, sizeof(buf)));
 		EXPECT_EQ(0, memcmp(buf, u.data, 512));
 
 		/*
