@@ -153,6 +153,36 @@ __bpf_kfunc int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz)
 	return nrio_bpf_copy(ctx, off, buf, buf__sz, true);
 }
 
+/*
+ * A read-only pointer to the @rdonly_buf_size bytes at data offset @off of
+ * the running context, for the program to load from directly (the
+ * verifier bounds its loads by the constant size), or NULL: not the
+ * running program's handle, a size of 0, the range not inside the data
+ * area, or not inside one folio (so not contiguous in the kernel's
+ * mapping; a node that does not cross a 2 MiB boundary is, where the
+ * region has huge folios).  One call per node instead of a load per
+ * field.  The pages stay pinned for the context's life, which outlasts the
+ * run.  The data area is the application's shared memory: the bytes can
+ * change while the program reads them, so the program must not trust
+ * them beyond its own bounds checks.
+ */
+__bpf_kfunc u8 *unified_io_node(u64 handle, u64 off, u32 rdonly_buf_size)
+{
+	struct nrio_ctx *ctx = nrio_bpf_ctx(handle);
+	struct nrio_region_iter it;
+	struct page *page;
+	u32 pg_off, n;
+
+	if (!ctx || !rdonly_buf_size ||
+	    nrio_region_check(ctx->region, off, rdonly_buf_size))
+		return NULL;
+	nrio_region_iter_init(&it, ctx->region, off, rdonly_buf_size);
+	if (!nrio_region_next(&it, true, &page, &pg_off, &n) ||
+	    n != rdonly_buf_size)
+		return NULL;
+	return page_address(page) + pg_off;
+}
+
 /* The context XDP handle @handle names; the caller holds rcu_read_lock(). */
 static struct nrio_ctx *nrio_xdp_ctx(u64 handle)
 {
@@ -196,6 +226,7 @@ __bpf_kfunc_end_defs();
 BTF_KFUNCS_START(nrio_kfunc_ids)
 BTF_ID_FLAGS(func, unified_io_load)
 BTF_ID_FLAGS(func, unified_io_store)
+BTF_ID_FLAGS(func, unified_io_node, KF_RET_NULL)
 BTF_KFUNCS_END(nrio_kfunc_ids)
 
 static const struct btf_kfunc_id_set nrio_kfunc_set = {

@@ -67,6 +67,7 @@ int nrio_bpf_uring(struct nrio_ctx *ctx, struct io_uring_cmd *cmd,
 /* The kfuncs, declared for sparse and -Wmissing-prototypes. */
 int unified_io_load(u64 handle, u64 off, void *buf, u32 buf__sz);
 int unified_io_store(u64 handle, u64 off, void *buf, u32 buf__sz);
+u8 *unified_io_node(u64 handle, u64 off, u32 rdonly_buf_size);
 int unified_io_xdp_load(u64 handle, u64 off, void *buf, u32 buf__sz);
 int unified_io_xdp_store(u64 handle, u64 off, void *buf, u32 buf__sz);
 

@@ -266,8 +266,15 @@ struct unified_io_info {
  *
  * which return 0, -EFAULT when the bytes reach outside the data area, or
  * -EACCES when handle is not ctx->handle of the descriptor the calling
- * program runs for (or the call is not from task context).  Needs module
- * BTF (UNIFIED_IO_FEAT_BPF).
+ * program runs for (or the call is not from task context), and
+ *
+ *   extern __u8 *unified_io_node(__u64 handle, __u64 off,
+ *                                __u32 rdonly_buf_size) __ksym;
+ *
+ * which returns a read-only pointer to the rdonly_buf_size bytes (a
+ * non-zero constant) at data offset off, or NULL for the same refusals and
+ * for bytes that are not in one folio of the region (a 2 MiB boundary
+ * always separates two).  Needs module BTF (UNIFIED_IO_FEAT_BPF).
  */
 #define UNIFIED_IO_BPF_SLOTS		16
 

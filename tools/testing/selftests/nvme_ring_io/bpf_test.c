@@ -231,6 +231,44 @@ TEST_F(bpf, in_place)
  * another place, transform it there (BPF), WRITE the result elsewhere;
  * then a plain READ shows the device holds the transformed bytes.
  */
+/*
+ * unified_io_node(): a read-only pointer into the data area, or NULL for a
+ * range past its end or across a folio (a 2 MiB boundary always is one).
+ */
+TEST_F(bpf, node_pointer)
+{
+	struct bt *b = &self->b;
+	struct nvme_ring_io_cqe cqe[1];
+	__u32 sum = 0, i;
+
+	ASSERT_EQ(0, bt_attach(b, UNIFIED_IO_BPF_ATTACH, 3,
+			       bt_prog(b, "node_sum")));
+	nt_fill(b->data + 8192, 64, 7);
+	for (i = 0; i < 64; i++)
+		sum += b->data[8192 + i];
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 3, 8192, 64, 0, 1, false);
+	ASSERT_EQ(0, bt_run(b, 1, cqe));
+	EXPECT_EQ((int)sum, cqe[0].res);
+	/* Past the end of the data area. */
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 3, 0, 0, DATA - 32, 2,
+		     false);
+	ASSERT_EQ(0, bt_run(b, 1, cqe));
+	EXPECT_EQ(-ENOENT, cqe[0].res);
+	/* Across the 2 MiB boundary: two folios. */
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 3, 0, 0, 2 * MiB - 32, 3,
+		     false);
+	ASSERT_EQ(0, bt_run(b, 1, cqe));
+	EXPECT_EQ(-ENOENT, cqe[0].res);
+	/* Inside the last folio, up to its last byte. */
+	nt_fill(b->data + DATA - 64, 64, 8);
+	for (i = 0, sum = 0; i < 64; i++)
+		sum += b->data[DATA - 64 + i];
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 3, 0, 0, DATA - 64, 4,
+		     false);
+	ASSERT_EQ(0, bt_run(b, 1, cqe));
+	EXPECT_EQ((int)sum, cqe[0].res);
+}
+
 TEST_F(bpf, read_process_write_chain)
 {
 	struct bt *b = &self->b;

@@ -13,6 +13,8 @@ extern int unified_io_load(__u64 handle, __u64 off, void *buf,
 			   __u32 buf__sz) __ksym;
 extern int unified_io_store(__u64 handle, __u64 off, void *buf,
 			    __u32 buf__sz) __ksym;
+extern __u8 *unified_io_node(__u64 handle, __u64 off,
+			     __u32 rdonly_buf_size) __ksym;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -58,6 +60,24 @@ SEC("syscall")
 int ret_arg(struct unified_io_bpf_ctx *ctx)
 {
 	return (int)ctx->arg;
+}
+
+/*
+ * Sum the 64 bytes at data_off + arg through one node pointer; -ENOENT
+ * (-2) when the kfunc gives none.
+ */
+SEC("syscall")
+int node_sum(struct unified_io_bpf_ctx *ctx)
+{
+	__u8 *p = unified_io_node(ctx->handle, ctx->data_off + ctx->arg, 64);
+	__u32 sum = 0;
+	int i;
+
+	if (!p)
+		return -2;
+	for (i = 0; i < 64; i++)
+		sum += p[i];
+	return sum;
 }
 
 /* Return the id of the thread that runs the program. */
