@@ -180,6 +180,13 @@ __bpf_kfunc u8 *unified_io_node(u64 handle, u64 off, u32 rdonly_buf_size)
 	if (!nrio_region_next(&it, true, &page, &pg_off, &n) ||
 	    n != rdonly_buf_size)
 		return NULL;
+	/*
+	 * The program loads up to rdonly_buf_size bytes from the pointer
+	 * with no check of its own: not even speculatively may it point
+	 * where the checks above did not pass (another context's region,
+	 * past the folio).  array_index_nospec() bounds only the page.
+	 */
+	barrier_nospec();
 	return page_address(page) + pg_off;
 }
 

@@ -272,9 +272,10 @@ struct unified_io_info {
  *                                __u32 rdonly_buf_size) __ksym;
  *
  * which returns a read-only pointer to the rdonly_buf_size bytes (a
- * non-zero constant) at data offset off, or NULL for the same refusals and
- * for bytes that are not in one folio of the region (a 2 MiB boundary
- * always separates two).  Needs module BTF (UNIFIED_IO_FEAT_BPF).
+ * non-zero constant; 0 does not load on 6.1 and gives NULL on 6.12) at
+ * data offset off, or NULL for the same refusals and for bytes that are
+ * not in one folio of the region (see the rst).  Needs module BTF
+ * (UNIFIED_IO_FEAT_BPF).
  */
 #define UNIFIED_IO_BPF_SLOTS		16
 

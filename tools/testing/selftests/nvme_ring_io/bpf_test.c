@@ -227,17 +227,14 @@ TEST_F(bpf, in_place)
 }
 
 /*
- * The seed's pipeline in one SUBMIT: WRITE a block, READ it back into
- * another place, transform it there (BPF), WRITE the result elsewhere;
- * then a plain READ shows the device holds the transformed bytes.
- */
-/*
  * unified_io_node(): a read-only pointer into the data area, or NULL for a
- * range past its end or across a folio (a 2 MiB boundary always is one).
+ * range past its end or across a folio (this 4 MiB data area starts on a
+ * 2 MiB boundary, so its middle is always one).
  */
 TEST_F(bpf, node_pointer)
 {
 	struct bt *b = &self->b;
+	struct unified_io_info info;
 	struct nvme_ring_io_cqe cqe[1];
 	__u32 sum = 0, i;
 
@@ -259,6 +256,26 @@ TEST_F(bpf, node_pointer)
 		     false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
 	EXPECT_EQ(-ENOENT, cqe[0].res);
+	/*
+	 * Across a 4 KiB page inside a 2 MiB folio: read in place where the
+	 * whole region is in huge folios, refused in the 4 KiB fallback.
+	 */
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	ASSERT_EQ(0, ioctl(b->fd, UNIFIED_IO_INFO, &info));
+	nt_fill(b->data + MiB - 32, 64, 9);
+	for (i = 0, sum = 0; i < 64; i++)
+		sum += b->data[MiB - 32 + i];
+	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 3, 0, 0, MiB - 32, 5,
+		     false);
+	ASSERT_EQ(0, bt_run(b, 1, cqe));
+	if (info.huge_bytes == info.region_size)
+		EXPECT_EQ((int)sum, cqe[0].res);
+	else
+		EXPECT_EQ(-ENOENT, cqe[0].res);
+	TH_LOG("region: %llu of %llu bytes in 2 MiB folios",
+	       (unsigned long long)info.huge_bytes,
+	       (unsigned long long)info.region_size);
 	/* Inside the last folio, up to its last byte. */
 	nt_fill(b->data + DATA - 64, 64, 8);
 	for (i = 0, sum = 0; i < 64; i++)
@@ -269,6 +286,11 @@ TEST_F(bpf, node_pointer)
 	EXPECT_EQ((int)sum, cqe[0].res);
 }
 
+/*
+ * The seed's pipeline in one SUBMIT: WRITE a block, READ it back into
+ * another place, transform it there (BPF), WRITE the result elsewhere;
+ * then a plain READ shows the device holds the transformed bytes.
+ */
 TEST_F(bpf, read_process_write_chain)
 {
 	struct bt *b = &self->b;
