@@ -269,10 +269,11 @@ TEST_F(bpf, node_pointer)
 	uni_prep_bpf(bt_sqe(b, bt_reserve(b, 1)), 3, 0, 0, MiB - 32, 5,
 		     false);
 	ASSERT_EQ(0, bt_run(b, 1, cqe));
-	if (info.huge_bytes == info.region_size)
+	if (info.huge_bytes == info.region_size) {
 		EXPECT_EQ((int)sum, cqe[0].res);
-	else
+	} else {
 		EXPECT_EQ(-ENOENT, cqe[0].res);
+	}
 	TH_LOG("region: %llu of %llu bytes in 2 MiB folios",
 	       (unsigned long long)info.huge_bytes,
 	       (unsigned long long)info.region_size);
